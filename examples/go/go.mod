@@ -1,0 +1,3 @@
+module tern.example/hello
+
+go 1.19

@@ -1,0 +1,9 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Tern.Agent.Protocol;
+
+/// <summary>Source-generated serialization: no reflection, so the NativeAOT agent can use it.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(AgentMessage))]
+public sealed partial class AgentJsonContext : JsonSerializerContext;

@@ -1,0 +1,63 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Tern.Agent.Protocol;
+
+/// <summary>One frame's payload. The "type" property tells which message it is.</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
+[JsonDerivedType(typeof(InitMessage), "init")]
+[JsonDerivedType(typeof(ExecMessage), "exec")]
+[JsonDerivedType(typeof(RespMessage), "resp")]
+[JsonDerivedType(typeof(PingMessage), "ping")]
+[JsonDerivedType(typeof(StopMessage), "stop")]
+public abstract class AgentMessage;
+
+/// <summary>Host to agent, once, first: what this worker runs.</summary>
+public sealed class InitMessage : AgentMessage
+{
+    public string Runtime { get; set; } = "";
+    public string Handler { get; set; } = "";
+    public Dictionary<string, string> Env { get; set; } = [];
+    public string Mode { get; set; } = "process";
+    public string FunctionName { get; set; } = "";
+    public int Version { get; set; }
+    public int MemoryMb { get; set; }
+    public int TimeoutMs { get; set; }
+}
+
+/// <summary>Host to agent: run one call.</summary>
+public sealed class ExecMessage : AgentMessage
+{
+    public string RequestId { get; set; } = "";
+    public JsonElement Input { get; set; }
+    public int TimeoutMs { get; set; }
+    public string? TraceId { get; set; }
+}
+
+/// <summary>Agent to host: the answer to Init, Exec or Ping, matched by RequestId.</summary>
+public sealed class RespMessage : AgentMessage
+{
+    public string RequestId { get; set; } = "";
+    /// <summary>success, error or timeout.</summary>
+    public string Status { get; set; } = "success";
+    public JsonElement? Output { get; set; }
+    public AgentError? Error { get; set; }
+    public double DurationMs { get; set; }
+    public string? StdoutTail { get; set; }
+    public string? StderrTail { get; set; }
+}
+
+public sealed class AgentError
+{
+    public string Code { get; set; } = "";
+    public string Message { get; set; } = "";
+}
+
+/// <summary>Host to agent: are you alive? Answered with a Resp carrying the same RequestId.</summary>
+public sealed class PingMessage : AgentMessage
+{
+    public string RequestId { get; set; } = "";
+}
+
+/// <summary>Host to agent: finish and exit.</summary>
+public sealed class StopMessage : AgentMessage;

@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Tern.Agent.Protocol;
+using Tern.Runtimes;
+
+namespace Tern.Agent;
+
+/// <summary>Process mode: a fresh handler process per call. The event goes in a file named by argv[1],
+/// the result comes back on stdout; exit 0 is success, anything else an error with the stderr tail.</summary>
+internal sealed class ProcessModeRunner(InitMessage init)
+{
+    private const string CodeDir = "/code";
+    private const int MaxOutputBytes = 6 * 1024 * 1024;
+    private const int TailBytes = 64 * 1024;
+    private const int ErrorMessageChars = 4096;
+    private static readonly string EventDir = Path.Combine(Path.GetTempPath(), ".tern-events");
+
+    public async Task<RespMessage> RunAsync(ExecMessage exec)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var resp = await RunCoreAsync(exec);
+        resp.RequestId = exec.RequestId;
+        resp.DurationMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        return resp;
+    }
+
+    private async Task<RespMessage> RunCoreAsync(ExecMessage exec)
+    {
+        if (!RuntimeCatalog.TryGet(init.Runtime, out var runtime))
+            return Error("UnknownRuntime", $"runtime '{init.Runtime}' is not known to this agent");
+        var handlerPath = Path.Combine(CodeDir, init.Handler);
+        if (!File.Exists(handlerPath))
+            return Error("HandlerNotFound", $"handler '{init.Handler}' is not in the code package");
+
+        Directory.CreateDirectory(EventDir);
+        var eventPath = Path.Combine(EventDir, $"{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(eventPath, exec.Input.ValueKind == JsonValueKind.Undefined ? "null" : exec.Input.GetRawText());
+        try
+        {
+            return await RunHandlerAsync(runtime, handlerPath, eventPath, exec);
+        }
+        finally
+        {
+            File.Delete(eventPath);
+        }
+    }
+
+    private async Task<RespMessage> RunHandlerAsync(RuntimeDefinition runtime, string handlerPath, string eventPath, ExecMessage exec)
+    {
+        var psi = new ProcessStartInfo
+        {
+            WorkingDirectory = CodeDir,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in runtime.ProcessCommand(handlerPath, eventPath, init.MemoryMb)) psi.ArgumentList.Add(arg);
+        psi.FileName = psi.ArgumentList[0];
+        psi.ArgumentList.RemoveAt(0);
+        HandlerEnvironment.Fill(psi.Environment, init, runtime, exec);
+
+        using var process = new Process { StartInfo = psi };
+        try
+        {
+            process.Start();
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            return Error("HandlerFailed", $"cannot start handler: {e.Message}");
+        }
+        process.StandardInput.Close();
+
+        var stdout = new BoundedCapture(MaxOutputBytes, keepTail: false);
+        var stderr = new BoundedCapture(TailBytes, keepTail: true);
+        var stdoutTask = stdout.CopyFromAsync(process.StandardOutput.BaseStream);
+        var stderrTask = stderr.CopyFromAsync(process.StandardError.BaseStream);
+
+        var timeoutMs = exec.TimeoutMs > 0 ? exec.TimeoutMs : init.TimeoutMs;
+        using var timeout = new CancellationTokenSource(timeoutMs > 0 ? timeoutMs : Timeout.Infinite);
+        var timedOut = false;
+        try
+        {
+            await Task.WhenAll(stdoutTask, process.WaitForExitAsync(timeout.Token));
+        }
+        catch (OperationCanceledException)
+        {
+            timedOut = true;
+        }
+        if (timedOut || stdout.Overflowed)
+        {
+            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            await process.WaitForExitAsync();
+        }
+        await Task.WhenAll(stdoutTask, stderrTask).WaitAsync(TimeSpan.FromSeconds(2)).ContinueWith(_ => { });
+
+        var resp = new RespMessage { StderrTail = stderr.ToText(), StdoutTail = stdout.TailText(TailBytes) };
+        if (timedOut)
+        {
+            resp.Status = "timeout";
+            resp.Error = new AgentError { Code = "Timeout", Message = $"handler exceeded its timeout of {timeoutMs} ms" };
+        }
+        else if (stdout.Overflowed)
+        {
+            resp.Status = "error";
+            resp.Error = new AgentError { Code = "OutputTooLarge", Message = $"handler output exceeded {MaxOutputBytes} bytes" };
+        }
+        else if (process.ExitCode != 0)
+        {
+            resp.Status = "error";
+            resp.Error = new AgentError { Code = "HandlerFailed", Message = FailureMessage(process.ExitCode, resp.StderrTail) };
+        }
+        else
+        {
+            resp.Output = ParseOutput(stdout.ToBytes());
+        }
+        return resp;
+    }
+
+    /// <summary>JSON stays JSON; anything else comes back as a JSON string; nothing at all is null.</summary>
+    internal static JsonElement? ParseOutput(ReadOnlySpan<byte> bytes)
+    {
+        var trimmed = Encoding.UTF8.GetString(bytes).TrimEnd('\r', '\n');
+        if (trimmed.Length == 0) return null;
+        try
+        {
+            using var doc = JsonDocument.Parse(trimmed);
+            return doc.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            using var doc = JsonDocument.Parse(JsonSerializer.Serialize(trimmed, AgentStringJsonContext.Default.String));
+            return doc.RootElement.Clone();
+        }
+    }
+
+    private static string FailureMessage(int exitCode, string? stderrTail)
+    {
+        var why = exitCode > 128 ? $"handler was killed by signal {exitCode - 128}" : $"handler exited with code {exitCode}";
+        if (string.IsNullOrWhiteSpace(stderrTail)) return why;
+        var tail = stderrTail.TrimEnd();
+        if (tail.Length > ErrorMessageChars) tail = tail[^ErrorMessageChars..];
+        return $"{why}: {tail}";
+    }
+
+    private static RespMessage Error(string code, string message) =>
+        new() { Status = "error", Error = new AgentError { Code = code, Message = message } };
+}

@@ -1,0 +1,35 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Tern.Api.Endpoints;
+
+/// <summary>Reads request bodies with an explicit size limit, so an oversize body is a 413, never a buffered gigabyte.</summary>
+internal static class RequestBody
+{
+    /// <summary>Returns null when the body exceeds <paramref name="limit"/> bytes.</summary>
+    public static async Task<byte[]?> ReadAsync(HttpRequest request, long limit, CancellationToken ct)
+    {
+        if (request.ContentLength > limit) return null;
+        var sizeFeature = request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (sizeFeature is { IsReadOnly: false }) sizeFeature.MaxRequestBodySize = limit + 1;
+
+        using var buffer = new MemoryStream(request.ContentLength is long n ? (int)n : 4096);
+        var chunk = new byte[64 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > limit) return null;
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+
+    /// <summary>Deserializes JSON, throwing JsonException (a 400) for malformed input or a JSON null.</summary>
+    public static T ParseJson<T>(ReadOnlySpan<byte> body, JsonTypeInfo<T> type) where T : class
+    {
+        if (body.IsEmpty) throw new JsonException("the request body is empty; a JSON object was expected");
+        return JsonSerializer.Deserialize(body, type) ?? throw new JsonException("a JSON object was expected, not null");
+    }
+}

@@ -1,0 +1,76 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Tern.Api.Endpoints;
+using Tern.Api.Problems;
+using Tern.Api.Serialization;
+using Tern.Drivers;
+using Tern.Drivers.Sandbox;
+using Tern.Invocation;
+using Tern.Registry;
+using Tern.Storage;
+using Tern.Storage.Code;
+using Tern.Storage.Sqlite;
+
+namespace Tern.Api.Hosting;
+
+/// <summary>Builds and runs the daemon: the store, the drivers, the invoker, and the HTTP API over them.</summary>
+public static class DaemonHost
+{
+    public static async Task RunAsync(DaemonOptions options, CancellationToken ct)
+    {
+        await using var app = Build(options);
+        await app.RunAsync(ct);
+    }
+
+    /// <param name="configure">Lets tests replace services (for example the sandbox options).</param>
+    public static WebApplication Build(DaemonOptions options, Action<IServiceCollection>? configure = null)
+    {
+        Directory.CreateDirectory(options.DataDir);
+        File.SetUnixFileMode(options.DataDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.WebHost.UseUrls(options.ListenUrl);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 128L * 1024 * 1024);
+        ConfigureLogging(builder.Logging);
+
+        var services = builder.Services;
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.AddOpenApi();
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(new SqliteDatabase(Path.Combine(options.DataDir, "tern.db")));
+        services.AddSingleton<IFunctionStore, SqliteFunctionStore>();
+        services.AddSingleton<ICodeStore>(new FileCodeStore(Path.Combine(options.DataDir, "code")));
+        services.Configure<SandboxOptions>(s =>
+            s.StateDir = options.WorkerStateDir ?? Path.Combine(Path.GetTempPath(), $"tern-workers-{Environment.ProcessId}"));
+        services.AddSingleton<IIsolationDriver, BubblewrapDriver>();
+        services.AddSingleton<DriverRegistry>();
+        services.AddSingleton<FunctionRegistry>();
+        services.AddSingleton<FunctionInvoker>();
+        configure?.Invoke(services);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapOpenApi();
+        app.MapHealthEndpoints();
+        app.MapFunctionEndpoints();
+        app.MapInvokeEndpoints();
+        return app;
+    }
+
+    /// <summary>One JSON object per line when not on a terminal (log shippers), readable text when on one.</summary>
+    private static void ConfigureLogging(ILoggingBuilder logging)
+    {
+        logging.ClearProviders();
+        if (Console.IsOutputRedirected) logging.AddJsonConsole();
+        else logging.AddSimpleConsole(o => o.SingleLine = true);
+        logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+    }
+}

@@ -1,0 +1,25 @@
+namespace Tern.Api.Hosting;
+
+/// <summary>What `tern daemon` is started with. Flags win over TERN_* variables, which win over defaults.</summary>
+public sealed class DaemonOptions
+{
+    public const string DefaultListen = "127.0.0.1:8080";
+
+    /// <summary>host:port, or a full URL. Port 0 picks a free port (tests).</summary>
+    public string Listen { get; set; } = Environment.GetEnvironmentVariable("TERN_LISTEN") ?? DefaultListen;
+
+    public string DataDir { get; set; } = Environment.GetEnvironmentVariable("TERN_DATA_DIR") ?? DefaultDataDir();
+
+    /// <summary>Overrides where workers' sockets live (default: a per-daemon directory under /tmp).</summary>
+    public string? WorkerStateDir { get; set; }
+
+    public static string DefaultDataDir()
+    {
+        var xdg = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        return Path.Combine(string.IsNullOrEmpty(xdg) ? Path.Combine(home, ".local", "share") : xdg, "tern");
+    }
+
+    /// <summary>The URL Kestrel binds: "127.0.0.1:8080" becomes "http://127.0.0.1:8080".</summary>
+    public string ListenUrl => Listen.Contains("://", StringComparison.Ordinal) ? Listen : "http://" + Listen;
+}

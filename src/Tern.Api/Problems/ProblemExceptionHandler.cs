@@ -1,0 +1,51 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Logging;
+using Tern.Core.Functions;
+using Tern.Drivers;
+
+namespace Tern.Api.Problems;
+
+/// <summary>Turns the typed exceptions of the layers below into RFC 7807 problem bodies, in one place.
+/// Anything unexpected is a 500 that is logged with its stack; the client sees only a generic problem.</summary>
+internal sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
+    {
+        var problem = exception switch
+        {
+            FunctionValidationException e => Validation(e.Errors),
+            FunctionNotFoundException e => Problem(StatusCodes.Status404NotFound, "Function not found", e.Message),
+            FunctionAlreadyExistsException e => Problem(StatusCodes.Status409Conflict, "Function already exists", e.Message),
+            BadHttpRequestException e => Problem(e.StatusCode, e.StatusCode == 413 ? "Request too large" : "Bad request", e.Message),
+            JsonException e => Problem(StatusCodes.Status400BadRequest, "Malformed JSON", e.Message),
+            WorkerStartException e => Problem(StatusCodes.Status503ServiceUnavailable, "No worker could be started", e.Message),
+            OperationCanceledException when context.RequestAborted.IsCancellationRequested => null,
+            _ => null,
+        };
+        if (problem is null)
+        {
+            if (!context.RequestAborted.IsCancellationRequested) LogUnexpected(exception, context.Request.Path);
+            problem = Problem(StatusCodes.Status500InternalServerError, "Internal error", "an unexpected error occurred; see the daemon log");
+        }
+        context.Response.StatusCode = problem.Status!.Value;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
+    }
+
+    internal static ProblemDetails Problem(int status, string title, string detail) =>
+        new() { Status = status, Title = title, Detail = detail, Type = $"https://httpstatuses.io/{status}" };
+
+    internal static ProblemDetails Validation(IReadOnlyDictionary<string, string[]> errors) =>
+        new HttpValidationProblemDetails(errors.ToDictionary())
+        {
+            Status = StatusCodes.Status400BadRequest,
+            Title = "Invalid function definition",
+            Detail = string.Join(" ", errors.SelectMany(e => e.Value)),
+            Type = "https://httpstatuses.io/400",
+        };
+
+    [LoggerMessage(EventId = 500, Level = LogLevel.Error, Message = "unhandled error on {Path}")]
+    private partial void LogUnexpected(Exception exception, string path);
+}

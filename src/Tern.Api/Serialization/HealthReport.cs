@@ -1,0 +1,3 @@
+namespace Tern.Api.Serialization;
+
+public sealed record HealthReport(string Status, IReadOnlyDictionary<string, string>? Checks = null);

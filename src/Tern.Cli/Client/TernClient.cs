@@ -1,0 +1,100 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Tern.Cli.Client;
+
+/// <summary>The daemon's HTTP API, as the CLI uses it. Responses come back as JsonNode so they can be
+/// printed exactly as received; errors become <see cref="TernApiException"/> or <see cref="DaemonUnreachableException"/>.</summary>
+internal sealed class TernClient(HttpClient http, string serverUrl)
+{
+    private readonly string _base = serverUrl.TrimEnd('/');
+
+    public string ServerUrl { get; } = serverUrl;
+
+    public Task<JsonNode> CreateAsync(FunctionRequest request, CancellationToken ct) =>
+        SendForJsonAsync(HttpMethod.Post, "/v1/functions", Json(request), ct);
+
+    public Task<JsonNode> ListAsync(CancellationToken ct) => SendForJsonAsync(HttpMethod.Get, "/v1/functions", null, ct);
+
+    public Task<JsonNode> GetAsync(string name, CancellationToken ct) =>
+        SendForJsonAsync(HttpMethod.Get, FunctionPath(name), null, ct);
+
+    public Task<JsonNode> UpdateAsync(string name, FunctionRequest request, CancellationToken ct) =>
+        SendForJsonAsync(HttpMethod.Patch, FunctionPath(name), Json(request), ct);
+
+    public async Task DeleteAsync(string name, CancellationToken ct)
+    {
+        using var response = await SendAsync(HttpMethod.Delete, FunctionPath(name), null, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>POST NAME:invoke with an already validated JSON payload.</summary>
+    public Task<JsonNode> InvokeAsync(string name, string payloadJson, CancellationToken ct) =>
+        SendForJsonAsync(HttpMethod.Post, FunctionPath(name) + ":invoke",
+            new StringContent(payloadJson, Encoding.UTF8, "application/json"), ct);
+
+    private static string FunctionPath(string name) => "/v1/functions/" + Uri.EscapeDataString(name);
+
+    private static ByteArrayContent Json(FunctionRequest request)
+    {
+        var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(request, CliJsonContext.Default.FunctionRequest));
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        return content;
+    }
+
+    private async Task<JsonNode> SendForJsonAsync(HttpMethod method, string path, HttpContent? content, CancellationToken ct)
+    {
+        using var response = await SendAsync(method, path, content, ct).ConfigureAwait(false);
+        var body = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+        try
+        {
+            return JsonNode.Parse(body) ?? throw new JsonException("the body is JSON null");
+        }
+        catch (JsonException e)
+        {
+            throw new TernApiException(response.StatusCode,
+                $"unexpected response from {ServerUrl}: {(int)response.StatusCode} with a body that is not JSON ({e.Message})");
+        }
+    }
+
+    /// <summary>Sends and returns a successful response; any error status is turned into a one-line exception.</summary>
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(method, _base + path) { Content = content };
+        request.Headers.Accept.ParseAdd("application/json");
+        request.Headers.Accept.ParseAdd("application/problem+json");
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, ct).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e) when (IsUnreachable(e))
+        {
+            throw new DaemonUnreachableException(ServerUrl, e);
+        }
+
+        if (response.IsSuccessStatusCode) return response;
+        using (response)
+        {
+            var body = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+            throw new TernApiException(response.StatusCode, ProblemFormatter.Format(response.StatusCode, body));
+        }
+    }
+
+    private static bool IsUnreachable(HttpRequestException e) =>
+        e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError
+        || e.InnerException is System.Net.Sockets.SocketException;
+
+    /// <summary>The default transport: no overall timeout, since an invocation may legitimately run long
+    /// (the function's own timeout bounds it); Ctrl+C cancels instead.</summary>
+    public static HttpClient CreateHttpClient(HttpMessageHandler? handler)
+    {
+        var client = handler is null
+            ? new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) }, disposeHandler: true)
+            : new HttpClient(handler, disposeHandler: false);
+        client.Timeout = Timeout.InfiniteTimeSpan;
+        client.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("tern-cli", "1.0"));
+        return client;
+    }
+}

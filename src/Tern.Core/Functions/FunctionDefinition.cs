@@ -1,0 +1,26 @@
+namespace Tern.Core.Functions;
+
+/// <summary>A registered function as stored: immutable; an update produces a new instance with a higher Version.</summary>
+public sealed record FunctionDefinition
+{
+    public required string Name { get; init; }
+    public required string Runtime { get; init; }
+    public required string Handler { get; init; }
+    public required string CodeHash { get; init; }
+    /// <summary>Set when the code is a single file rather than a zip: the name it is mounted under.</summary>
+    public string? CodeFileName { get; init; }
+    public int MemoryMb { get; init; } = FunctionLimits.DefaultMemoryMb;
+    public int Vcpus { get; init; } = FunctionLimits.DefaultVcpus;
+    public int TimeoutMs { get; init; } = FunctionLimits.DefaultTimeoutMs;
+    public IReadOnlyDictionary<string, string> Env { get; init; } = new Dictionary<string, string>();
+    public string Mode { get; init; } = ExecutionModes.Process;
+    public int MinReplicas { get; init; }
+    public int MaxReplicas { get; init; } = FunctionLimits.DefaultMaxReplicas;
+    public int Concurrency { get; init; } = FunctionLimits.DefaultConcurrency;
+    public int QueueSize { get; init; } = FunctionLimits.DefaultQueueSize;
+    public int MaxRetries { get; init; } = FunctionLimits.DefaultMaxRetries;
+    public string Isolation { get; init; } = FunctionLimits.DefaultIsolation;
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+    public int Version { get; init; } = 1;
+}

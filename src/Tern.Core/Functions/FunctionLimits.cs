@@ -1,0 +1,19 @@
+namespace Tern.Core.Functions;
+
+/// <summary>Defaults and bounds of a function's settings, in one place so the API, CLI and docs agree.</summary>
+public static class FunctionLimits
+{
+    public const int DefaultMemoryMb = 128, MinMemoryMb = 128, MaxMemoryMb = 10240;
+    public const int DefaultVcpus = 1, MinVcpus = 1, MaxVcpus = 8;
+    public const int DefaultTimeoutMs = 30_000, MinTimeoutMs = 1, MaxTimeoutMs = 900_000;
+    public const int DefaultConcurrency = 4, MaxConcurrency = 1000;
+    public const int DefaultQueueSize = 100, MaxQueueSize = 100_000;
+    public const int DefaultMaxRetries = 3, MaxRetriesLimit = 10;
+    public const int DefaultMaxReplicas = 10, MaxReplicasLimit = 1000;
+    public const string DefaultIsolation = "sandbox";
+    public const int MaxEnvEntries = 256;
+    /// <summary>Largest event accepted by invoke, as for Lambda's synchronous payloads.</summary>
+    public const int MaxEventBytes = 6 * 1024 * 1024;
+    /// <summary>Largest code package (decoded).</summary>
+    public const int MaxCodeBytes = 64 * 1024 * 1024;
+}

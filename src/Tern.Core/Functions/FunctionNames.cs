@@ -1,0 +1,11 @@
+using System.Text.RegularExpressions;
+
+namespace Tern.Core.Functions;
+
+public static partial class FunctionNames
+{
+    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,63}$")]
+    private static partial Regex Pattern();
+
+    public static bool IsValid(string? name) => name is not null && Pattern().IsMatch(name);
+}

@@ -1,0 +1,24 @@
+namespace Tern.Core.Functions;
+
+/// <summary>User input for create and update: every field optional, so the same shape serves
+/// a full create (defaults fill the gaps) and a partial PATCH (absent fields stay as they are).</summary>
+public sealed class FunctionSettings
+{
+    public string? Name { get; set; }
+    public string? Runtime { get; set; }
+    public string? Handler { get; set; }
+    /// <summary>Base64 of a zip archive (recognised by its magic bytes) or of a single file.</summary>
+    public string? Code { get; set; }
+    public string? CodeFileName { get; set; }
+    public int? MemoryMb { get; set; }
+    public int? Vcpus { get; set; }
+    public int? TimeoutMs { get; set; }
+    public Dictionary<string, string>? Env { get; set; }
+    public string? Mode { get; set; }
+    public int? MinReplicas { get; set; }
+    public int? MaxReplicas { get; set; }
+    public int? Concurrency { get; set; }
+    public int? QueueSize { get; set; }
+    public int? MaxRetries { get; set; }
+    public string? Isolation { get; set; }
+}

@@ -1,0 +1,3 @@
+namespace Tern.Drivers.Cgroups;
+
+public sealed record CgroupLimits(int MemoryMb, int Vcpus, int MaxPids);

@@ -1,0 +1,45 @@
+namespace Tern.Drivers.Cgroups;
+
+/// <summary>cgroup v1: one directory per controller (memory, pids, cpu), each with its own tern/ parent.</summary>
+internal sealed class CgroupV1Hierarchy(string root, string parentName) : ICgroupHierarchy
+{
+    public string Description => $"cgroup v1 at {root}";
+
+    public IWorkerCgroup Create(string workerId, CgroupLimits limits)
+    {
+        var memory = Dir("memory", workerId);
+        var pids = Dir("pids", workerId);
+        var cpu = Dir("cpu", workerId);
+        var bytes = (long)limits.MemoryMb * 1024 * 1024;
+        CgroupHierarchy.Write(memory, "memory.limit_in_bytes", bytes.ToString());
+        // Without a memsw limit the worker could spill into swap instead of being stopped at its limit.
+        if (File.Exists(Path.Combine(memory, "memory.memsw.limit_in_bytes")))
+            CgroupHierarchy.Write(memory, "memory.memsw.limit_in_bytes", bytes.ToString());
+        CgroupHierarchy.Write(pids, "pids.max", limits.MaxPids.ToString());
+        CgroupHierarchy.Write(cpu, "cpu.cfs_period_us", "100000");
+        CgroupHierarchy.Write(cpu, "cpu.cfs_quota_us", (limits.Vcpus * 100_000).ToString());
+        return new Worker(memory, pids, cpu);
+    }
+
+    private string Dir(string controller, string workerId)
+    {
+        var dir = Path.Combine(root, controller, parentName, workerId);
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    private sealed class Worker(string memory, string pids, string cpu) : IWorkerCgroup
+    {
+        public IReadOnlyList<string> ProcsFiles { get; } =
+            [Path.Combine(memory, "cgroup.procs"), Path.Combine(pids, "cgroup.procs"), Path.Combine(cpu, "cgroup.procs")];
+
+        public bool OutOfMemory() =>
+            CgroupHierarchy.ReadCounter(Path.Combine(memory, "memory.oom_control"), "oom_kill") > 0;
+
+        public async Task KillAndRemoveAsync()
+        {
+            await CgroupHierarchy.KillAllAsync(ProcsFiles).ConfigureAwait(false);
+            foreach (var dir in new[] { memory, pids, cpu }) await CgroupHierarchy.RemoveDirAsync(dir).ConfigureAwait(false);
+        }
+    }
+}

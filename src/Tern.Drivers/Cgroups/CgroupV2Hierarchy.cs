@@ -1,0 +1,42 @@
+namespace Tern.Drivers.Cgroups;
+
+/// <summary>cgroup v2: one unified tree; controllers must be enabled in each parent's subtree_control.</summary>
+internal sealed class CgroupV2Hierarchy(string root, string parentName) : ICgroupHierarchy
+{
+    private readonly Lazy<string> _parent = new(() =>
+    {
+        var parent = Path.Combine(root, parentName);
+        Directory.CreateDirectory(parent);
+        CgroupHierarchy.Write(root, "cgroup.subtree_control", "+memory +pids +cpu");
+        CgroupHierarchy.Write(parent, "cgroup.subtree_control", "+memory +pids +cpu");
+        return parent;
+    });
+
+    public string Description => $"cgroup v2 at {root}";
+
+    public IWorkerCgroup Create(string workerId, CgroupLimits limits)
+    {
+        var dir = Path.Combine(_parent.Value, workerId);
+        Directory.CreateDirectory(dir);
+        CgroupHierarchy.Write(dir, "memory.max", ((long)limits.MemoryMb * 1024 * 1024).ToString());
+        if (File.Exists(Path.Combine(dir, "memory.swap.max"))) CgroupHierarchy.Write(dir, "memory.swap.max", "0");
+        CgroupHierarchy.Write(dir, "pids.max", limits.MaxPids.ToString());
+        CgroupHierarchy.Write(dir, "cpu.max", $"{limits.Vcpus * 100_000} 100000");
+        return new Worker(dir);
+    }
+
+    private sealed class Worker(string dir) : IWorkerCgroup
+    {
+        public IReadOnlyList<string> ProcsFiles { get; } = [Path.Combine(dir, "cgroup.procs")];
+
+        public bool OutOfMemory() => CgroupHierarchy.ReadCounter(Path.Combine(dir, "memory.events"), "oom_kill") > 0;
+
+        public async Task KillAndRemoveAsync()
+        {
+            var killFile = Path.Combine(dir, "cgroup.kill");
+            if (File.Exists(killFile)) CgroupHierarchy.Write(dir, "cgroup.kill", "1");
+            await CgroupHierarchy.KillAllAsync(ProcsFiles).ConfigureAwait(false);
+            await CgroupHierarchy.RemoveDirAsync(dir).ConfigureAwait(false);
+        }
+    }
+}

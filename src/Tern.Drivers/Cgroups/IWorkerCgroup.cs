@@ -1,0 +1,14 @@
+namespace Tern.Drivers.Cgroups;
+
+/// <summary>The cgroup(s) of one worker, whatever the hierarchy version.</summary>
+public interface IWorkerCgroup
+{
+    /// <summary>The cgroup.procs files a launcher writes its own pid into before it execs the sandbox.</summary>
+    IReadOnlyList<string> ProcsFiles { get; }
+
+    /// <summary>True once the kernel's OOM killer has killed something in this cgroup.</summary>
+    bool OutOfMemory();
+
+    /// <summary>SIGKILLs every process in the cgroup, then removes it.</summary>
+    Task KillAndRemoveAsync();
+}

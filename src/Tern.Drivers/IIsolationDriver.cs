@@ -1,0 +1,13 @@
+namespace Tern.Drivers;
+
+/// <summary>One way of isolating workers: a sandboxed process, a microVM, a Kubernetes pod.
+/// A driver starts a worker running the Tern agent and hands back a byte stream to it; everything
+/// above (Init/Exec framing, pools) is the same for every driver.</summary>
+public interface IIsolationDriver
+{
+    /// <summary>The name functions use in their "isolation" field.</summary>
+    string Name { get; }
+
+    /// <summary>Starts a worker and returns once its agent is connected. Throws WorkerStartException.</summary>
+    Task<IWorker> StartWorkerAsync(WorkerSpec spec, CancellationToken ct);
+}

@@ -1,0 +1,17 @@
+using System.Runtime.InteropServices;
+
+namespace Tern.Drivers;
+
+internal static class Posix
+{
+    public const int SIGKILL = 9;
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int kill(int pid, int sig);
+
+    [DllImport("libc")]
+    public static extern uint geteuid();
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int chmod(string path, uint mode);
+}

@@ -1,0 +1,45 @@
+using Tern.Runtimes;
+
+namespace Tern.Drivers.Sandbox;
+
+/// <summary>The bubblewrap arguments of one worker: fresh pid, mount, net, ipc and uts namespaces; system
+/// directories read-only; the code read-only at /code; a private /tmp; the agent's socket directory at /run/tern.</summary>
+internal static class BubblewrapCommandLine
+{
+    public const string AgentInSandbox = "/opt/tern/tern-agent";
+    public const string SocketDirInSandbox = "/run/tern";
+
+    public static List<string> Build(WorkerSpec spec, SandboxOptions options, string workerDir, bool asRoot)
+    {
+        var args = new List<string>
+        {
+            "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+            "--die-with-parent", "--new-session", "--hostname", "tern",
+            "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc",
+            "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
+            "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+            "--proc", "/proc", "--dev", "/dev",
+            "--perms", "1777", "--tmpfs", "/tmp",
+            "--dir", "/run", "--ro-bind", workerDir, SocketDirInSandbox,
+            "--ro-bind", options.AgentPath, AgentInSandbox,
+        };
+        if (!spec.Network) args.Add("--unshare-net");
+        if (Directory.Exists(options.RuntimeAssetsDir)) args.AddRange(["--ro-bind", options.RuntimeAssetsDir, RuntimeCatalog.AssetsDir]);
+        if (asRoot)
+        {
+            // bubblewrap run by root keeps every capability; keep only what the agent needs to become nobody.
+            // NO_NEW_PRIVS (set by bubblewrap) stops set-uid binaries from winning anything back.
+            args.AddRange(["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]);
+        }
+        else
+        {
+            args.Add("--unshare-user");
+        }
+        if (spec.Code.IsSingleFile)
+            args.AddRange(["--dir", "/code", "--ro-bind", spec.Code.HostPath, "/code/" + spec.Code.FileName]);
+        else
+            args.AddRange(["--ro-bind", spec.Code.HostPath, "/code"]);
+        args.AddRange(["--chdir", "/code", "--", AgentInSandbox]);
+        return args;
+    }
+}

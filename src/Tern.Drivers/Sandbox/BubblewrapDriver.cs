@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Tern.Drivers.Cgroups;
+
+namespace Tern.Drivers.Sandbox;
+
+/// <summary>The default Linux driver: each worker is the agent inside a bubblewrap sandbox, in its own cgroup,
+/// reached over a Unix socket the host listens on.</summary>
+public sealed partial class BubblewrapDriver : IIsolationDriver
+{
+    public const string DriverName = "sandbox";
+
+    private readonly SandboxOptions _options;
+    private readonly ILogger<BubblewrapDriver> _logger;
+    private readonly Lazy<ICgroupHierarchy> _cgroups;
+    private readonly bool _asRoot = Posix.geteuid() == 0;
+
+    public BubblewrapDriver(IOptions<SandboxOptions> options, ILogger<BubblewrapDriver> logger)
+    {
+        _options = options.Value;
+        _logger = logger;
+        _cgroups = new(() => CgroupHierarchy.Detect(_options.CgroupRoot, _options.CgroupParent, out var reason)
+            ?? throw new WorkerStartException($"sandbox cannot enforce limits: {reason}"));
+    }
+
+    public string Name => DriverName;
+
+    public async Task<IWorker> StartWorkerAsync(WorkerSpec spec, CancellationToken ct)
+    {
+        if (!File.Exists(_options.BubblewrapPath))
+            throw new WorkerStartException($"bubblewrap is not installed at {_options.BubblewrapPath} (apt-get install bubblewrap)");
+        if (!File.Exists(_options.AgentPath))
+            throw new WorkerStartException($"the Tern agent is missing at {_options.AgentPath}; rebuild Tern");
+
+        var workerDir = Path.Combine(_options.StateDir, spec.WorkerId);
+        Directory.CreateDirectory(workerDir);
+        _ = Posix.chmod(workerDir, 0b111_001_001); // 0711: the sandbox's nobody may reach the socket, not list the dir
+        var socketPath = Path.Combine(workerDir, "agent.sock");
+
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        IWorkerCgroup? cgroup = null;
+        Process? process = null;
+        try
+        {
+            listener.Bind(new UnixDomainSocketEndPoint(socketPath));
+            listener.Listen(1);
+            _ = Posix.chmod(socketPath, 0b110_110_110);
+
+            cgroup = _cgroups.Value.Create(spec.WorkerId, new CgroupLimits(spec.MemoryMb, spec.Vcpus, spec.MaxPids));
+            process = Launch(spec, workerDir, cgroup);
+            var stderr = new StderrTail(process);
+            var connection = await AcceptAsync(listener, process, stderr, ct).ConfigureAwait(false);
+            LogStarted(spec.WorkerId, spec.FunctionName, process.Id);
+            return new SandboxWorker(spec.WorkerId, process, connection, cgroup, workerDir, stderr);
+        }
+        catch
+        {
+            if (process is not null) KillQuietly(process);
+            if (cgroup is not null) await cgroup.KillAndRemoveAsync().ConfigureAwait(false);
+            TryDeleteDir(workerDir);
+            throw;
+        }
+        finally
+        {
+            listener.Dispose();
+        }
+    }
+
+    /// <summary>A tiny sh joins the cgroups and then execs bubblewrap, so nothing in the sandbox ever runs outside them.</summary>
+    private Process Launch(WorkerSpec spec, string workerDir, IWorkerCgroup cgroup)
+    {
+        var psi = new ProcessStartInfo("/bin/sh")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add("for f in $TERN_CGROUP_PROCS; do echo $$ > \"$f\" || exit 97; done; unset TERN_CGROUP_PROCS; exec \"$@\"");
+        psi.ArgumentList.Add("tern-sandbox");
+        psi.ArgumentList.Add(_options.BubblewrapPath);
+        foreach (var arg in BubblewrapCommandLine.Build(spec, _options, workerDir, _asRoot)) psi.ArgumentList.Add(arg);
+
+        psi.Environment.Clear();
+        psi.Environment["PATH"] = "/usr/local/bin:/usr/bin:/bin";
+        psi.Environment["TMPDIR"] = "/tmp";
+        psi.Environment["TERN_CGROUP_PROCS"] = string.Join(' ', cgroup.ProcsFiles);
+        psi.Environment["TERN_AGENT_SOCKET"] = BubblewrapCommandLine.SocketDirInSandbox + "/agent.sock";
+        if (_asRoot)
+        {
+            psi.Environment["TERN_AGENT_UID"] = _options.RunAsUid.ToString();
+            psi.Environment["TERN_AGENT_GID"] = _options.RunAsGid.ToString();
+        }
+        var process = Process.Start(psi) ?? throw new WorkerStartException("could not start the sandbox launcher");
+        process.StandardInput.Close();
+        return process;
+    }
+
+    private async Task<Socket> AcceptAsync(Socket listener, Process process, StderrTail stderr, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(_options.StartTimeout);
+        var accept = listener.AcceptAsync(timeout.Token).AsTask();
+        var exited = process.WaitForExitAsync(timeout.Token);
+        var first = await Task.WhenAny(accept, exited).ConfigureAwait(false);
+        if (first == accept && accept.IsCompletedSuccessfully) return accept.Result;
+
+        ct.ThrowIfCancellationRequested();
+        if (process.HasExited)
+        {
+            await stderr.Completion.WaitAsync(TimeSpan.FromSeconds(1)).ContinueWith(_ => { }).ConfigureAwait(false);
+            throw new WorkerStartException($"sandbox exited with code {process.ExitCode} before its agent connected: {stderr.Text}".TrimEnd(' ', ':'));
+        }
+        throw new WorkerStartException($"the agent did not connect within {_options.StartTimeout.TotalSeconds:0} s");
+    }
+
+    internal static void KillQuietly(Process process)
+    {
+        try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } catch (System.ComponentModel.Win32Exception) { }
+    }
+
+    internal static void TryDeleteDir(string dir)
+    {
+        try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    [LoggerMessage(EventId = 100, Level = LogLevel.Debug, Message = "worker {WorkerId} for {Function} started (pid {Pid})")]
+    private partial void LogStarted(string workerId, string function, int pid);
+}

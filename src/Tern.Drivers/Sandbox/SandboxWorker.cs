@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using Tern.Drivers.Cgroups;
+
+namespace Tern.Drivers.Sandbox;
+
+/// <summary>A running bubblewrap worker. Killing it kills its whole cgroup, so no descendant outlives it.</summary>
+internal sealed class SandboxWorker : IWorker
+{
+    private readonly Process _process;
+    private readonly Socket _socket;
+    private readonly IWorkerCgroup _cgroup;
+    private readonly string _workerDir;
+    private readonly StderrTail _stderr;
+    private readonly Lazy<Task> _teardown;
+    private bool _outOfMemory;
+    private int? _exitCode;
+
+    public SandboxWorker(string id, Process process, Socket socket, IWorkerCgroup cgroup, string workerDir, StderrTail stderr)
+    {
+        Id = id;
+        _process = process;
+        _socket = socket;
+        _cgroup = cgroup;
+        _workerDir = workerDir;
+        _stderr = stderr;
+        Stream = new NetworkStream(socket, ownsSocket: false);
+        Exited = process.WaitForExitAsync();
+        _teardown = new(TeardownAsync);
+    }
+
+    public string Id { get; }
+    public Stream Stream { get; }
+    public Task Exited { get; }
+
+    public WorkerDiagnostics Diagnose()
+    {
+        // Read before teardown removes the cgroup; remember it after.
+        if (!_teardown.IsValueCreated) _outOfMemory |= _cgroup.OutOfMemory();
+        return new WorkerDiagnostics(_outOfMemory, _teardown.IsValueCreated ? _exitCode : ExitCodeIfExited(), _stderr.Text);
+    }
+
+    public ValueTask KillAsync() => new(_teardown.Value);
+
+    public ValueTask DisposeAsync() => KillAsync();
+
+    private int? ExitCodeIfExited() => _process.HasExited ? _process.ExitCode : null;
+
+    private async Task TeardownAsync()
+    {
+        _outOfMemory |= _cgroup.OutOfMemory();
+        _socket.Dispose();
+        BubblewrapDriver.KillQuietly(_process);
+        await _cgroup.KillAndRemoveAsync().ConfigureAwait(false);
+        await Exited.WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { }).ConfigureAwait(false);
+        _exitCode = ExitCodeIfExited();
+        _process.Dispose();
+        BubblewrapDriver.TryDeleteDir(_workerDir);
+    }
+}

@@ -1,0 +1,127 @@
+using Tern.Core.Functions;
+using Tern.Drivers;
+using Tern.Runtimes;
+using Tern.Storage;
+using Tern.Storage.Code;
+
+namespace Tern.Registry;
+
+/// <summary>Registers, updates and removes functions: validates input, stores the code by hash, and writes the
+/// definition. Every rule about what a valid function is lives here or in FunctionValidator.</summary>
+public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore, DriverRegistry drivers, TimeProvider time)
+{
+    public Task<IReadOnlyList<FunctionDefinition>> ListAsync(CancellationToken ct) => store.ListAsync(ct);
+
+    public async Task<FunctionDefinition> GetAsync(string name, CancellationToken ct) =>
+        await store.GetAsync(name, ct).ConfigureAwait(false) ?? throw new FunctionNotFoundException(name);
+
+    public async Task<FunctionDefinition> CreateAsync(FunctionSettings s, CancellationToken ct)
+    {
+        var errors = FunctionValidator.Validate(s, creating: true, drivers.Names);
+        var code = DecodeCode(s.Code, errors);
+        ThrowIfAny(errors);
+        if (await store.GetAsync(s.Name!, ct).ConfigureAwait(false) is not null) throw new FunctionAlreadyExistsException(s.Name!);
+
+        RuntimeCatalog.TryGet(s.Runtime!, out var runtime);
+        var now = time.GetUtcNow();
+        var function = new FunctionDefinition
+        {
+            Name = s.Name!, Runtime = s.Runtime!, Handler = "", CodeHash = "",
+            CreatedAt = now, UpdatedAt = now, Version = 1,
+        };
+        function = await ApplyCodeAsync(Merge(function, s), s, code!, runtime, ct).ConfigureAwait(false);
+        await store.CreateAsync(function, ct).ConfigureAwait(false);
+        return function;
+    }
+
+    public async Task<FunctionDefinition> UpdateAsync(string name, FunctionSettings s, CancellationToken ct)
+    {
+        var existing = await GetAsync(name, ct).ConfigureAwait(false);
+        var errors = FunctionValidator.Validate(s, creating: false, drivers.Names);
+        if (s.Name is not null && s.Name != name) errors["name"] = ["a function cannot be renamed; create a new one instead."];
+        var code = s.Code is null ? null : DecodeCode(s.Code, errors);
+        var merged = Merge(existing, s);
+        if (merged.MinReplicas > merged.MaxReplicas && !errors.ContainsKey("minReplicas"))
+            errors["minReplicas"] = ["minReplicas must not exceed maxReplicas."];
+        ThrowIfAny(errors);
+
+        RuntimeCatalog.TryGet(merged.Runtime, out var runtime);
+        merged = code is not null
+            ? await ApplyCodeAsync(merged, s, code, runtime, ct).ConfigureAwait(false)
+            : CheckHandler(merged with { Handler = s.Handler ?? existing.Handler }, runtime);
+        merged = merged with { Version = existing.Version + 1, UpdatedAt = time.GetUtcNow() };
+        if (!await store.UpdateAsync(merged, existing.Version, ct).ConfigureAwait(false))
+            throw new FunctionValidationException("version", "the function was changed by another request at the same time; retry.");
+        return merged;
+    }
+
+    public async Task DeleteAsync(string name, CancellationToken ct)
+    {
+        if (!await store.DeleteAsync(name, ct).ConfigureAwait(false)) throw new FunctionNotFoundException(name);
+    }
+
+    private async Task<FunctionDefinition> ApplyCodeAsync(FunctionDefinition f, FunctionSettings s, byte[] code, RuntimeDefinition runtime, CancellationToken ct)
+    {
+        StoredCode stored;
+        try { stored = await codeStore.SaveAsync(code, ct).ConfigureAwait(false); }
+        catch (InvalidCodePackageException e) { throw new FunctionValidationException("code", e.Message); }
+
+        // A single file needs a name inside /code: codeFileName, else the handler, else the runtime's usual entry file.
+        var fileName = stored.IsZip ? null : s.CodeFileName ?? s.Handler ?? f.CodeFileName ?? runtime.DefaultHandler;
+        var handler = s.Handler ?? fileName ?? (f.Handler.Length > 0 ? f.Handler : runtime.DefaultHandler);
+        return CheckHandler(f with { CodeHash = stored.Hash, CodeFileName = fileName, Handler = handler }, runtime);
+    }
+
+    private FunctionDefinition CheckHandler(FunctionDefinition f, RuntimeDefinition runtime)
+    {
+        if (f.Mode == ExecutionModes.Process)
+        {
+            if (!codeStore.ContainsHandler(f.CodeHash, f.CodeFileName, f.Handler))
+                throw new FunctionValidationException("handler", f.CodeFileName is null
+                    ? $"handler '{f.Handler}' is not in the code package."
+                    : $"handler '{f.Handler}' must be the uploaded file's name '{f.CodeFileName}'.");
+            if (runtime.HandlerIsExecutable) codeStore.MarkExecutable(f.CodeHash, f.CodeFileName, f.Handler);
+        }
+        return f;
+    }
+
+    private static FunctionDefinition Merge(FunctionDefinition f, FunctionSettings s) => f with
+    {
+        Runtime = s.Runtime ?? f.Runtime,
+        MemoryMb = s.MemoryMb ?? f.MemoryMb,
+        Vcpus = s.Vcpus ?? f.Vcpus,
+        TimeoutMs = s.TimeoutMs ?? f.TimeoutMs,
+        Env = s.Env ?? f.Env,
+        Mode = s.Mode ?? f.Mode,
+        MinReplicas = s.MinReplicas ?? f.MinReplicas,
+        MaxReplicas = s.MaxReplicas ?? f.MaxReplicas,
+        Concurrency = s.Concurrency ?? f.Concurrency,
+        QueueSize = s.QueueSize ?? f.QueueSize,
+        MaxRetries = s.MaxRetries ?? f.MaxRetries,
+        Isolation = s.Isolation ?? f.Isolation,
+    };
+
+    private static byte[]? DecodeCode(string? base64, Dictionary<string, string[]> errors)
+    {
+        if (string.IsNullOrEmpty(base64)) return null;
+        try
+        {
+            var bytes = Convert.FromBase64String(base64);
+            if (bytes.Length > FunctionLimits.MaxCodeBytes)
+                errors["code"] = [$"code is {bytes.Length} bytes; at most {FunctionLimits.MaxCodeBytes} allowed."];
+            else if (bytes.Length == 0)
+                errors["code"] = ["code is empty."];
+            return bytes;
+        }
+        catch (FormatException)
+        {
+            errors["code"] = ["code must be base64."];
+            return null;
+        }
+    }
+
+    private static void ThrowIfAny(Dictionary<string, string[]> errors)
+    {
+        if (errors.Count > 0) throw new FunctionValidationException(errors);
+    }
+}

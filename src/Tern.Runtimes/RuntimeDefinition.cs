@@ -1,0 +1,22 @@
+namespace Tern.Runtimes;
+
+/// <summary>How one language runtime starts a handler in process mode (the Nova contract:
+/// the event file path is argv[1], the JSON result is stdout).</summary>
+public sealed class RuntimeDefinition
+{
+    public required string Name { get; init; }
+
+    /// <summary>The entry file used when a zip package does not name one.</summary>
+    public required string DefaultHandler { get; init; }
+
+    /// <summary>Builds argv for one call: the handler's absolute path inside the worker, the event file path, the memory limit.</summary>
+    public required Func<string, string, int, string[]> ProcessCommand { get; init; }
+
+    /// <summary>Extra environment this runtime needs inside the sandbox (on top of the function's env).</summary>
+    public Func<int, IReadOnlyDictionary<string, string>> Environment { get; init; } = _ => Empty;
+
+    /// <summary>Whether the handler file itself must be executable (compiled binaries and scripts).</summary>
+    public bool HandlerIsExecutable { get; init; }
+
+    private static readonly IReadOnlyDictionary<string, string> Empty = new Dictionary<string, string>();
+}

@@ -1,0 +1,3 @@
+namespace Tern.Storage.Code;
+
+public sealed class InvalidCodePackageException(string message) : Exception(message);

@@ -1,0 +1,60 @@
+using System.IO.Compression;
+using Tern.Core.Functions;
+
+namespace Tern.Storage.Code;
+
+/// <summary>Checks and unpacks a zip code package. Entries that would land outside the package root
+/// (absolute paths, "..", links) are refused, and so are archives that unpack to more than the limits.</summary>
+public static class ZipPackage
+{
+    public const long MaxUnpackedBytes = 512L * 1024 * 1024;
+    public const int MaxEntries = 20_000;
+    private const int UnixFileTypeMask = 0xF000 << 16, UnixSymlink = 0xA000 << 16;
+
+    public static bool IsZip(ReadOnlySpan<byte> content) =>
+        content.Length >= 4 && content[0] == 'P' && content[1] == 'K' && content[2] == 3 && content[3] == 4;
+
+    public static void ExtractTo(byte[] content, string destination)
+    {
+        ZipArchive archive;
+        try { archive = new ZipArchive(new MemoryStream(content), ZipArchiveMode.Read); }
+        catch (InvalidDataException e) { throw new InvalidCodePackageException($"code is not a readable zip archive: {e.Message}"); }
+
+        using (archive)
+        {
+            if (archive.Entries.Count > MaxEntries)
+                throw new InvalidCodePackageException($"zip has {archive.Entries.Count} entries; at most {MaxEntries} allowed");
+            long total = 0;
+            foreach (var entry in archive.Entries)
+            {
+                var name = entry.FullName.TrimEnd('/');
+                if (name.Length == 0) continue;
+                if (!FunctionValidator.IsSafeRelativePath(name))
+                    throw new InvalidCodePackageException($"zip entry '{entry.FullName}' escapes the package root");
+                if ((entry.ExternalAttributes & UnixFileTypeMask) == UnixSymlink)
+                    throw new InvalidCodePackageException($"zip entry '{entry.FullName}' is a symbolic link; links are not allowed");
+                total += entry.Length;
+                if (total > MaxUnpackedBytes)
+                    throw new InvalidCodePackageException($"zip unpacks to more than {MaxUnpackedBytes / (1024 * 1024)} MB");
+            }
+
+            foreach (var entry in archive.Entries)
+            {
+                var target = Path.Combine(destination, entry.FullName);
+                if (entry.FullName.EndsWith('/'))
+                {
+                    Directory.CreateDirectory(target);
+                    continue;
+                }
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                try { entry.ExtractToFile(target, overwrite: false); }
+                catch (InvalidDataException e) { throw new InvalidCodePackageException($"zip entry '{entry.FullName}' is corrupt: {e.Message}"); }
+                // Keep the executable bit the archive recorded; everything readable by the sandbox's unprivileged user.
+                var executable = ((entry.ExternalAttributes >> 16) & 0b001_001_001) != 0;
+                File.SetUnixFileMode(target, executable ? PackageModes.Executable : PackageModes.Readable);
+            }
+            foreach (var dir in Directory.EnumerateDirectories(destination, "*", SearchOption.AllDirectories).Prepend(destination))
+                File.SetUnixFileMode(dir, PackageModes.Executable);
+        }
+    }
+}

@@ -1,0 +1,22 @@
+using Tern.Drivers;
+
+namespace Tern.Storage;
+
+/// <summary>Code packages by content hash. Saving the same bytes twice stores them once.</summary>
+public interface ICodeStore
+{
+    /// <summary>Stores a zip (recognised by its magic bytes) or a single file; throws InvalidCodePackageException.</summary>
+    Task<StoredCode> SaveAsync(byte[] content, CancellationToken ct = default);
+
+    /// <summary>Where a package lives on this host, ready for a driver to mount at /code.</summary>
+    CodeMount GetMount(string codeHash, string? codeFileName);
+
+    /// <summary>True if the package contains the entry file (for a single file: its name is the handler).</summary>
+    bool ContainsHandler(string codeHash, string? codeFileName, string handler);
+
+    /// <summary>Sets the executable bit on a package's entry file (zips made on other systems often lose it).</summary>
+    void MarkExecutable(string codeHash, string? codeFileName, string handler);
+}
+
+/// <param name="Hash">Lowercase hex sha256 of the uploaded bytes.</param>
+public sealed record StoredCode(string Hash, bool IsZip);
