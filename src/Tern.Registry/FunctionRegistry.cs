@@ -63,7 +63,9 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
     private async Task<FunctionDefinition> ApplyCodeAsync(FunctionDefinition f, FunctionSettings s, byte[] code, RuntimeDefinition runtime, CancellationToken ct)
     {
         StoredCode stored;
-        try { stored = await codeStore.SaveAsync(code, ct).ConfigureAwait(false); }
+        // A .jar (or .whl) is a zip too, but named as a single file it is kept whole.
+        var unpack = s.CodeFileName is null || s.CodeFileName.EndsWith(".zip", StringComparison.OrdinalIgnoreCase);
+        try { stored = await codeStore.SaveAsync(code, unpack, ct).ConfigureAwait(false); }
         catch (InvalidCodePackageException e) { throw new FunctionValidationException("code", e.Message); }
 
         // A single file needs a name inside /code: codeFileName, else the handler, else the runtime's usual entry file.

@@ -5,8 +5,9 @@ namespace Tern.Storage;
 /// <summary>Code packages by content hash. Saving the same bytes twice stores them once.</summary>
 public interface ICodeStore
 {
-    /// <summary>Stores a zip (recognised by its magic bytes) or a single file; throws InvalidCodePackageException.</summary>
-    Task<StoredCode> SaveAsync(byte[] content, CancellationToken ct = default);
+    /// <summary>Stores a zip (recognised by its magic bytes; unpacked when <paramref name="unpackZip"/>) or a single file.
+    /// Throws InvalidCodePackageException.</summary>
+    Task<StoredCode> SaveAsync(byte[] content, bool unpackZip = true, CancellationToken ct = default);
 
     /// <summary>Where a package lives on this host, ready for a driver to mount at /code.</summary>
     CodeMount GetMount(string codeHash, string? codeFileName);
@@ -19,4 +20,5 @@ public interface ICodeStore
 }
 
 /// <param name="Hash">Lowercase hex sha256 of the uploaded bytes.</param>
+/// <param name="IsZip">True when the package was unpacked and is mounted as a directory.</param>
 public sealed record StoredCode(string Hash, bool IsZip);

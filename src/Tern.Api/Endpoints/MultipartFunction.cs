@@ -5,7 +5,7 @@ using Tern.Core.Functions;
 namespace Tern.Api.Endpoints;
 
 /// <summary>multipart/form-data registration: a "function" part with the JSON settings (or plain form fields
-/// name, runtime, handler) and a "code" file part. The file's name becomes codeFileName unless it is a zip.</summary>
+/// name, runtime, handler) and a "code" file part. The file's name becomes codeFileName unless it ends in .zip.</summary>
 internal static class MultipartFunction
 {
     public sealed record Parsed(FunctionSettings? Settings, IResult? Problem);
@@ -27,7 +27,8 @@ internal static class MultipartFunction
         await file.CopyToAsync(content, ct);
         var bytes = content.ToArray();
         settings.Code = Convert.ToBase64String(bytes);
-        if (!Storage.Code.ZipPackage.IsZip(bytes)) settings.CodeFileName ??= Path.GetFileName(file.FileName);
+        var fileName = Path.GetFileName(file.FileName);
+        if (!fileName.EndsWith(".zip", StringComparison.OrdinalIgnoreCase)) settings.CodeFileName ??= fileName;
         return new(settings, null);
     }
 

@@ -21,8 +21,11 @@ internal static class ProblemFormatter
         }
 
         var message = OneLine(problem.Title ?? ReasonPhrase(status));
-        if (!string.IsNullOrWhiteSpace(problem.Detail)) message += ": " + OneLine(problem.Detail);
-        if (problem.Errors is { Count: > 0 } errors)
+        var errors = problem.Errors ?? [];
+        // The daemon's validation detail is just the field messages joined; showing them twice only adds noise.
+        var detailRepeatsErrors = errors.Count > 0 && problem.Detail == string.Join(" ", errors.SelectMany(e => e.Value));
+        if (!string.IsNullOrWhiteSpace(problem.Detail) && !detailRepeatsErrors) message += ": " + OneLine(problem.Detail);
+        if (errors.Count > 0)
         {
             var fields = errors.SelectMany(e => e.Value.Length == 0 ? [e.Key] : e.Value.Select(m => $"{e.Key}: {OneLine(m)}"));
             message += " (" + string.Join("; ", fields) + ")";

@@ -7,7 +7,7 @@ namespace Tern.Cli.Client;
 
 /// <summary>The daemon's HTTP API, as the CLI uses it. Responses come back as JsonNode so they can be
 /// printed exactly as received; errors become <see cref="TernApiException"/> or <see cref="DaemonUnreachableException"/>.</summary>
-internal sealed class TernClient(HttpClient http, string serverUrl)
+internal sealed class TernClient(HttpClient http, string serverUrl) : IDisposable
 {
     private readonly string _base = serverUrl.TrimEnd('/');
 
@@ -33,6 +33,8 @@ internal sealed class TernClient(HttpClient http, string serverUrl)
     public Task<JsonNode> InvokeAsync(string name, string payloadJson, CancellationToken ct) =>
         SendForJsonAsync(HttpMethod.Post, FunctionPath(name) + ":invoke",
             new StringContent(payloadJson, Encoding.UTF8, "application/json"), ct);
+
+    public void Dispose() => http.Dispose();
 
     private static string FunctionPath(string name) => "/v1/functions/" + Uri.EscapeDataString(name);
 

@@ -20,7 +20,9 @@ internal static class BubblewrapCommandLine
             "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
             "--proc", "/proc", "--dev", "/dev",
             "--perms", "1777", "--tmpfs", "/tmp",
-            "--dir", "/run", "--ro-bind", workerDir, SocketDirInSandbox,
+            // Parents bubblewrap creates implicitly are 0700; the unprivileged handler must be able to traverse them.
+            "--dir", "/run", "--dir", "/opt", "--dir", "/opt/tern",
+            "--ro-bind", workerDir, SocketDirInSandbox,
             "--ro-bind", options.AgentPath, AgentInSandbox,
         };
         if (!spec.Network) args.Add("--unshare-net");

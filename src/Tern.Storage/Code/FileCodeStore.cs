@@ -15,11 +15,11 @@ public sealed class FileCodeStore : ICodeStore
         Directory.CreateDirectory(root);
     }
 
-    public async Task<StoredCode> SaveAsync(byte[] content, CancellationToken ct = default)
+    public async Task<StoredCode> SaveAsync(byte[] content, bool unpackZip = true, CancellationToken ct = default)
     {
         if (content.Length == 0) throw new InvalidCodePackageException("code is empty");
         var hash = Convert.ToHexStringLower(SHA256.HashData(content));
-        var isZip = ZipPackage.IsZip(content);
+        var isZip = unpackZip && ZipPackage.IsZip(content);
 
         var blob = BlobPath(hash);
         if (!File.Exists(blob))

@@ -1,0 +1,86 @@
+using System.CommandLine;
+using Tern.Cli.Client;
+using Tern.Cli.Packaging;
+
+namespace Tern.Cli.Commands;
+
+/// <summary>The settings options shared by `create` (runtime and code required) and `update` (all optional),
+/// and their translation into a request body that carries only what was given.</summary>
+internal sealed class FunctionOptions
+{
+    private readonly Option<string> _runtime = new("--runtime") { Description = "Runtime, e.g. python, node, go, binary", HelpName = "RUNTIME" };
+    private readonly Option<string> _code = new("--code") { Description = "Code: a directory (zipped), a .zip, or a single file", HelpName = "PATH" };
+    private readonly Option<string> _handler = new("--handler") { Description = "Entry point within the code, e.g. main.py (runtime default if omitted)", HelpName = "HANDLER" };
+    private readonly Option<int?> _memory = new("--memory") { Description = "Memory limit in MB", HelpName = "MB" };
+    private readonly Option<int?> _vcpus = new("--vcpus") { Description = "CPU limit in whole vCPUs", HelpName = "N" };
+    private readonly Option<int?> _timeout = new("--timeout") { Description = "Timeout per invocation in milliseconds", HelpName = "MS" };
+    private readonly Option<string[]> _env = new("--env") { Description = "Environment variable (repeatable)", HelpName = "K=V" };
+    private readonly Option<string> _mode = new Option<string>("--mode") { Description = "Execution mode" }.AcceptOnlyFromAmong("process", "persistent");
+    private readonly Option<int?> _minReplicas = new("--min-replicas") { Description = "Warm workers kept at all times", HelpName = "N" };
+    private readonly Option<int?> _maxReplicas = new("--max-replicas") { Description = "Most workers at once", HelpName = "N" };
+    private readonly Option<int?> _concurrency = new("--concurrency") { Description = "Invocations one worker serves at once", HelpName = "N" };
+    private readonly Option<int?> _queueSize = new("--queue-size") { Description = "Invocations that may wait for a worker", HelpName = "N" };
+    private readonly Option<int?> _maxRetries = new("--max-retries") { Description = "Retries after a platform failure", HelpName = "N" };
+    private readonly Option<string> _isolation = new("--isolation") { Description = "Isolation driver name", HelpName = "NAME" };
+
+    public FunctionOptions(bool forCreate)
+    {
+        _runtime.Required = forCreate;
+        _code.Required = forCreate;
+        _env.Validators.Add(result =>
+        {
+            foreach (var pair in result.GetValueOrDefault<string[]>() ?? [])
+                if (pair.IndexOf('=', StringComparison.Ordinal) <= 0)
+                    result.AddError($"--env expects KEY=VALUE, got '{pair}'");
+        });
+    }
+
+    public void AddTo(Command command)
+    {
+        Option[] all = [_runtime, _code, _handler, _memory, _vcpus, _timeout, _env, _mode, _minReplicas, _maxReplicas,
+            _concurrency, _queueSize, _maxRetries, _isolation];
+        foreach (var option in all) command.Options.Add(option);
+    }
+
+    /// <summary>The request body; reads and packages --code if given (which may fail with a local error).</summary>
+    public FunctionRequest ToRequest(ParseResult result, string? name)
+    {
+        var request = new FunctionRequest
+        {
+            Name = name,
+            Runtime = result.GetValue(_runtime),
+            Handler = result.GetValue(_handler),
+            MemoryMb = result.GetValue(_memory),
+            Vcpus = result.GetValue(_vcpus),
+            TimeoutMs = result.GetValue(_timeout),
+            Env = ParseEnv(result.GetValue(_env)),
+            Mode = result.GetValue(_mode),
+            MinReplicas = result.GetValue(_minReplicas),
+            MaxReplicas = result.GetValue(_maxReplicas),
+            Concurrency = result.GetValue(_concurrency),
+            QueueSize = result.GetValue(_queueSize),
+            MaxRetries = result.GetValue(_maxRetries),
+            Isolation = result.GetValue(_isolation),
+        };
+        if (result.GetValue(_code) is { } codePath)
+        {
+            var package = CodePackager.Package(codePath);
+            request.Code = package.Bytes;
+            request.CodeFileName = package.FileName;
+        }
+        return request;
+    }
+
+    /// <summary>Splits at the first '=' so values may contain '='; a later repeat of a key wins.</summary>
+    private static Dictionary<string, string>? ParseEnv(string[]? pairs)
+    {
+        if (pairs is null || pairs.Length == 0) return null;
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in pairs)
+        {
+            var split = pair.IndexOf('=', StringComparison.Ordinal);
+            env[pair[..split]] = pair[(split + 1)..];
+        }
+        return env;
+    }
+}
