@@ -3,11 +3,19 @@ using System.Text;
 namespace Tern.Agent;
 
 /// <summary>Collects a pipe's bytes up to a limit: either the head (stdout, where more means failure)
-/// or a rolling tail (stderr, where the last lines explain the failure). Always drains the pipe.</summary>
+/// or a rolling tail (stderr, where the last lines explain the failure). Always drains the pipe.
+/// After Freeze, further bytes are dropped, so a result can be read while a straggler still writes.</summary>
 internal sealed class BoundedCapture(int limit, bool keepTail)
 {
     private readonly MemoryStream _buffer = new();
-    public bool Overflowed { get; private set; }
+    private readonly Lock _lock = new();
+    private bool _frozen;
+    private bool _overflowed;
+
+    public bool Overflowed
+    {
+        get { lock (_lock) return _overflowed; }
+    }
 
     public async Task CopyFromAsync(Stream source)
     {
@@ -15,15 +23,27 @@ internal sealed class BoundedCapture(int limit, bool keepTail)
         int n;
         while ((n = await source.ReadAsync(chunk)) > 0)
         {
-            if (!keepTail && _buffer.Length + n > limit)
+            lock (_lock)
             {
-                Overflowed = true;
-                continue; // keep draining so the handler never blocks on a full pipe
+                if (_frozen) continue; // keep draining so writers never block on a full pipe
+                if (!keepTail && _buffer.Length + n > limit)
+                {
+                    _overflowed = true;
+                    continue;
+                }
+                _buffer.Write(chunk, 0, n);
+                if (keepTail && _buffer.Length > 2L * limit) Compact();
             }
-            _buffer.Write(chunk, 0, n);
-            if (keepTail && _buffer.Length > 2L * limit) Compact();
         }
-        if (keepTail) Compact();
+    }
+
+    public void Freeze()
+    {
+        lock (_lock)
+        {
+            _frozen = true;
+            if (keepTail) Compact();
+        }
     }
 
     private void Compact()
@@ -34,14 +54,18 @@ internal sealed class BoundedCapture(int limit, bool keepTail)
         _buffer.Write(tail);
     }
 
-    public ReadOnlySpan<byte> ToBytes() => _buffer.GetBuffer().AsSpan(0, (int)_buffer.Length);
+    public byte[] ToBytes()
+    {
+        lock (_lock) return _buffer.ToArray();
+    }
 
-    public string? ToText() => _buffer.Length == 0 ? null : Encoding.UTF8.GetString(ToBytes());
+    public string? ToText() => Text(ToBytes());
 
     public string? TailText(int max)
     {
-        if (_buffer.Length == 0) return null;
         var bytes = ToBytes();
-        return Encoding.UTF8.GetString(bytes.Length > max ? bytes[^max..] : bytes);
+        return Text(bytes.Length > max ? bytes[^max..] : bytes);
     }
+
+    private static string? Text(byte[] bytes) => bytes.Length == 0 ? null : Encoding.UTF8.GetString(bytes);
 }

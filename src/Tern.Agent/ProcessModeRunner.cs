@@ -14,6 +14,7 @@ internal sealed class ProcessModeRunner(InitMessage init)
     private const int MaxOutputBytes = 6 * 1024 * 1024;
     private const int TailBytes = 64 * 1024;
     private const int ErrorMessageChars = 4096;
+    private static readonly TimeSpan PipeDrainGrace = TimeSpan.FromMilliseconds(100);
     private static readonly string EventDir = Path.Combine(Path.GetTempPath(), ".tern-events");
 
     public async Task<RespMessage> RunAsync(ExecMessage exec)
@@ -82,18 +83,19 @@ internal sealed class ProcessModeRunner(InitMessage init)
         var timedOut = false;
         try
         {
-            await Task.WhenAll(stdoutTask, process.WaitForExitAsync(timeout.Token));
+            await process.WaitForExitAsync(timeout.Token);
         }
         catch (OperationCanceledException)
         {
             timedOut = true;
-        }
-        if (timedOut || stdout.Overflowed)
-        {
             try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
             await process.WaitForExitAsync();
         }
-        await Task.WhenAll(stdoutTask, stderrTask).WaitAsync(TimeSpan.FromSeconds(2)).ContinueWith(_ => { });
+        // The call ends when the handler exits, not when every process that inherited its pipes closes them:
+        // a detached child would otherwise hold the call open. Drain briefly, then take what arrived.
+        await Task.WhenAll(stdoutTask, stderrTask).WaitAsync(PipeDrainGrace).ContinueWith(_ => { });
+        stdout.Freeze();
+        stderr.Freeze();
 
         var resp = new RespMessage { StderrTail = stderr.ToText(), StdoutTail = stdout.TailText(TailBytes) };
         if (timedOut)

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Tern.Cli.Client;
 
 /// <summary>The body of POST and PATCH /v1/functions: null fields are left out, so a PATCH changes only what was given.</summary>
@@ -22,6 +24,7 @@ internal sealed class FunctionRequest
     public string? Isolation { get; set; }
 
     /// <summary>True when nothing but the name is set: a PATCH like that would change nothing.</summary>
+    [JsonIgnore]
     public bool IsEmptyUpdate =>
         Runtime is null && Handler is null && Code is null && CodeFileName is null && MemoryMb is null && Vcpus is null
         && TimeoutMs is null && Env is null && Mode is null && MinReplicas is null && MaxReplicas is null
