@@ -7,6 +7,7 @@ need=()
 command -v bwrap >/dev/null || need+=(bubblewrap)
 [[ -x /usr/bin/python3 ]] || need+=(python3)
 command -v node >/dev/null || need+=(nodejs)
+command -v curl >/dev/null || need+=(curl)
 if [[ "${1:-}" == "--test" ]]; then
   command -v go >/dev/null || need+=(golang-go)
   command -v wat2wasm >/dev/null || need+=(wabt)
