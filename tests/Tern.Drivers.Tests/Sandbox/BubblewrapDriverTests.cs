@@ -1,0 +1,89 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Tern.Agent.Protocol;
+using Tern.Drivers.Sandbox;
+
+namespace Tern.Drivers.Tests.Sandbox;
+
+/// <summary>The driver on its own: a worker is a byte stream to an agent, with its limits in real cgroups.</summary>
+public sealed class BubblewrapDriverTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "tern-driver-" + Guid.NewGuid().ToString("N"));
+    private readonly SandboxOptions _options;
+
+    public BubblewrapDriverTests()
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, "code"));
+        File.WriteAllText(Path.Combine(_dir, "code", "main.py"), "print(1)");
+        _options = new SandboxOptions { StateDir = Path.Combine(_dir, "state") };
+    }
+
+    private BubblewrapDriver Driver(SandboxOptions? options = null) =>
+        new(Options.Create(options ?? _options), NullLogger<BubblewrapDriver>.Instance);
+
+    private WorkerSpec Spec(int memoryMb = 192, int vcpus = 2) => new()
+    {
+        WorkerId = Guid.NewGuid().ToString("N"), FunctionName = "t",
+        Code = new CodeMount(Path.Combine(_dir, "code"), null), MemoryMb = memoryMb, Vcpus = vcpus,
+    };
+
+    [Fact]
+    public async Task StartWorker_AgentAnswersPingOverTheStream()
+    {
+        await using var worker = await Driver().StartWorkerAsync(Spec(), CancellationToken.None);
+        await using var agent = new AgentClient(worker.Stream);
+        var pong = await agent.PingAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
+        Assert.Equal("success", pong.Status);
+    }
+
+    [Fact]
+    public async Task StartWorker_CgroupHoldsTheSpecLimits_AndKillRemovesIt()
+    {
+        var spec = Spec(memoryMb: 192, vcpus: 2);
+        var worker = await Driver().StartWorkerAsync(spec, CancellationToken.None);
+        var v1 = Directory.Exists("/sys/fs/cgroup/memory");
+        string Read(string controller, string file) => File.ReadAllText(v1
+            ? $"/sys/fs/cgroup/{controller}/tern/{spec.WorkerId}/{file}"
+            : $"/sys/fs/cgroup/tern/{spec.WorkerId}/{file}").Trim();
+
+        if (v1)
+        {
+            Assert.Equal((192L * 1024 * 1024).ToString(), Read("memory", "memory.limit_in_bytes"));
+            Assert.Equal("256", Read("pids", "pids.max"));
+            Assert.Equal("200000", Read("cpu", "cpu.cfs_quota_us"));
+            Assert.NotEmpty(Read("memory", "cgroup.procs"));
+        }
+        else
+        {
+            Assert.Equal((192L * 1024 * 1024).ToString(), Read("", "memory.max"));
+            Assert.Equal("256", Read("", "pids.max"));
+            Assert.Equal("200000 100000", Read("", "cpu.max"));
+        }
+
+        await worker.KillAsync();
+        await worker.Exited.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.False(Directory.Exists(v1 ? $"/sys/fs/cgroup/memory/tern/{spec.WorkerId}" : $"/sys/fs/cgroup/tern/{spec.WorkerId}"));
+        Assert.False(Directory.Exists(Path.Combine(_options.StateDir, spec.WorkerId)));
+    }
+
+    [Fact]
+    public async Task StartWorker_AgentMissing_ThrowsClearWorkerStartException()
+    {
+        var options = new SandboxOptions { StateDir = _options.StateDir, AgentPath = Path.Combine(_dir, "no-agent") };
+        var e = await Assert.ThrowsAsync<WorkerStartException>(() => Driver(options).StartWorkerAsync(Spec(), CancellationToken.None));
+        Assert.Contains("agent is missing", e.Message);
+    }
+
+    [Fact]
+    public async Task StartWorker_CodeDirMissing_ThrowsWithTheSandboxError()
+    {
+        var spec = Spec() with { Code = new CodeMount(Path.Combine(_dir, "gone"), null) };
+        var e = await Assert.ThrowsAsync<WorkerStartException>(() => Driver().StartWorkerAsync(spec, CancellationToken.None));
+        Assert.Contains("sandbox exited", e.Message);
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+}

@@ -1,0 +1,185 @@
+using System.Security.Cryptography;
+using System.Text;
+using Tern.Storage.Code;
+
+namespace Tern.Storage.Tests.Code;
+
+public sealed class FileCodeStoreTests : IDisposable
+{
+    private readonly TempDir _temp = new();
+    private readonly FileCodeStore _store;
+
+    public FileCodeStoreTests() => _store = new FileCodeStore(_temp.Combine("code"));
+
+    public void Dispose() => _temp.Dispose();
+
+    private string Root => _temp.Combine("code");
+
+    private static string Sha256(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    [Fact]
+    public void Constructor_MissingRoot_CreatesIt()
+    {
+        Assert.True(Directory.Exists(Root));
+    }
+
+    [Fact]
+    public async Task SaveAsync_SameBytesTwice_SameHashAndOneBlob()
+    {
+        var bytes = Encoding.UTF8.GetBytes("print('hi')");
+
+        var first = await _store.SaveAsync(bytes);
+        var second = await _store.SaveAsync(bytes);
+
+        Assert.Equal(first.Hash, second.Hash);
+        Assert.Equal(Sha256(bytes), first.Hash);
+        var blob = Assert.Single(Directory.GetFiles(Root));
+        Assert.Equal(first.Hash + ".blob", Path.GetFileName(blob));
+        Assert.Equal(bytes, await File.ReadAllBytesAsync(blob));
+        Assert.Empty(Directory.GetDirectories(Root));
+    }
+
+    [Fact]
+    public async Task SaveAsync_DifferentBytes_DifferentHashes()
+    {
+        var a = await _store.SaveAsync("a"u8.ToArray());
+        var b = await _store.SaveAsync("b"u8.ToArray());
+
+        Assert.NotEqual(a.Hash, b.Hash);
+        Assert.Equal(2, Directory.GetFiles(Root).Length);
+    }
+
+    [Fact]
+    public async Task SaveAsync_Zip_UnpacksAndGetMountReturnsTheDirectory()
+    {
+        var zip = Zips.Create(("main.py", "print(1)"), ("lib/util.py", "X = 1"));
+
+        var stored = await _store.SaveAsync(zip);
+        var mount = _store.GetMount(stored.Hash, null);
+
+        Assert.True(stored.IsZip);
+        Assert.Equal(Sha256(zip), stored.Hash);
+        Assert.Null(mount.FileName);
+        Assert.Equal(Path.Combine(Root, stored.Hash), mount.HostPath);
+        Assert.True(Directory.Exists(mount.HostPath));
+        Assert.Equal("print(1)", File.ReadAllText(Path.Combine(mount.HostPath, "main.py")));
+        Assert.Equal("X = 1", File.ReadAllText(Path.Combine(mount.HostPath, "lib", "util.py")));
+    }
+
+    [Fact]
+    public async Task SaveAsync_SameZipTwice_OnePackageDirectory()
+    {
+        var zip = Zips.Create(("main.py", "print(1)"));
+
+        await _store.SaveAsync(zip);
+        var again = await _store.SaveAsync(zip);
+
+        Assert.True(again.IsZip);
+        Assert.Equal(again.Hash, Path.GetFileName(Assert.Single(Directory.GetDirectories(Root))));
+        Assert.Single(Directory.GetFiles(Root));
+    }
+
+    [Fact]
+    public async Task SaveAsync_SingleFile_GetMountReturnsTheBlobAndFileName()
+    {
+        var bytes = "console.log(1)"u8.ToArray();
+
+        var stored = await _store.SaveAsync(bytes);
+        var mount = _store.GetMount(stored.Hash, "index.js");
+
+        Assert.False(stored.IsZip);
+        Assert.Equal("index.js", mount.FileName);
+        Assert.Equal(Path.Combine(Root, stored.Hash + ".blob"), mount.HostPath);
+        Assert.Equal(bytes, File.ReadAllBytes(mount.HostPath));
+        Assert.Empty(Directory.GetDirectories(Root));
+    }
+
+    [Fact]
+    public async Task SaveAsync_SingleFile_BlobIsExecutable()
+    {
+        var stored = await _store.SaveAsync("\u007fELF..."u8.ToArray());
+
+        var mode = File.GetUnixFileMode(_store.GetMount(stored.Hash, "bootstrap").HostPath);
+
+        Assert.True(mode.HasFlag(UnixFileMode.UserExecute));
+        Assert.True(mode.HasFlag(UnixFileMode.OtherExecute));
+        Assert.True(mode.HasFlag(UnixFileMode.OtherRead));
+    }
+
+    [Fact]
+    public async Task SaveAsync_UnpackZipFalse_KeepsAJarAsASingleFile()
+    {
+        var jar = Zips.Create(("META-INF/MANIFEST.MF", "Main-Class: App\n"), ("App.class", "\u00ca\u00fe"));
+
+        var stored = await _store.SaveAsync(jar, unpackZip: false);
+        var mount = _store.GetMount(stored.Hash, "app.jar");
+
+        Assert.False(stored.IsZip);
+        Assert.Empty(Directory.GetDirectories(Root));
+        Assert.Equal(jar, File.ReadAllBytes(mount.HostPath));
+        Assert.Equal("app.jar", mount.FileName);
+    }
+
+    [Fact]
+    public async Task ContainsHandler_ZipPackage_ChecksTheFileExists()
+    {
+        var stored = await _store.SaveAsync(Zips.Create(("main.py", "x"), ("src/app.py", "y")));
+
+        Assert.True(_store.ContainsHandler(stored.Hash, null, "main.py"));
+        Assert.True(_store.ContainsHandler(stored.Hash, null, "src/app.py"));
+        Assert.False(_store.ContainsHandler(stored.Hash, null, "missing.py"));
+        Assert.False(_store.ContainsHandler(stored.Hash, null, "src"));
+    }
+
+    [Fact]
+    public async Task ContainsHandler_SingleFile_MatchesOnlyItsName()
+    {
+        var stored = await _store.SaveAsync("print(1)"u8.ToArray());
+
+        Assert.True(_store.ContainsHandler(stored.Hash, "main.py", "main.py"));
+        Assert.False(_store.ContainsHandler(stored.Hash, "main.py", "other.py"));
+    }
+
+    [Fact]
+    public async Task MarkExecutable_ZipEntryWithoutExecBit_BecomesExecutable()
+    {
+        var stored = await _store.SaveAsync(Zips.Create(("bootstrap", "#!/bin/sh")));
+        var path = Path.Combine(_store.GetMount(stored.Hash, null).HostPath, "bootstrap");
+        Assert.False(File.GetUnixFileMode(path).HasFlag(UnixFileMode.UserExecute));
+
+        _store.MarkExecutable(stored.Hash, null, "bootstrap");
+
+        Assert.True(File.GetUnixFileMode(path).HasFlag(UnixFileMode.UserExecute));
+    }
+
+    [Fact]
+    public async Task SaveAsync_EmptyContent_ThrowsInvalidCodePackage()
+    {
+        await Assert.ThrowsAsync<InvalidCodePackageException>(() => _store.SaveAsync([]));
+
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Root));
+    }
+
+    [Fact]
+    public async Task SaveAsync_ZipWithEscapingEntry_ThrowsAndLeavesNoPackageDirectory()
+    {
+        var zip = Zips.Create(("main.py", "x"), ("../evil.py", "y"));
+
+        await Assert.ThrowsAsync<InvalidCodePackageException>(() => _store.SaveAsync(zip));
+
+        Assert.Empty(Directory.GetDirectories(Root));
+        Assert.False(Directory.Exists(Path.Combine(Root, Sha256(zip))));
+        Assert.False(File.Exists(Path.Combine(_temp.Path, "evil.py")));
+    }
+
+    [Fact]
+    public async Task SaveAsync_CorruptZip_ThrowsAndLeavesNoPackageDirectory()
+    {
+        var content = "PK\u0003\u0004 this is not really a zip"u8.ToArray();
+
+        await Assert.ThrowsAsync<InvalidCodePackageException>(() => _store.SaveAsync(content));
+
+        Assert.Empty(Directory.GetDirectories(Root));
+        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(Root), p => p.EndsWith(".tmp", StringComparison.Ordinal));
+    }
+}
