@@ -23,6 +23,10 @@ public sealed class InitMessage : AgentMessage
     public int Version { get; set; }
     public int MemoryMb { get; set; }
     public int TimeoutMs { get; set; }
+    /// <summary>Calls the host may send before the first is answered.</summary>
+    public int InstanceConcurrency { get; set; } = 1;
+    /// <summary>Largest frame either side may send; a larger answer becomes an error answer.</summary>
+    public int MaxMessageBytes { get; set; } = AgentChannel.DefaultMaxFrameBytes;
 }
 
 /// <summary>Host to agent: run one call.</summary>

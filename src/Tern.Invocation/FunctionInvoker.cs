@@ -79,7 +79,7 @@ public sealed partial class FunctionInvoker(IFunctionStore store, ICodeStore cod
     private static InitMessage InitFor(FunctionDefinition f) => new()
     {
         Runtime = f.Runtime, Handler = f.Handler, Env = new(f.Env), Mode = f.Mode, FunctionName = f.Name,
-        Version = f.Version, MemoryMb = f.MemoryMb, TimeoutMs = f.TimeoutMs,
+        Version = f.Version, MemoryMb = f.MemoryMb, TimeoutMs = f.TimeoutMs, InstanceConcurrency = f.InstanceConcurrency,
     };
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Warning, Message = "worker for {Function} lost during {ExecutionId}: {Reason}")]

@@ -18,6 +18,8 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
     public async Task<FunctionDefinition> CreateAsync(FunctionSettings s, CancellationToken ct)
     {
         var errors = FunctionValidator.Validate(s, creating: true, drivers.Names);
+        if (s.Mode == ExecutionModes.Persistent && string.IsNullOrEmpty(s.Handler))
+            errors["handler"] = ["persistent mode needs a handler such as lambda_function.lambda_handler or index.handler."];
         var code = DecodeCode(s.Code, errors);
         ThrowIfAny(errors);
         if (await store.GetAsync(s.Name!, ct).ConfigureAwait(false) is not null) throw new FunctionAlreadyExistsException(s.Name!);
@@ -68,15 +70,31 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
         try { stored = await codeStore.SaveAsync(code, unpack, ct).ConfigureAwait(false); }
         catch (InvalidCodePackageException e) { throw new FunctionValidationException("code", e.Message); }
 
-        // A single file needs a name inside /code: codeFileName, else the handler, else the runtime's usual entry file.
-        var fileName = stored.IsZip ? null : s.CodeFileName ?? s.Handler ?? f.CodeFileName ?? runtime.DefaultHandler;
-        var handler = s.Handler ?? fileName ?? (f.Handler.Length > 0 ? f.Handler : runtime.DefaultHandler);
+        // A single file needs a name inside /code: codeFileName, else the file the handler names, else the runtime's usual one.
+        var handlerFile = s.Handler is null ? null
+            : f.Mode == ExecutionModes.Persistent ? runtime.PersistentEntryFiles(s.Handler).FirstOrDefault() ?? s.Handler : s.Handler;
+        var fileName = stored.IsZip ? null : s.CodeFileName ?? handlerFile ?? f.CodeFileName ?? runtime.DefaultHandler;
+        var existing = f.Handler.Length > 0 ? f.Handler : null;
+        var handler = s.Handler
+            ?? (fileName is not null && f.Mode == ExecutionModes.Process ? fileName : existing ?? runtime.DefaultHandler);
         return CheckHandler(f with { CodeHash = stored.Hash, CodeFileName = fileName, Handler = handler }, runtime);
     }
 
     private FunctionDefinition CheckHandler(FunctionDefinition f, RuntimeDefinition runtime)
     {
-        if (f.Mode == ExecutionModes.Process)
+        if (f.Mode == ExecutionModes.Persistent && f.CodeFileName is null)
+        {
+            var candidates = runtime.PersistentEntryFiles(f.Handler);
+            if (candidates.Length > 0 && !candidates.Any(c => codeStore.ContainsHandler(f.CodeHash, null, c)))
+                throw new FunctionValidationException("handler", $"handler '{f.Handler}' needs one of {string.Join(", ", candidates)} in the code package.");
+            if (runtime.HandlerIsExecutable) codeStore.MarkExecutable(f.CodeHash, null, f.Handler);
+        }
+        else if (f.Mode == ExecutionModes.Persistent)
+        {
+            // A single file: its name is the module (or the executable) the handler refers to.
+            if (runtime.HandlerIsExecutable) codeStore.MarkExecutable(f.CodeHash, f.CodeFileName, f.CodeFileName!);
+        }
+        else
         {
             if (!codeStore.ContainsHandler(f.CodeHash, f.CodeFileName, f.Handler))
                 throw new FunctionValidationException("handler", f.CodeFileName is null
@@ -98,6 +116,7 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
         MinReplicas = s.MinReplicas ?? f.MinReplicas,
         MaxReplicas = s.MaxReplicas ?? f.MaxReplicas,
         Concurrency = s.Concurrency ?? f.Concurrency,
+        InstanceConcurrency = s.InstanceConcurrency ?? f.InstanceConcurrency,
         QueueSize = s.QueueSize ?? f.QueueSize,
         MaxRetries = s.MaxRetries ?? f.MaxRetries,
         Isolation = s.Isolation ?? f.Isolation,

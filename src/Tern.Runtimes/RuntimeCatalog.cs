@@ -14,11 +14,13 @@ public static class RuntimeCatalog
             Name = "python", DefaultHandler = "main.py",
             ProcessCommand = (handler, evt, _) => ["/usr/bin/python3", "-u", handler, evt],
             Environment = _ => new Dictionary<string, string> { ["PYTHONDONTWRITEBYTECODE"] = "1" },
+            PersistentEntryFiles = handler => [ModulePath(handler, '/') + ".py", ModulePath(handler, '/') + "/__init__.py"],
         },
         new RuntimeDefinition
         {
             Name = "node", DefaultHandler = "index.js",
             ProcessCommand = (handler, evt, _) => ["/usr/bin/node", handler, evt],
+            PersistentEntryFiles = handler => [ModulePath(handler, '/') + ".js", ModulePath(handler, '/') + ".mjs", ModulePath(handler, '/') + ".cjs"],
         },
         new RuntimeDefinition
         {
@@ -32,6 +34,8 @@ public static class RuntimeCatalog
                 ["DOTNET_NOLOGO"] = "1",
                 ["DOTNET_EnableDiagnostics"] = "0",
             },
+            // Assembly::Namespace.Class::Method
+            PersistentEntryFiles = handler => [handler.Split("::")[0] + ".dll"],
         },
         new RuntimeDefinition
         {
@@ -39,6 +43,8 @@ public static class RuntimeCatalog
             ProcessCommand = (handler, evt, memoryMb) => handler.EndsWith(".java", StringComparison.Ordinal)
                 ? ["/usr/bin/java", $"-XX:MaxRAM={memoryMb}m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto", handler, evt]
                 : ["/usr/bin/java", $"-XX:MaxRAM={memoryMb}m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-jar", handler, evt],
+            // package.Class::method lives inside a jar: nothing to check from outside.
+            PersistentEntryFiles = _ => [],
         },
         Native("go"),
         Native("rust"),
@@ -55,6 +61,13 @@ public static class RuntimeCatalog
 
     public static bool TryGet(string name, out RuntimeDefinition runtime) =>
         Runtimes.TryGetValue(name, out runtime!);
+
+    /// <summary>"pkg.module.function" -> "pkg/module": the module part of a Lambda-style handler name.</summary>
+    private static string ModulePath(string handler, char separator)
+    {
+        var dot = handler.LastIndexOf('.');
+        return (dot > 0 ? handler[..dot] : handler).Replace('.', separator);
+    }
 
     private static RuntimeDefinition Native(string name) => new()
     {

@@ -15,6 +15,10 @@ public sealed class RuntimeDefinition
     /// <summary>Extra environment this runtime needs inside the sandbox (on top of the function's env).</summary>
     public Func<int, IReadOnlyDictionary<string, string>> Environment { get; init; } = _ => Empty;
 
+    /// <summary>Persistent mode: the files (relative to /code) one of which must exist for a Lambda-style handler name,
+    /// e.g. "lambda_function.lambda_handler" -> lambda_function.py. Empty when it cannot be checked from outside.</summary>
+    public Func<string, string[]> PersistentEntryFiles { get; init; } = handler => [handler];
+
     /// <summary>Whether the handler file itself must be executable (compiled binaries and scripts).</summary>
     public bool HandlerIsExecutable { get; init; }
 

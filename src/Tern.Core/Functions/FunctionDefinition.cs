@@ -17,6 +17,8 @@ public sealed record FunctionDefinition
     public int MinReplicas { get; init; }
     public int MaxReplicas { get; init; } = FunctionLimits.DefaultMaxReplicas;
     public int Concurrency { get; init; } = FunctionLimits.DefaultConcurrency;
+    /// <summary>Calls one worker serves at once (Node and .NET handlers can take more than one).</summary>
+    public int InstanceConcurrency { get; init; } = FunctionLimits.DefaultInstanceConcurrency;
     public int QueueSize { get; init; } = FunctionLimits.DefaultQueueSize;
     public int MaxRetries { get; init; } = FunctionLimits.DefaultMaxRetries;
     public string Isolation { get; init; } = FunctionLimits.DefaultIsolation;

@@ -7,6 +7,7 @@ public static class FunctionLimits
     public const int DefaultVcpus = 1, MinVcpus = 1, MaxVcpus = 8;
     public const int DefaultTimeoutMs = 30_000, MinTimeoutMs = 1, MaxTimeoutMs = 900_000;
     public const int DefaultConcurrency = 4, MaxConcurrency = 1000;
+    public const int DefaultInstanceConcurrency = 1, MaxInstanceConcurrency = 1000;
     public const int DefaultQueueSize = 100, MaxQueueSize = 100_000;
     public const int DefaultMaxRetries = 3, MaxRetriesLimit = 10;
     public const int DefaultMaxReplicas = 10, MaxReplicasLimit = 1000;

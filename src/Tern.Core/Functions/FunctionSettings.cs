@@ -18,6 +18,7 @@ public sealed class FunctionSettings
     public int? MinReplicas { get; set; }
     public int? MaxReplicas { get; set; }
     public int? Concurrency { get; set; }
+    public int? InstanceConcurrency { get; set; }
     public int? QueueSize { get; set; }
     public int? MaxRetries { get; set; }
     public string? Isolation { get; set; }

@@ -32,6 +32,7 @@ public static class FunctionValidator
         Range(s.MinReplicas, "minReplicas", 0, FunctionLimits.MaxReplicasLimit);
         Range(s.MaxReplicas, "maxReplicas", 1, FunctionLimits.MaxReplicasLimit);
         Range(s.Concurrency, "concurrency", 1, FunctionLimits.MaxConcurrency);
+        Range(s.InstanceConcurrency, "instanceConcurrency", 1, FunctionLimits.MaxInstanceConcurrency);
         Range(s.QueueSize, "queueSize", 0, FunctionLimits.MaxQueueSize);
         Range(s.MaxRetries, "maxRetries", 0, FunctionLimits.MaxRetriesLimit);
         if (s.MinReplicas is int min && s.MaxReplicas is int max && min > max)
