@@ -10,6 +10,7 @@ public sealed class AgentClient : IAsyncDisposable
     private readonly ConcurrentDictionary<string, TaskCompletionSource<RespMessage>> _pending = new();
     private readonly CancellationTokenSource _closing = new();
     private long _nextId;
+    private int _disposed;
 
     public AgentClient(Stream stream, int maxFrameBytes = AgentChannel.DefaultMaxFrameBytes)
     {
@@ -47,7 +48,7 @@ public sealed class AgentClient : IAsyncDisposable
             await _channel.WriteAsync(message, ct).ConfigureAwait(false);
             return await tcs.Task.WaitAsync(timeout, ct).ConfigureAwait(false);
         }
-        catch (IOException e) when (e is not FrameTooLargeException)
+        catch (IOException e) when (e is not FrameTooLargeException and not AgentLostException)
         {
             throw new AgentLostException($"the agent connection failed: {e.Message}", e);
         }
@@ -77,16 +78,19 @@ public sealed class AgentClient : IAsyncDisposable
                 if (message is RespMessage resp && _pending.TryGetValue(resp.RequestId, out var tcs)) tcs.TrySetResult(resp);
             }
         }
-        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or System.Text.Json.JsonException)
+        catch (Exception e)
         {
+            // Whatever broke the connection (I/O, a malformed frame), every waiting call must learn of it now.
             failure = e;
         }
-        foreach (var tcs in _pending.Values)
-            tcs.TrySetException(new AgentLostException("the worker closed its connection before answering", failure));
+        var lost = failure is null ? "the worker closed its connection before answering"
+            : $"the worker connection broke before answering: {failure.Message}";
+        foreach (var tcs in _pending.Values) tcs.TrySetException(new AgentLostException(lost, failure));
     }
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         try
         {
             if (!Completion.IsCompleted) await _channel.WriteAsync(new StopMessage()).AsTask().WaitAsync(TimeSpan.FromMilliseconds(200)).ConfigureAwait(false);

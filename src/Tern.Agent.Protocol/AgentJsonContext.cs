@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 namespace Tern.Agent.Protocol;
 
 /// <summary>Source-generated serialization: no reflection, so the NativeAOT agent can use it.</summary>
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    AllowOutOfOrderMetadataProperties = true)]
 [JsonSerializable(typeof(AgentMessage))]
 public sealed partial class AgentJsonContext : JsonSerializerContext;

@@ -21,15 +21,7 @@ public sealed class FileCodeStore : ICodeStore
         var hash = Convert.ToHexStringLower(SHA256.HashData(content));
         var isZip = unpackZip && ZipPackage.IsZip(content);
 
-        var blob = BlobPath(hash);
-        if (!File.Exists(blob))
-        {
-            var tmp = $"{blob}.{Guid.NewGuid():N}.tmp";
-            await File.WriteAllBytesAsync(tmp, content, ct).ConfigureAwait(false);
-            // A single file may be the executable itself (go, rust, binary); the sandbox mounts it read-only.
-            File.SetUnixFileMode(tmp, PackageModes.Executable);
-            File.Move(tmp, blob, overwrite: true);
-        }
+        // Unpack first: a rejected zip must leave nothing behind.
         if (isZip && !Directory.Exists(PackageDir(hash)))
         {
             var tmpDir = Path.Combine(_root, $".{hash}.{Guid.NewGuid():N}.tmp");
@@ -43,6 +35,15 @@ public sealed class FileCodeStore : ICodeStore
             {
                 if (Directory.Exists(tmpDir)) Directory.Delete(tmpDir, recursive: true);
             }
+        }
+        var blob = BlobPath(hash);
+        if (!File.Exists(blob))
+        {
+            var tmp = $"{blob}.{Guid.NewGuid():N}.tmp";
+            await File.WriteAllBytesAsync(tmp, content, ct).ConfigureAwait(false);
+            // A single file may be the executable itself (go, rust, binary); the sandbox mounts it read-only.
+            File.SetUnixFileMode(tmp, PackageModes.Executable);
+            File.Move(tmp, blob, overwrite: true);
         }
         return new StoredCode(hash, isZip);
     }

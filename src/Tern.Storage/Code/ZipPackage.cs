@@ -25,6 +25,8 @@ public static class ZipPackage
             if (archive.Entries.Count > MaxEntries)
                 throw new InvalidCodePackageException($"zip has {archive.Entries.Count} entries; at most {MaxEntries} allowed");
             long total = 0;
+            var files = new HashSet<string>(StringComparer.Ordinal);
+            var dirs = new HashSet<string>(StringComparer.Ordinal);
             foreach (var entry in archive.Entries)
             {
                 var name = entry.FullName.TrimEnd('/');
@@ -33,6 +35,18 @@ public static class ZipPackage
                     throw new InvalidCodePackageException($"zip entry '{entry.FullName}' escapes the package root");
                 if ((entry.ExternalAttributes & UnixFileTypeMask) == UnixSymlink)
                     throw new InvalidCodePackageException($"zip entry '{entry.FullName}' is a symbolic link; links are not allowed");
+                // Duplicates and a file where a directory must go (or the reverse) cannot be unpacked faithfully.
+                var isDir = entry.FullName.EndsWith('/');
+                if (isDir ? files.Contains(name) : !files.Add(name) || dirs.Contains(name))
+                    throw new InvalidCodePackageException($"zip entry '{entry.FullName}' is duplicated or clashes with a directory");
+                if (isDir) dirs.Add(name);
+                for (var slash = name.LastIndexOf('/'); slash > 0; slash = name.LastIndexOf('/', slash - 1))
+                {
+                    var parent = name[..slash];
+                    if (files.Contains(parent))
+                        throw new InvalidCodePackageException($"zip entry '{entry.FullName}' clashes with the file '{parent}'");
+                    dirs.Add(parent);
+                }
                 total += entry.Length;
                 if (total > MaxUnpackedBytes)
                     throw new InvalidCodePackageException($"zip unpacks to more than {MaxUnpackedBytes / (1024 * 1024)} MB");

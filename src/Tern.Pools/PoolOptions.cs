@@ -1,0 +1,18 @@
+namespace Tern.Pools;
+
+public sealed class PoolOptions
+{
+    /// <summary>An idle worker above minReplicas is stopped after this long.</summary>
+    public TimeSpan IdleTtl { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How often idle workers are pinged; a worker that does not answer is evicted.</summary>
+    public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    public TimeSpan PingTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a new worker's agent may take to load the handler (Init) before the start counts as failed.</summary>
+    public TimeSpan InitTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Largest agent frame; bigger events or answers fail only their own call.</summary>
+    public int MaxMessageBytes { get; set; } = Tern.Agent.Protocol.AgentChannel.DefaultMaxFrameBytes;
+}

@@ -1,0 +1,28 @@
+using Tern.Agent.Protocol;
+using Tern.Drivers;
+
+namespace Tern.Pools;
+
+/// <summary>A started, initialised worker and its agent connection, with the slot accounting its pool does under its lock.</summary>
+public sealed class PooledWorker(IWorker worker, AgentClient agent, DateTimeOffset now) : IAsyncDisposable
+{
+    public IWorker Worker { get; } = worker;
+    public AgentClient Agent { get; } = agent;
+
+    /// <summary>Calls running on this worker now. Changed only under the pool's lock.</summary>
+    internal int InFlight { get; set; }
+
+    /// <summary>Set once the worker must take no new calls; it is stopped when its last call ends.</summary>
+    internal bool Retired { get; set; }
+
+    internal DateTimeOffset LastUsed { get; set; } = now;
+
+    /// <summary>The connection or the worker is gone: never hand it out again.</summary>
+    public bool IsDead => Agent.Completion.IsCompleted || Worker.Exited.IsCompleted;
+
+    public async ValueTask DisposeAsync()
+    {
+        await Agent.DisposeAsync().ConfigureAwait(false);
+        await Worker.DisposeAsync().ConfigureAwait(false);
+    }
+}
