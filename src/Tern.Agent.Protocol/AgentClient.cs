@@ -21,12 +21,9 @@ public sealed class AgentClient : IAsyncDisposable
     /// <summary>Completes when the connection is gone; every call still waiting then fails with AgentLostException.</summary>
     public Task Completion { get; }
 
-    public async Task InitAsync(InitMessage init, TimeSpan timeout, CancellationToken ct)
-    {
-        var resp = await SendAsync("init", init, timeout, ct).ConfigureAwait(false);
-        if (resp.Status != "success")
-            throw new AgentLostException($"agent refused Init: {resp.Error?.Message ?? resp.Status}");
-    }
+    /// <summary>Sends Init; the answer says whether the handler loaded (status "error" with a code when it did not).</summary>
+    public Task<RespMessage> InitAsync(InitMessage init, TimeSpan timeout, CancellationToken ct) =>
+        SendAsync("init", init, timeout, ct);
 
     /// <summary>Runs one call; throws TimeoutException if no answer arrives within <paramref name="timeout"/>.</summary>
     public Task<RespMessage> ExecAsync(ExecMessage exec, TimeSpan timeout, CancellationToken ct) =>

@@ -5,10 +5,21 @@ namespace Tern.Agent;
 /// <summary>Reads frames and answers them. Exec calls run concurrently; replies are matched by RequestId.</summary>
 internal sealed class AgentLoop(AgentChannel channel)
 {
-    private InitMessage? _init;
-    private ProcessModeRunner? _runner;
+    private IModeRunner? _runner;
 
     public async Task RunAsync()
+    {
+        try
+        {
+            await ServeAsync();
+        }
+        finally
+        {
+            if (_runner is not null) await _runner.DisposeAsync();
+        }
+    }
+
+    private async Task ServeAsync()
     {
         while (true)
         {
@@ -29,9 +40,7 @@ internal sealed class AgentLoop(AgentChannel channel)
                 case StopMessage:
                     return;
                 case InitMessage init:
-                    _init = init;
-                    _runner = new ProcessModeRunner(init);
-                    await channel.WriteAsync(new RespMessage { RequestId = "init" });
+                    await InitializeAsync(init);
                     break;
                 case PingMessage ping:
                     await channel.WriteAsync(new RespMessage { RequestId = ping.RequestId });
@@ -43,10 +52,24 @@ internal sealed class AgentLoop(AgentChannel channel)
         }
     }
 
+    /// <summary>Picks the mode's runner and answers Init once it is ready: in persistent mode only after the handler
+    /// process has loaded the handler, so a worker that answered Init is really warm. A load failure is the Init
+    /// answer's error (HandlerLoadFailed); the agent stays up so the host can read it.</summary>
+    private async Task InitializeAsync(InitMessage init)
+    {
+        if (_runner is not null) await _runner.DisposeAsync();
+        _runner = init.Mode == "persistent" ? new PersistentModeRunner(init) : new ProcessModeRunner(init);
+        var error = await _runner.StartAsync();
+        if (error is not null) Console.Error.WriteLine($"tern-agent: {error.Code}: {error.Message}");
+        await channel.WriteAsync(error is null
+            ? new RespMessage { RequestId = "init" }
+            : new RespMessage { RequestId = "init", Status = "error", Error = error });
+    }
+
     private async Task ExecuteAsync(ExecMessage exec)
     {
         RespMessage resp;
-        if (_runner is null || _init is null)
+        if (_runner is null)
             resp = new RespMessage
             {
                 RequestId = exec.RequestId, Status = "error",

@@ -7,8 +7,10 @@ using Tern.Runtimes;
 namespace Tern.Agent;
 
 /// <summary>Process mode: a fresh handler process per call. The event goes in a file named by argv[1],
-/// the result comes back on stdout; exit 0 is success, anything else an error with the stderr tail.</summary>
-internal sealed class ProcessModeRunner(InitMessage init)
+/// the result comes back on stdout; exit 0 is success, anything else an error with the stderr tail.
+/// Workers are reused, so when a call ends and no other is running, every process left in the worker is killed:
+/// nothing a handler started outlives its call.</summary>
+internal sealed class ProcessModeRunner(InitMessage init) : IModeRunner
 {
     private const string CodeDir = "/code";
     private const int MaxOutputBytes = 6 * 1024 * 1024;
@@ -17,14 +19,35 @@ internal sealed class ProcessModeRunner(InitMessage init)
     private static readonly TimeSpan PipeDrainGrace = TimeSpan.FromMilliseconds(100);
     private static readonly string EventDir = Path.Combine(Path.GetTempPath(), ".tern-events");
 
+    /// <summary>Guards <see cref="_inFlight"/>; held while reaping so no new handler starts in the middle of it.</summary>
+    private readonly Lock _gate = new();
+    private int _inFlight;
+
+    public Task<AgentError?> StartAsync() => Task.FromResult<AgentError?>(null);
+
     public async Task<RespMessage> RunAsync(ExecMessage exec)
     {
         var started = Stopwatch.GetTimestamp();
-        var resp = await RunCoreAsync(exec);
+        lock (_gate) _inFlight++;
+        RespMessage resp;
+        try
+        {
+            resp = await RunCoreAsync(exec);
+        }
+        finally
+        {
+            // Before the answer goes out, so a caller who sees it also sees a clean worker.
+            lock (_gate)
+            {
+                if (--_inFlight == 0) OrphanReaper.KillStrays();
+            }
+        }
         resp.RequestId = exec.RequestId;
         resp.DurationMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         return resp;
     }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     private async Task<RespMessage> RunCoreAsync(ExecMessage exec)
     {

@@ -8,7 +8,8 @@ namespace Tern.Registry;
 
 /// <summary>Registers, updates and removes functions: validates input, stores the code by hash, and writes the
 /// definition. Every rule about what a valid function is lives here or in FunctionValidator.</summary>
-public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore, DriverRegistry drivers, TimeProvider time)
+public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore, DriverRegistry drivers, TimeProvider time,
+    IEnumerable<IFunctionObserver> observers)
 {
     public Task<IReadOnlyList<FunctionDefinition>> ListAsync(CancellationToken ct) => store.ListAsync(ct);
 
@@ -33,6 +34,7 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
         };
         function = await ApplyCodeAsync(Merge(function, s), s, code!, runtime, ct).ConfigureAwait(false);
         await store.CreateAsync(function, ct).ConfigureAwait(false);
+        Notify(function.Name, function);
         return function;
     }
 
@@ -54,12 +56,19 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
         merged = merged with { Version = existing.Version + 1, UpdatedAt = time.GetUtcNow() };
         if (!await store.UpdateAsync(merged, existing.Version, ct).ConfigureAwait(false))
             throw new FunctionValidationException("version", "the function was changed by another request at the same time; retry.");
+        Notify(name, merged);
         return merged;
     }
 
     public async Task DeleteAsync(string name, CancellationToken ct)
     {
         if (!await store.DeleteAsync(name, ct).ConfigureAwait(false)) throw new FunctionNotFoundException(name);
+        Notify(name, null);
+    }
+
+    private void Notify(string name, FunctionDefinition? current)
+    {
+        foreach (var observer in observers) observer.OnFunctionChanged(name, current);
     }
 
     private async Task<FunctionDefinition> ApplyCodeAsync(FunctionDefinition f, FunctionSettings s, byte[] code, RuntimeDefinition runtime, CancellationToken ct)

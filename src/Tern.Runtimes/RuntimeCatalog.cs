@@ -7,6 +7,16 @@ public static class RuntimeCatalog
     /// <summary>Where the runtime assets (for example the WASI runner) are mounted inside a worker.</summary>
     public const string AssetsDir = "/opt/tern/runtimes";
 
+    /// <summary>Where the function's code is mounted inside a worker (read-only).</summary>
+    public const string CodeDir = "/code";
+
+    /// <summary>Persistent-mode bootstraps, under <see cref="AssetsDir"/>.</summary>
+    public const string PythonBootstrap = AssetsDir + "/python/bootstrap.py";
+    public const string NodeBootstrap = AssetsDir + "/node/bootstrap.js";
+    public const string DotnetBootstrap = AssetsDir + "/dotnet/Tern.Bootstrap.dll";
+    public const string JavaBootstrapJar = AssetsDir + "/java/tern-bootstrap.jar";
+    public const string JavaBootstrapSource = AssetsDir + "/java/TernBootstrap.java";
+
     private static readonly Dictionary<string, RuntimeDefinition> Runtimes = new[]
     {
         new RuntimeDefinition
@@ -14,12 +24,16 @@ public static class RuntimeCatalog
             Name = "python", DefaultHandler = "main.py",
             ProcessCommand = (handler, evt, _) => ["/usr/bin/python3", "-u", handler, evt],
             Environment = _ => new Dictionary<string, string> { ["PYTHONDONTWRITEBYTECODE"] = "1" },
+            // Calls are served one at a time (as Lambda does), so the agent never sends a second before the first is answered.
+            PersistentCommand = (handler, _) => ["/usr/bin/python3", "-u", PythonBootstrap, handler],
             PersistentEntryFiles = handler => [ModulePath(handler, '/') + ".py", ModulePath(handler, '/') + "/__init__.py"],
         },
         new RuntimeDefinition
         {
             Name = "node", DefaultHandler = "index.js",
             ProcessCommand = (handler, evt, _) => ["/usr/bin/node", handler, evt],
+            PersistentCommand = (handler, _) => ["/usr/bin/node", NodeBootstrap, handler],
+            PersistentConcurrent = true,
             PersistentEntryFiles = handler => [ModulePath(handler, '/') + ".js", ModulePath(handler, '/') + ".mjs", ModulePath(handler, '/') + ".cjs"],
         },
         new RuntimeDefinition
@@ -34,6 +48,8 @@ public static class RuntimeCatalog
                 ["DOTNET_NOLOGO"] = "1",
                 ["DOTNET_EnableDiagnostics"] = "0",
             },
+            PersistentCommand = (handler, _) => ["/usr/bin/dotnet", DotnetBootstrap, handler],
+            PersistentConcurrent = true,
             // Assembly::Namespace.Class::Method
             PersistentEntryFiles = handler => [handler.Split("::")[0] + ".dll"],
         },
@@ -43,6 +59,11 @@ public static class RuntimeCatalog
             ProcessCommand = (handler, evt, memoryMb) => handler.EndsWith(".java", StringComparison.Ordinal)
                 ? ["/usr/bin/java", $"-XX:MaxRAM={memoryMb}m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto", handler, evt]
                 : ["/usr/bin/java", $"-XX:MaxRAM={memoryMb}m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-jar", handler, evt],
+            // Full tiering here (a long-lived process earns its C2 code). The bootstrap is precompiled when a JDK was
+            // there at build time; otherwise Java's source launcher compiles it at every start (slower, same behaviour).
+            PersistentCommand = (handler, memoryMb) => File.Exists(JavaBootstrapJar)
+                ? ["/usr/bin/java", $"-XX:MaxRAM={memoryMb}m", "-XX:+UseSerialGC", "-Xshare:auto", "-cp", JavaBootstrapJar, "TernBootstrap", handler]
+                : ["/usr/bin/java", $"-XX:MaxRAM={memoryMb}m", "-XX:+UseSerialGC", "-Xshare:auto", JavaBootstrapSource, handler],
             // package.Class::method lives inside a jar: nothing to check from outside.
             PersistentEntryFiles = _ => [],
         },
@@ -54,6 +75,9 @@ public static class RuntimeCatalog
             Name = "wasm", DefaultHandler = "module.wasm",
             // No Wasmtime is reachable here; Node's built-in WASI (preview1) runs the module.
             ProcessCommand = (handler, evt, _) => ["/usr/bin/node", "--no-warnings", $"{AssetsDir}/wasi-runner.mjs", handler, evt],
+            // Persistent: the module itself speaks the line protocol on its WASI stdin/stdout.
+            PersistentCommand = (handler, _) => ["/usr/bin/node", "--no-warnings", $"{AssetsDir}/wasi-runner.mjs", "--stdio", $"{CodeDir}/{handler}"],
+            PersistentConcurrent = true,
         },
     }.ToDictionary(r => r.Name, StringComparer.Ordinal);
 
@@ -73,5 +97,8 @@ public static class RuntimeCatalog
     {
         Name = name, DefaultHandler = "bootstrap", HandlerIsExecutable = true,
         ProcessCommand = (handler, evt, _) => [handler, evt],
+        // Persistent: the executable itself speaks the line protocol (docs/persistent-mode.md); it may answer out of order.
+        PersistentCommand = (handler, _) => [$"{CodeDir}/{handler}"],
+        PersistentConcurrent = true,
     };
 }

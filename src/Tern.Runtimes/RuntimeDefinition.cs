@@ -1,7 +1,8 @@
 namespace Tern.Runtimes;
 
-/// <summary>How one language runtime starts a handler in process mode (the Nova contract:
-/// the event file path is argv[1], the JSON result is stdout).</summary>
+/// <summary>How one language runtime starts a handler: in process mode (the Nova contract: the event file path is
+/// argv[1], the JSON result is stdout) and in persistent mode (a long-lived process speaking the line protocol on
+/// stdin/stdout, see docs/persistent-mode.md).</summary>
 public sealed class RuntimeDefinition
 {
     public required string Name { get; init; }
@@ -11,6 +12,14 @@ public sealed class RuntimeDefinition
 
     /// <summary>Builds argv for one call: the handler's absolute path inside the worker, the event file path, the memory limit.</summary>
     public required Func<string, string, int, string[]> ProcessCommand { get; init; }
+
+    /// <summary>Persistent mode: argv of the long-lived handler process, from the function's handler as registered
+    /// (e.g. "lambda_function.lambda_handler") and the memory limit. Null when the runtime has no persistent mode.</summary>
+    public Func<string, int, string[]>? PersistentCommand { get; init; }
+
+    /// <summary>Persistent mode: whether the handler process may be sent a call before the previous one is answered
+    /// (up to the function's instanceConcurrency). When false the agent hands it one call at a time.</summary>
+    public bool PersistentConcurrent { get; init; }
 
     /// <summary>Extra environment this runtime needs inside the sandbox (on top of the function's env).</summary>
     public Func<int, IReadOnlyDictionary<string, string>> Environment { get; init; } = _ => Empty;

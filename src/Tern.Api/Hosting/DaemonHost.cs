@@ -12,6 +12,9 @@ using Tern.Drivers.Sandbox;
 using Tern.Invocation;
 using Tern.Registry;
 using Tern.Storage;
+using Tern.Core.Functions;
+using Tern.Pools;
+using Tern.Storage.Caching;
 using Tern.Storage.Code;
 using Tern.Storage.Sqlite;
 
@@ -45,13 +48,16 @@ public static class DaemonHost
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new SqliteDatabase(Path.Combine(options.DataDir, "tern.db")));
-        services.AddSingleton<IFunctionStore, SqliteFunctionStore>();
+        services.AddSingleton<IFunctionStore>(sp => new CachingFunctionStore(new SqliteFunctionStore(sp.GetRequiredService<SqliteDatabase>())));
         services.AddSingleton<ICodeStore>(new FileCodeStore(Path.Combine(options.DataDir, "code")));
         services.Configure<SandboxOptions>(s =>
             s.StateDir = options.WorkerStateDir ?? Path.Combine(Path.GetTempPath(), $"tern-workers-{Environment.ProcessId}"));
         services.AddSingleton<IIsolationDriver, BubblewrapDriver>();
         services.AddSingleton<DriverRegistry>();
         services.AddSingleton<FunctionRegistry>();
+        services.AddSingleton<PoolManager>();
+        services.AddSingleton<IFunctionObserver>(sp => sp.GetRequiredService<PoolManager>());
+        services.AddHostedService<PoolMaintenanceService>();
         services.AddSingleton<FunctionInvoker>();
         configure?.Invoke(services);
 

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Logging;
 using Tern.Core.Functions;
 using Tern.Drivers;
+using Tern.Pools;
 
 namespace Tern.Api.Problems;
 
@@ -22,6 +23,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             BadHttpRequestException e => Problem(e.StatusCode, e.StatusCode == 413 ? "Request too large" : "Bad request", e.Message),
             JsonException e => Problem(StatusCodes.Status400BadRequest, "Malformed JSON", e.Message),
             WorkerStartException e => Problem(StatusCodes.Status503ServiceUnavailable, "No worker could be started", e.Message),
+            PoolExhaustedException e => TooManyRequests(context, e),
             OperationCanceledException when context.RequestAborted.IsCancellationRequested => null,
             _ => null,
         };
@@ -32,6 +34,14 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         }
         context.Response.StatusCode = problem.Status!.Value;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
+    }
+
+    /// <summary>429: the function is at capacity. Retry-After is a hint, the reason header says which limit.</summary>
+    private static ProblemDetails TooManyRequests(HttpContext context, PoolExhaustedException e)
+    {
+        context.Response.Headers.RetryAfter = "1";
+        context.Response.Headers["X-Tern-Reject-Reason"] = "capacity";
+        return Problem(StatusCodes.Status429TooManyRequests, "Function at capacity", e.Message);
     }
 
     internal static ProblemDetails Problem(int status, string title, string detail) =>

@@ -9,4 +9,7 @@ public sealed record InvocationError(string Code, string Message)
     public const string OutputTooLarge = "OutputTooLarge";
     public const string WorkerCrashed = "WorkerCrashed";
     public const string HandlerNotFound = "HandlerNotFound";
+    public const string HandlerCrashed = "HandlerCrashed";
+    public const string HandlerLoadFailed = "HandlerLoadFailed";
+    public const string PayloadTooLarge = "PayloadTooLarge";
 }

@@ -1,0 +1,14 @@
+using Tern.Agent.Protocol;
+
+namespace Tern.Agent;
+
+/// <summary>How the agent runs calls for one Init: a process per call, or one long-lived handler process.</summary>
+internal interface IModeRunner : IAsyncDisposable
+{
+    /// <summary>Prepares the worker; null when it is ready for calls, else the error the Init reply carries
+    /// (for example HandlerLoadFailed with the bootstrap's ImportError).</summary>
+    Task<AgentError?> StartAsync();
+
+    /// <summary>Runs one call. Never throws: every failure is an answer. May be called concurrently.</summary>
+    Task<RespMessage> RunAsync(ExecMessage exec);
+}

@@ -1,0 +1,67 @@
+using System.Runtime.InteropServices;
+
+namespace Tern.Agent;
+
+/// <summary>Kills every process in the worker except PID 1 (bubblewrap's init) and the agent itself, so nothing a
+/// handler detached (a daemonised child, a new session) outlives its call once workers are reused. Only active inside
+/// a bubblewrap PID namespace: anywhere else "every other process" would not be ours to kill.</summary>
+internal static class OrphanReaper
+{
+    private const int SIGKILL = 9;
+
+    /// <summary>True inside a bubblewrap sandbox with its own PID namespace (PID 1 is bwrap) unless TERN_AGENT_REAP=0.</summary>
+    public static bool Enabled { get; } = Detect();
+
+    private static bool Detect()
+    {
+        if (Environment.GetEnvironmentVariable("TERN_AGENT_REAP") == "0") return false;
+        try
+        {
+            return Environment.ProcessId != 1 && File.ReadAllText("/proc/1/comm").Trim() == "bwrap";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Sends SIGKILL to every other live process (repeating while new ones appear, e.g. a forking loop).
+    /// Returns how many kills were sent. Processes of another user (bwrap's init when run by root) are left alone.</summary>
+    public static int KillStrays()
+    {
+        if (!Enabled) return 0;
+        var self = Environment.ProcessId;
+        var total = 0;
+        for (var pass = 0; pass < 10; pass++)
+        {
+            var killed = 0;
+            foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            {
+                if (!int.TryParse(Path.GetFileName(dir), out var pid) || pid == 1 || pid == self) continue;
+                if (IsGone(dir)) continue;
+                if (kill(pid, SIGKILL) == 0) killed++;
+            }
+            if (killed == 0) break;
+            total += killed;
+            Thread.Sleep(1);
+        }
+        return total;
+    }
+
+    /// <summary>A zombie (or an exiting task) needs no more killing; only its parent's wait removes it.</summary>
+    private static bool IsGone(string procDir)
+    {
+        try
+        {
+            var stat = File.ReadAllText(Path.Combine(procDir, "stat"));
+            var close = stat.LastIndexOf(')');
+            return close < 0 || close + 2 >= stat.Length || stat[close + 2] is 'Z' or 'X' or 'x';
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return true; // already gone
+        }
+    }
+
+    [DllImport("libc", SetLastError = true)] private static extern int kill(int pid, int sig);
+}

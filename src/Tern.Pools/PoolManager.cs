@@ -1,0 +1,125 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Tern.Agent.Protocol;
+using Tern.Core.Functions;
+using Tern.Drivers;
+using Tern.Storage;
+
+namespace Tern.Pools;
+
+/// <summary>One pool per function, for its current version (so new code or settings mean new workers); pools of
+/// replaced versions drain and are dropped. Knows how to start and initialise a worker for a function.</summary>
+public sealed partial class PoolManager(
+    ICodeStore codeStore, DriverRegistry drivers, IOptions<PoolOptions> options, TimeProvider time, ILogger<PoolManager> logger)
+    : IFunctionObserver
+{
+    private readonly ConcurrentDictionary<string, WorkerPool> _current = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<WorkerPool, byte> _retiring = new();
+    private readonly Lock _lock = new();
+
+    public PoolOptions Options => options.Value;
+
+    /// <summary>The pool for this exact definition; an older version's pool is retired.</summary>
+    public WorkerPool GetPool(FunctionDefinition function)
+    {
+        if (_current.TryGetValue(function.Name, out var pool) && pool.Function.Version == function.Version) return pool;
+        lock (_lock)
+        {
+            if (_current.TryGetValue(function.Name, out pool) && pool.Function.Version >= function.Version) return pool;
+            var fresh = new WorkerPool(function, ct => StartWorkerAsync(function, ct), time, logger);
+            if (pool is not null) Retire(pool);
+            _current[function.Name] = fresh;
+            return fresh;
+        }
+    }
+
+    public IReadOnlyCollection<WorkerPool> Pools => [.. _current.Values, .. _retiring.Keys];
+
+    public void OnFunctionChanged(string name, FunctionDefinition? current)
+    {
+        if (current is null)
+        {
+            lock (_lock)
+                if (_current.TryRemove(name, out var gone)) Retire(gone);
+            return;
+        }
+        var pool = GetPool(current);
+        if (current.MinReplicas > 0) _ = pool.MaintainAsync(Options); // prewarm now, not at the next maintenance tick
+    }
+
+    /// <summary>Evicts, prewarms and drops drained pools. Run every second by the maintenance service.</summary>
+    public async Task MaintainAsync(bool ping)
+    {
+        foreach (var pool in Pools)
+        {
+            if (ping) await pool.PingIdleAsync(Options).ConfigureAwait(false);
+            else await pool.MaintainAsync(Options).ConfigureAwait(false);
+        }
+        foreach (var pool in _retiring.Keys.Where(p => p.IsEmpty)) _retiring.TryRemove(pool, out _);
+    }
+
+    public async Task CloseAllAsync()
+    {
+        await Task.WhenAll(Pools.Select(p => p.CloseAsync())).ConfigureAwait(false);
+        _current.Clear();
+        _retiring.Clear();
+    }
+
+    private void Retire(WorkerPool pool)
+    {
+        pool.Retire();
+        _retiring[pool] = 0;
+    }
+
+    private async Task<PooledWorker> StartWorkerAsync(FunctionDefinition f, CancellationToken ct)
+    {
+        var spec = new WorkerSpec
+        {
+            WorkerId = Guid.CreateVersion7().ToString("N"),
+            FunctionName = f.Name,
+            Code = codeStore.GetMount(f.CodeHash, f.CodeFileName),
+            MemoryMb = f.MemoryMb,
+            Vcpus = f.Vcpus,
+        };
+        var worker = await drivers.Get(f.Isolation).StartWorkerAsync(spec, ct).ConfigureAwait(false);
+        var agent = new AgentClient(worker.Stream, Options.MaxMessageBytes);
+        try
+        {
+            var resp = await agent.InitAsync(InitFor(f), Options.InitTimeout, ct).ConfigureAwait(false);
+            if (resp.Status != "success")
+                throw new HandlerInitException(resp.Error?.Code ?? "HandlerLoadFailed", resp.Error?.Message ?? "the handler could not be loaded");
+            LogStarted(f.Name, f.Version, spec.WorkerId);
+            return new PooledWorker(worker, agent, time.GetUtcNow());
+        }
+        catch (Exception e) when (e is not HandlerInitException)
+        {
+            await DisposeQuietlyAsync(agent, worker).ConfigureAwait(false);
+            var diagnostics = worker.Diagnose();
+            throw e is AgentLostException or TimeoutException
+                ? new WorkerStartException($"the worker for '{f.Name}' did not initialise: {e.Message} {diagnostics.StderrTail}".TrimEnd(), e)
+                : e;
+        }
+        catch
+        {
+            await DisposeQuietlyAsync(agent, worker).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static async Task DisposeQuietlyAsync(AgentClient agent, IWorker worker)
+    {
+        await agent.DisposeAsync().ConfigureAwait(false);
+        await worker.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private InitMessage InitFor(FunctionDefinition f) => new()
+    {
+        Runtime = f.Runtime, Handler = f.Handler, Env = new(f.Env), Mode = f.Mode, FunctionName = f.Name,
+        Version = f.Version, MemoryMb = f.MemoryMb, TimeoutMs = f.TimeoutMs, InstanceConcurrency = f.InstanceConcurrency,
+        MaxMessageBytes = Options.MaxMessageBytes,
+    };
+
+    [LoggerMessage(EventId = 310, Level = LogLevel.Debug, Message = "worker {WorkerId} for {Function} v{Version} is ready")]
+    private partial void LogStarted(string function, int version, string workerId);
+}

@@ -1,0 +1,134 @@
+"""Tern persistent-mode bootstrap for Python.
+
+    /usr/bin/python3 -u bootstrap.py MODULE.FUNCTION
+
+Loads the handler once (AWS Lambda style: "lambda_function.lambda_handler" imports lambda_function from /code and
+calls its lambda_handler(event, context)), then serves calls over Tern's line protocol (docs/persistent-mode.md):
+one JSON request per stdin line, one JSON answer per stdout line, one call at a time. The user's own prints go to
+stderr: the protocol keeps a private copy of the original stdout.
+"""
+import datetime
+import importlib
+import json
+import os
+import sys
+import time
+import traceback
+
+CODE_DIR = "/code"
+
+
+def _protocol_streams():
+    """Keeps private copies of stdin/stdout for the protocol; fd 1 becomes stderr and fd 0 /dev/null for user code
+    (and for any process it starts), so nothing it prints or reads can break the protocol."""
+    proto_in = os.dup(0)
+    proto_out = os.dup(1)  # os.dup makes non-inheritable copies: child processes do not get them
+    os.dup2(2, 1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    return os.fdopen(proto_in, "rb"), os.fdopen(proto_out, "wb")
+
+
+class LambdaContext:
+    """The context object of an AWS Lambda Python handler (same attribute names), plus trace_id."""
+
+    def __init__(self, ctx):
+        self.aws_request_id = ctx.get("requestId") or ""
+        self.function_name = ctx.get("functionName") or os.environ.get("TERN_FUNCTION_NAME", "")
+        self.function_version = str(ctx.get("functionVersion") or os.environ.get("TERN_FUNCTION_VERSION", ""))
+        # A string, as in Lambda (which reads it from AWS_LAMBDA_FUNCTION_MEMORY_SIZE).
+        self.memory_limit_in_mb = str(ctx.get("memoryLimitMb") or os.environ.get("TERN_MEMORY_MB", ""))
+        self.invoked_function_arn = "arn:tern:function:%s:%s" % (self.function_name, self.function_version)
+        self.log_group_name = "/tern/function/%s" % self.function_name
+        self.log_stream_name = "%s/[%s]%s" % (datetime.date.today().strftime("%Y/%m/%d"), self.function_version, _INSTANCE)
+        self.trace_id = ctx.get("traceId")
+        self.identity = None
+        self.client_context = None
+        self.tenant_id = None
+        self._deadline_ms = int(ctx.get("deadlineMs") or 0)
+
+    def get_remaining_time_in_millis(self):
+        return max(0, self._deadline_ms - int(time.time() * 1000))
+
+    def __repr__(self):
+        return "LambdaContext(aws_request_id=%r, function_name=%r, function_version=%r, memory_limit_in_mb=%r)" % (
+            self.aws_request_id, self.function_name, self.function_version, self.memory_limit_in_mb)
+
+
+_INSTANCE = "%d-%d" % (os.getpid(), int(time.time()))
+
+
+class HandlerNotFound(Exception):
+    pass
+
+
+def _load(name):
+    module_name, _, function_name = name.replace("/", ".").rpartition(".")
+    if not module_name or not function_name:
+        raise HandlerNotFound("Bad handler '%s': expected module.function, e.g. lambda_function.lambda_handler" % name)
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        e.args = ("Unable to import module '%s': %s" % (module_name, e),)
+        raise
+    except SyntaxError as e:
+        raise SyntaxError("Syntax error in module '%s': %s" % (module_name, e)) from e
+    handler = getattr(module, function_name, None)
+    if handler is None:
+        raise HandlerNotFound("Handler '%s' missing on module '%s'" % (function_name, module_name))
+    if not callable(handler):
+        raise HandlerNotFound("Handler '%s' on module '%s' is not callable" % (function_name, module_name))
+    return handler
+
+
+def _error(e):
+    return {"type": type(e).__name__, "message": str(e), "stack": traceback.format_exc()}
+
+
+def main():
+    handler_name = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("TERN_HANDLER", "")
+    proto_in, proto_out = _protocol_streams()
+
+    def send(obj):
+        proto_out.write(json.dumps(obj, separators=(",", ":"), allow_nan=False).encode("utf-8") + b"\n")
+        proto_out.flush()
+
+    sys.path[0] = CODE_DIR  # instead of this bootstrap's directory: the handler's modules come first
+    try:
+        handler = _load(handler_name)
+    except Exception as e:  # noqa: BLE001 - any load failure is reported to the agent
+        traceback.print_exc()
+        send({"ready": False, "error": _error(e)})
+        return 1
+    send({"ready": True})
+
+    for line in proto_in:
+        if not line.strip():
+            continue
+        request = json.loads(line)
+        request_id = request.get("requestId")
+        context = LambdaContext(request.get("context") or {})
+        if context.trace_id:
+            os.environ["_X_AMZN_TRACE_ID"] = context.trace_id
+        else:
+            os.environ.pop("_X_AMZN_TRACE_ID", None)
+        try:
+            result = handler(request.get("event"), context)
+        except Exception as e:  # noqa: BLE001 - the handler's exception is the call's error
+            traceback.print_exc()
+            send({"requestId": request_id, "error": _error(e)})
+            continue
+        try:
+            answer = json.dumps({"requestId": request_id, "output": result}, separators=(",", ":"), allow_nan=False)
+        except (TypeError, ValueError) as e:
+            send({"requestId": request_id, "error": {
+                "type": "Runtime.MarshalError", "message": "Unable to marshal response: %s" % e, "stack": ""}})
+            continue
+        proto_out.write(answer.encode("utf-8") + b"\n")
+        proto_out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+using System.Collections.Concurrent;
+using Tern.Core.Functions;
+
+namespace Tern.Storage.Caching;
+
+/// <summary>Keeps definitions in memory so the invoke path does not query the database per call. Writes go through
+/// to the inner store and update the cache. Correct while this daemon is the only writer of its store; a shared
+/// (Postgres) store will need change notifications before several daemons can use it.</summary>
+public sealed class CachingFunctionStore(IFunctionStore inner) : IFunctionStore
+{
+    private readonly ConcurrentDictionary<string, FunctionDefinition> _byName = new(StringComparer.Ordinal);
+
+    public async Task<FunctionDefinition?> GetAsync(string name, CancellationToken ct = default)
+    {
+        if (_byName.TryGetValue(name, out var cached)) return cached;
+        var function = await inner.GetAsync(name, ct).ConfigureAwait(false);
+        if (function is not null) _byName[name] = function;
+        return function;
+    }
+
+    public Task<IReadOnlyList<FunctionDefinition>> ListAsync(CancellationToken ct = default) => inner.ListAsync(ct);
+
+    public async Task CreateAsync(FunctionDefinition function, CancellationToken ct = default)
+    {
+        await inner.CreateAsync(function, ct).ConfigureAwait(false);
+        _byName[function.Name] = function;
+    }
+
+    public async Task<bool> UpdateAsync(FunctionDefinition function, int expectedVersion, CancellationToken ct = default)
+    {
+        _byName.TryRemove(function.Name, out _);
+        var updated = await inner.UpdateAsync(function, expectedVersion, ct).ConfigureAwait(false);
+        if (updated) _byName[function.Name] = function;
+        return updated;
+    }
+
+    public async Task<bool> DeleteAsync(string name, CancellationToken ct = default)
+    {
+        _byName.TryRemove(name, out _);
+        return await inner.DeleteAsync(name, ct).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,122 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Tern.Pools.Tests;
+
+/// <summary>Warm workers through the real daemon: reuse, singleflight, limits, recycling, expiry.</summary>
+public sealed class WarmPoolTests(FastPoolDaemonFixture daemon) : IClassFixture<FastPoolDaemonFixture>
+{
+    private static byte[] Py(string source) => Encoding.UTF8.GetBytes(source);
+
+    private static bool Cold(JsonObject result) => (bool)result["coldStart"]!;
+
+    [Fact]
+    public async Task Invoke_Twice_FirstIsColdSecondIsWarm()
+    {
+        await daemon.CreateOkAsync("pool-warm", "python", Py("print('\"ok\"')"), "main.py");
+        Assert.True(Cold(await daemon.InvokeAsync("pool-warm")));
+        var second = await daemon.InvokeAsync("pool-warm");
+        Assert.False(Cold(second));
+        Assert.Equal("ok", (string?)second["output"]);
+    }
+
+    [Fact]
+    public async Task ConcurrentColdCalls_StartOnlyTheWorkersTheyNeed()
+    {
+        await daemon.CreateOkAsync("pool-single", "python", Py("import time\ntime.sleep(0.4)\nprint(1)"), "main.py",
+            new { instanceConcurrency = 4, concurrency = 8 });
+        var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => daemon.InvokeAsync("pool-single")));
+        Assert.All(results, r => Assert.Equal("success", (string?)r["status"]));
+        Assert.Equal(1, results.Count(Cold)); // four calls fit one worker's four slots: one start
+    }
+
+    [Fact]
+    public async Task ConcurrentColdCalls_OnePerWorker_StartOneWorkerEach()
+    {
+        await daemon.CreateOkAsync("pool-three", "python", Py("import time\ntime.sleep(0.4)\nprint(1)"), "main.py");
+        var results = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => daemon.InvokeAsync("pool-three")));
+        Assert.Equal(3, results.Count(Cold));
+        var again = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => daemon.InvokeAsync("pool-three")));
+        Assert.Equal(0, again.Count(Cold));
+    }
+
+    [Fact]
+    public async Task MaxReplicasReached_WaitingPastTheTimeout_Gets429WithRetryAfter()
+    {
+        // One worker, 0.8 s per call, 1 s timeout: of four calls at once the third and fourth cannot get the worker in time.
+        await daemon.CreateOkAsync("pool-max", "python", Py("import time\ntime.sleep(0.8)\nprint(1)"), "main.py",
+            new { maxReplicas = 1, timeoutMs = 1000, concurrency = 8 });
+        await daemon.InvokeAsync("pool-max"); // warm, so start-up time does not blur the arithmetic
+        var responses = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ =>
+            daemon.Client.PostAsync("/v1/functions/pool-max:invoke", new StringContent("{}"))));
+        var rejected = responses.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
+        Assert.InRange(rejected.Count, 1, 3);
+        Assert.All(responses, r => Assert.True(r.StatusCode is HttpStatusCode.OK or HttpStatusCode.TooManyRequests, r.StatusCode.ToString()));
+        Assert.All(rejected, r =>
+        {
+            Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
+            Assert.True(r.Headers.Contains("Retry-After"));
+        });
+        foreach (var ok in responses.Where(r => r.StatusCode == HttpStatusCode.OK))
+            Assert.Equal("success", (string?)JsonNode.Parse(await ok.Content.ReadAsStringAsync())!["status"]);
+    }
+
+    [Fact]
+    public async Task CodeUpdate_NextCallIsColdAndRunsTheNewCode()
+    {
+        await daemon.CreateOkAsync("pool-code", "python", Py("print('\"v1\"')"), "main.py");
+        await daemon.InvokeAsync("pool-code");
+        Assert.False(Cold(await daemon.InvokeAsync("pool-code")));
+
+        var v2 = Convert.ToBase64String(Py("print('\"v2\"')"));
+        using var patched = await daemon.Client.PatchAsync("/v1/functions/pool-code",
+            new StringContent($"{{\"code\":\"{v2}\"}}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+
+        var after = await daemon.InvokeAsync("pool-code");
+        Assert.True(Cold(after));
+        Assert.Equal("v2", (string?)after["output"]);
+    }
+
+    [Fact]
+    public async Task WorkerKilledMidCall_CallFailsClearly_NextCallSucceedsOnAFreshWorker()
+    {
+        await daemon.CreateOkAsync("pool-crash", "python", Py("""
+            import json, os, signal, sys
+            if json.load(open(sys.argv[1])).get("crash"):
+                os.kill(os.getppid(), signal.SIGKILL)  # the agent: the whole worker goes
+                import time; time.sleep(5)
+            print('"fine"')
+            """), "main.py");
+        await daemon.InvokeAsync("pool-crash");
+        var crashed = await daemon.InvokeAsync("pool-crash", "{\"crash\":true}");
+        Assert.Equal("error", (string?)crashed["status"]);
+        Assert.Equal("WorkerCrashed", (string?)crashed["error"]!["code"]);
+
+        var next = await daemon.InvokeAsync("pool-crash");
+        Assert.Equal("fine", (string?)next["output"]);
+        Assert.True(Cold(next));
+    }
+
+    [Fact]
+    public async Task IdleWorker_PastIdleTtl_IsStoppedAndTheNextCallIsCold()
+    {
+        await daemon.CreateOkAsync("pool-ttl", "python", Py("print(1)"), "main.py");
+        await daemon.InvokeAsync("pool-ttl");
+        Assert.False(Cold(await daemon.InvokeAsync("pool-ttl")));
+        await Task.Delay(TimeSpan.FromSeconds(4)); // idle TTL 2 s, maintenance every 1 s
+        Assert.True(Cold(await daemon.InvokeAsync("pool-ttl")));
+    }
+
+    [Fact]
+    public async Task MinReplicas_ArePrewarmedAtRegister_SoTheFirstCallIsWarm()
+    {
+        await daemon.CreateOkAsync("pool-min", "python", Py("print(1)"), "main.py", new { minReplicas = 2 });
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        var results = await Task.WhenAll(daemon.InvokeAsync("pool-min"), daemon.InvokeAsync("pool-min"));
+        Assert.All(results, r => Assert.False(Cold(r)));
+        await Task.Delay(TimeSpan.FromSeconds(4)); // past the idle TTL: minReplicas stay
+        Assert.False(Cold(await daemon.InvokeAsync("pool-min")));
+    }
+}
