@@ -8,6 +8,9 @@ public interface IIsolationDriver
     /// <summary>The name functions use in their "isolation" field.</summary>
     string Name { get; }
 
+    /// <summary>Whether StartWorkerAsync accepts a spec without code (a template assigned its code later).</summary>
+    bool SupportsTemplates { get; }
+
     /// <summary>Starts a worker and returns once its agent is connected. Throws WorkerStartException.</summary>
     Task<IWorker> StartWorkerAsync(WorkerSpec spec, CancellationToken ct);
 }

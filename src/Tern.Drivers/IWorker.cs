@@ -14,6 +14,10 @@ public interface IWorker : IAsyncDisposable
     /// <summary>What is known about how the worker is doing or why it ended (for example an OOM kill).</summary>
     WorkerDiagnostics Diagnose();
 
+    /// <summary>Gives a template worker (started without code) its function's code and limits, before Init.
+    /// Throws NotSupportedException for a worker that already has code.</summary>
+    ValueTask AssignAsync(CodeMount code, int memoryMb, int vcpus);
+
     /// <summary>Ends the worker and everything running in it, at once.</summary>
     ValueTask KillAsync();
 }

@@ -14,4 +14,7 @@ internal static class Posix
 
     [DllImport("libc", SetLastError = true)]
     public static extern int chmod(string path, uint mode);
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int link(string oldPath, string newPath);
 }

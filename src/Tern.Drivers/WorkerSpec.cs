@@ -5,10 +5,11 @@ public sealed record WorkerSpec
 {
     public required string WorkerId { get; init; }
     public required string FunctionName { get; init; }
-    public required CodeMount Code { get; init; }
+    /// <summary>The code to mount at /code; null starts a template worker whose code comes later (IWorker.AssignAsync).</summary>
+    public required CodeMount? Code { get; init; }
     public int MemoryMb { get; init; } = 128;
     public int Vcpus { get; init; } = 1;
-    public int MaxPids { get; init; } = 256;
+    public int MaxPids { get; init; } = WorkerSpecDefaults.MaxPids;
     /// <summary>Off by default: a worker has only its own loopback.</summary>
     public bool Network { get; init; }
 }
@@ -17,4 +18,10 @@ public sealed record WorkerSpec
 public sealed record CodeMount(string HostPath, string? FileName)
 {
     public bool IsSingleFile => FileName is not null;
+}
+
+public static class WorkerSpecDefaults
+{
+    /// <summary>Processes a worker may hold at once (fork bombs stop here).</summary>
+    public const int MaxPids = 256;
 }

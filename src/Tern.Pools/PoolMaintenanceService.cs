@@ -6,13 +6,15 @@ namespace Tern.Pools;
 
 /// <summary>Prewarms minReplicas at daemon start, then every second evicts idle and dead workers (and pings idle
 /// ones every PingInterval). Stops every worker when the daemon stops.</summary>
-public sealed partial class PoolMaintenanceService(PoolManager pools, IFunctionStore store, TimeProvider time, ILogger<PoolMaintenanceService> logger)
+public sealed partial class PoolMaintenanceService(
+    PoolManager pools, WorkerTemplates templates, IFunctionStore store, TimeProvider time, ILogger<PoolMaintenanceService> logger)
     : BackgroundService
 {
     private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
 
     public override async Task StartAsync(CancellationToken ct)
     {
+        templates.Start();
         foreach (var function in await store.ListAsync(ct).ConfigureAwait(false))
             if (function.MinReplicas > 0) pools.OnFunctionChanged(function.Name, function);
         await base.StartAsync(ct).ConfigureAwait(false);
@@ -41,6 +43,7 @@ public sealed partial class PoolMaintenanceService(PoolManager pools, IFunctionS
     {
         await base.StopAsync(ct).ConfigureAwait(false);
         await pools.CloseAllAsync().ConfigureAwait(false);
+        await templates.CloseAsync().ConfigureAwait(false);
     }
 
     [LoggerMessage(EventId = 320, Level = LogLevel.Error, Message = "pool maintenance failed")]

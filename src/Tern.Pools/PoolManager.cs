@@ -11,7 +11,8 @@ namespace Tern.Pools;
 /// <summary>One pool per function, for its current version (so new code or settings mean new workers); pools of
 /// replaced versions drain and are dropped. Knows how to start and initialise a worker for a function.</summary>
 public sealed partial class PoolManager(
-    ICodeStore codeStore, DriverRegistry drivers, IOptions<PoolOptions> options, TimeProvider time, ILogger<PoolManager> logger)
+    ICodeStore codeStore, DriverRegistry drivers, WorkerTemplates templates, IOptions<PoolOptions> options, TimeProvider time,
+    ILogger<PoolManager> logger)
     : IFunctionObserver
 {
     private readonly ConcurrentDictionary<string, WorkerPool> _current = new(StringComparer.Ordinal);
@@ -74,22 +75,19 @@ public sealed partial class PoolManager(
 
     private async Task<PooledWorker> StartWorkerAsync(FunctionDefinition f, CancellationToken ct)
     {
-        var spec = new WorkerSpec
-        {
-            WorkerId = Guid.CreateVersion7().ToString("N"),
-            FunctionName = f.Name,
-            Code = codeStore.GetMount(f.CodeHash, f.CodeFileName),
-            MemoryMb = f.MemoryMb,
-            Vcpus = f.Vcpus,
-        };
-        var worker = await drivers.Get(f.Isolation).StartWorkerAsync(spec, ct).ConfigureAwait(false);
+        var code = codeStore.GetMount(f.CodeHash, f.CodeFileName);
+        var worker = await TakeTemplateAsync(f, code).ConfigureAwait(false)
+            ?? await drivers.Get(f.Isolation).StartWorkerAsync(new WorkerSpec
+            {
+                WorkerId = Guid.CreateVersion7().ToString("N"), FunctionName = f.Name, Code = code, MemoryMb = f.MemoryMb, Vcpus = f.Vcpus,
+            }, ct).ConfigureAwait(false);
         var agent = new AgentClient(worker.Stream, Options.MaxMessageBytes);
         try
         {
             var resp = await agent.InitAsync(InitFor(f), Options.InitTimeout, ct).ConfigureAwait(false);
             if (resp.Status != "success")
                 throw new HandlerInitException(resp.Error?.Code ?? "HandlerLoadFailed", resp.Error?.Message ?? "the handler could not be loaded");
-            LogStarted(f.Name, f.Version, spec.WorkerId);
+            LogStarted(f.Name, f.Version, worker.Id);
             return new PooledWorker(worker, agent, time.GetUtcNow());
         }
         catch (Exception e) when (e is not HandlerInitException)
@@ -107,6 +105,23 @@ public sealed partial class PoolManager(
         }
     }
 
+    /// <summary>A spare worker given this function's code and limits, or null (none ready, or it would not take them).</summary>
+    private async Task<IWorker?> TakeTemplateAsync(FunctionDefinition f, CodeMount code)
+    {
+        if (await templates.TryTakeAsync(f.Isolation).ConfigureAwait(false) is not { } spare) return null;
+        try
+        {
+            await spare.AssignAsync(code, f.MemoryMb, f.Vcpus).ConfigureAwait(false);
+            return spare;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            LogTemplateRefused(e, f.Name);
+            await spare.DisposeAsync().ConfigureAwait(false);
+            return null;
+        }
+    }
+
     private static async Task DisposeQuietlyAsync(AgentClient agent, IWorker worker)
     {
         await agent.DisposeAsync().ConfigureAwait(false);
@@ -119,6 +134,9 @@ public sealed partial class PoolManager(
         Version = f.Version, MemoryMb = f.MemoryMb, TimeoutMs = f.TimeoutMs, InstanceConcurrency = f.InstanceConcurrency,
         MaxMessageBytes = Options.MaxMessageBytes,
     };
+
+    [LoggerMessage(EventId = 311, Level = LogLevel.Warning, Message = "a spare worker could not take on {Function}; starting a fresh one")]
+    private partial void LogTemplateRefused(Exception e, string function);
 
     [LoggerMessage(EventId = 310, Level = LogLevel.Debug, Message = "worker {WorkerId} for {Function} v{Version} is ready")]
     private partial void LogStarted(string function, int version, string workerId);

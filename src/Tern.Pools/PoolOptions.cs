@@ -13,6 +13,11 @@ public sealed class PoolOptions
     /// <summary>How long a new worker's agent may take to load the handler (Init) before the start counts as failed.</summary>
     public TimeSpan InitTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Spare, code-less workers kept ready per driver so a cold start skips the sandbox boot (0: off).</summary>
+    public int TemplatesPerDriver { get; set; } = 2;
+
     /// <summary>Largest agent frame; bigger events or answers fail only their own call.</summary>
-    public int MaxMessageBytes { get; set; } = Tern.Agent.Protocol.AgentChannel.DefaultMaxFrameBytes;
+    public int MaxMessageBytes { get; set; } =
+        int.TryParse(Environment.GetEnvironmentVariable("TERN_MAX_MESSAGE_BYTES"), out var max) && max > 0 ? max
+            : Tern.Agent.Protocol.AgentChannel.DefaultMaxFrameBytes;
 }

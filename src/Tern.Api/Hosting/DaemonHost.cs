@@ -55,6 +55,7 @@ public static class DaemonHost
         services.AddSingleton<IIsolationDriver, BubblewrapDriver>();
         services.AddSingleton<DriverRegistry>();
         services.AddSingleton<FunctionRegistry>();
+        services.AddSingleton<WorkerTemplates>();
         services.AddSingleton<PoolManager>();
         services.AddSingleton<IFunctionObserver>(sp => sp.GetRequiredService<PoolManager>());
         services.AddHostedService<PoolMaintenanceService>();

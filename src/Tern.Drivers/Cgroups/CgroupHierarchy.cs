@@ -49,6 +49,10 @@ public static class CgroupHierarchy
 
     internal static void Write(string dir, string file, string value) => File.WriteAllText(Path.Combine(dir, file), value);
 
+    /// <summary>A single-number control file; 0 when absent or unreadable.</summary>
+    internal static long ReadLong(string file) =>
+        File.Exists(file) && long.TryParse(File.ReadAllText(file).Trim(), out var v) ? v : 0;
+
     internal static long ReadCounter(string file, string key)
     {
         if (!File.Exists(file)) return 0;

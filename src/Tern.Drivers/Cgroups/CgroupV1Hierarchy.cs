@@ -10,15 +10,9 @@ internal sealed class CgroupV1Hierarchy(string root, string parentName) : ICgrou
         var memory = Dir("memory", workerId);
         var pids = Dir("pids", workerId);
         var cpu = Dir("cpu", workerId);
-        var bytes = (long)limits.MemoryMb * 1024 * 1024;
-        CgroupHierarchy.Write(memory, "memory.limit_in_bytes", bytes.ToString());
-        // Without a memsw limit the worker could spill into swap instead of being stopped at its limit.
-        if (File.Exists(Path.Combine(memory, "memory.memsw.limit_in_bytes")))
-            CgroupHierarchy.Write(memory, "memory.memsw.limit_in_bytes", bytes.ToString());
-        CgroupHierarchy.Write(pids, "pids.max", limits.MaxPids.ToString());
-        CgroupHierarchy.Write(cpu, "cpu.cfs_period_us", "100000");
-        CgroupHierarchy.Write(cpu, "cpu.cfs_quota_us", (limits.Vcpus * 100_000).ToString());
-        return new Worker(memory, pids, cpu);
+        var worker = new Worker(memory, pids, cpu);
+        worker.SetLimits(limits);
+        return worker;
     }
 
     private string Dir(string controller, string workerId)
@@ -32,6 +26,21 @@ internal sealed class CgroupV1Hierarchy(string root, string parentName) : ICgrou
     {
         public IReadOnlyList<string> ProcsFiles { get; } =
             [Path.Combine(memory, "cgroup.procs"), Path.Combine(pids, "cgroup.procs"), Path.Combine(cpu, "cgroup.procs")];
+
+        public void SetLimits(CgroupLimits limits)
+        {
+            var bytes = ((long)limits.MemoryMb * 1024 * 1024).ToString();
+            // memsw must stay >= the memory limit at every step, so the order depends on the direction.
+            var memsw = File.Exists(Path.Combine(memory, "memory.memsw.limit_in_bytes"));
+            var growing = CgroupHierarchy.ReadLong(Path.Combine(memory, "memory.limit_in_bytes")) < long.Parse(bytes);
+            if (memsw && growing) CgroupHierarchy.Write(memory, "memory.memsw.limit_in_bytes", bytes);
+            CgroupHierarchy.Write(memory, "memory.limit_in_bytes", bytes);
+            // Without a memsw limit the worker could spill into swap instead of being stopped at its limit.
+            if (memsw && !growing) CgroupHierarchy.Write(memory, "memory.memsw.limit_in_bytes", bytes);
+            CgroupHierarchy.Write(pids, "pids.max", limits.MaxPids.ToString());
+            CgroupHierarchy.Write(cpu, "cpu.cfs_period_us", "100000");
+            CgroupHierarchy.Write(cpu, "cpu.cfs_quota_us", (limits.Vcpus * 100_000).ToString());
+        }
 
         public bool OutOfMemory() =>
             CgroupHierarchy.ReadCounter(Path.Combine(memory, "memory.oom_control"), "oom_kill") > 0;

@@ -18,16 +18,22 @@ internal sealed class CgroupV2Hierarchy(string root, string parentName) : ICgrou
     {
         var dir = Path.Combine(_parent.Value, workerId);
         Directory.CreateDirectory(dir);
-        CgroupHierarchy.Write(dir, "memory.max", ((long)limits.MemoryMb * 1024 * 1024).ToString());
-        if (File.Exists(Path.Combine(dir, "memory.swap.max"))) CgroupHierarchy.Write(dir, "memory.swap.max", "0");
-        CgroupHierarchy.Write(dir, "pids.max", limits.MaxPids.ToString());
-        CgroupHierarchy.Write(dir, "cpu.max", $"{limits.Vcpus * 100_000} 100000");
-        return new Worker(dir);
+        var worker = new Worker(dir);
+        worker.SetLimits(limits);
+        return worker;
     }
 
     private sealed class Worker(string dir) : IWorkerCgroup
     {
         public IReadOnlyList<string> ProcsFiles { get; } = [Path.Combine(dir, "cgroup.procs")];
+
+        public void SetLimits(CgroupLimits limits)
+        {
+            CgroupHierarchy.Write(dir, "memory.max", ((long)limits.MemoryMb * 1024 * 1024).ToString());
+            if (File.Exists(Path.Combine(dir, "memory.swap.max"))) CgroupHierarchy.Write(dir, "memory.swap.max", "0");
+            CgroupHierarchy.Write(dir, "pids.max", limits.MaxPids.ToString());
+            CgroupHierarchy.Write(dir, "cpu.max", $"{limits.Vcpus * 100_000} 100000");
+        }
 
         public bool OutOfMemory() => CgroupHierarchy.ReadCounter(Path.Combine(dir, "memory.events"), "oom_kill") > 0;
 

@@ -6,6 +6,9 @@ public interface IWorkerCgroup
     /// <summary>The cgroup.procs files a launcher writes its own pid into before it execs the sandbox.</summary>
     IReadOnlyList<string> ProcsFiles { get; }
 
+    /// <summary>Changes the limits of a running cgroup (a template worker taking on a function).</summary>
+    void SetLimits(CgroupLimits limits);
+
     /// <summary>True once the kernel's OOM killer has killed something in this cgroup.</summary>
     bool OutOfMemory();
 

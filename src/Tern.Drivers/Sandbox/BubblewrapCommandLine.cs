@@ -9,7 +9,7 @@ internal static class BubblewrapCommandLine
     public const string AgentInSandbox = "/opt/tern/tern-agent";
     public const string SocketDirInSandbox = "/run/tern";
 
-    public static List<string> Build(WorkerSpec spec, SandboxOptions options, string workerDir, bool asRoot)
+    public static List<string> Build(WorkerSpec spec, SandboxOptions options, string workerDir, string codeSlotDir, bool asRoot)
     {
         var args = new List<string>
         {
@@ -37,7 +37,9 @@ internal static class BubblewrapCommandLine
         {
             args.Add("--unshare-user");
         }
-        if (spec.Code.IsSingleFile)
+        if (spec.Code is null)
+            args.AddRange(["--ro-bind", codeSlotDir, "/code"]); // a template: the host fills the slot before Init
+        else if (spec.Code.IsSingleFile)
             args.AddRange(["--dir", "/code", "--ro-bind", spec.Code.HostPath, "/code/" + spec.Code.FileName]);
         else
             args.AddRange(["--ro-bind", spec.Code.HostPath, "/code"]);

@@ -27,6 +27,8 @@ public sealed partial class BubblewrapDriver : IIsolationDriver
 
     public string Name => DriverName;
 
+    public bool SupportsTemplates => true;
+
     public async Task<IWorker> StartWorkerAsync(WorkerSpec spec, CancellationToken ct)
     {
         if (!File.Exists(_options.BubblewrapPath))
@@ -38,6 +40,12 @@ public sealed partial class BubblewrapDriver : IIsolationDriver
         Directory.CreateDirectory(workerDir);
         _ = Posix.chmod(workerDir, 0b111_001_001); // 0711: the sandbox's nobody may reach the socket, not list the dir
         var socketPath = Path.Combine(workerDir, "agent.sock");
+        var codeSlot = spec.Code is null ? workerDir + "-code" : null;
+        if (codeSlot is not null)
+        {
+            Directory.CreateDirectory(codeSlot);
+            _ = Posix.chmod(codeSlot, 0b111_101_101);
+        }
 
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         IWorkerCgroup? cgroup = null;
@@ -49,17 +57,18 @@ public sealed partial class BubblewrapDriver : IIsolationDriver
             _ = Posix.chmod(socketPath, 0b110_110_110);
 
             cgroup = _cgroups.Value.Create(spec.WorkerId, new CgroupLimits(spec.MemoryMb, spec.Vcpus, spec.MaxPids));
-            process = Launch(spec, workerDir, cgroup);
+            process = Launch(spec, workerDir, codeSlot, cgroup);
             var stderr = new StderrTail(process);
             var connection = await AcceptAsync(listener, process, stderr, ct).ConfigureAwait(false);
             LogStarted(spec.WorkerId, spec.FunctionName, process.Id);
-            return new SandboxWorker(spec.WorkerId, process, connection, cgroup, workerDir, stderr);
+            return new SandboxWorker(spec.WorkerId, process, connection, cgroup, workerDir, codeSlot, stderr);
         }
         catch
         {
             if (process is not null) KillQuietly(process);
             if (cgroup is not null) await cgroup.KillAndRemoveAsync().ConfigureAwait(false);
             TryDeleteDir(workerDir);
+            if (codeSlot is not null) TryDeleteDir(codeSlot);
             throw;
         }
         finally
@@ -69,7 +78,7 @@ public sealed partial class BubblewrapDriver : IIsolationDriver
     }
 
     /// <summary>A tiny sh joins the cgroups and then execs bubblewrap, so nothing in the sandbox ever runs outside them.</summary>
-    private Process Launch(WorkerSpec spec, string workerDir, IWorkerCgroup cgroup)
+    private Process Launch(WorkerSpec spec, string workerDir, string? codeSlot, IWorkerCgroup cgroup)
     {
         var psi = new ProcessStartInfo("/bin/sh")
         {
@@ -82,7 +91,7 @@ public sealed partial class BubblewrapDriver : IIsolationDriver
         psi.ArgumentList.Add("for f in $TERN_CGROUP_PROCS; do echo $$ > \"$f\" || exit 97; done; unset TERN_CGROUP_PROCS; exec \"$@\"");
         psi.ArgumentList.Add("tern-sandbox");
         psi.ArgumentList.Add(_options.BubblewrapPath);
-        foreach (var arg in BubblewrapCommandLine.Build(spec, _options, workerDir, _asRoot)) psi.ArgumentList.Add(arg);
+        foreach (var arg in BubblewrapCommandLine.Build(spec, _options, workerDir, codeSlot ?? "", _asRoot)) psi.ArgumentList.Add(arg);
 
         psi.Environment.Clear();
         psi.Environment["PATH"] = "/usr/local/bin:/usr/bin:/bin";

@@ -11,18 +11,21 @@ internal sealed class SandboxWorker : IWorker
     private readonly Socket _socket;
     private readonly IWorkerCgroup _cgroup;
     private readonly string _workerDir;
+    private readonly string? _codeSlot;
+    private bool _assigned;
     private readonly StderrTail _stderr;
     private readonly Lazy<Task> _teardown;
     private bool _outOfMemory;
     private int? _exitCode;
 
-    public SandboxWorker(string id, Process process, Socket socket, IWorkerCgroup cgroup, string workerDir, StderrTail stderr)
+    public SandboxWorker(string id, Process process, Socket socket, IWorkerCgroup cgroup, string workerDir, string? codeSlot, StderrTail stderr)
     {
         Id = id;
         _process = process;
         _socket = socket;
         _cgroup = cgroup;
         _workerDir = workerDir;
+        _codeSlot = codeSlot;
         _stderr = stderr;
         Stream = new NetworkStream(socket, ownsSocket: false);
         Exited = process.WaitForExitAsync();
@@ -38,6 +41,16 @@ internal sealed class SandboxWorker : IWorker
         // Read before teardown removes the cgroup; remember it after.
         if (!_teardown.IsValueCreated) _outOfMemory |= _cgroup.OutOfMemory();
         return new WorkerDiagnostics(_outOfMemory, _teardown.IsValueCreated ? _exitCode : ExitCodeIfExited(), _stderr.Text);
+    }
+
+    /// <summary>Hard-links the package into the slot mounted at /code (a copy across file systems) and applies the limits.</summary>
+    public ValueTask AssignAsync(CodeMount code, int memoryMb, int vcpus)
+    {
+        if (_codeSlot is null || _assigned) throw new NotSupportedException("only an unassigned template worker can be given code");
+        _assigned = true;
+        CodeSlot.Fill(_codeSlot, code);
+        _cgroup.SetLimits(new CgroupLimits(memoryMb, vcpus, WorkerSpecDefaults.MaxPids));
+        return ValueTask.CompletedTask;
     }
 
     public ValueTask KillAsync() => new(_teardown.Value);
@@ -56,5 +69,6 @@ internal sealed class SandboxWorker : IWorker
         _exitCode = ExitCodeIfExited();
         _process.Dispose();
         BubblewrapDriver.TryDeleteDir(_workerDir);
+        if (_codeSlot is not null) BubblewrapDriver.TryDeleteDir(_codeSlot);
     }
 }

@@ -67,6 +67,28 @@ public sealed class BubblewrapDriverTests : IDisposable
     }
 
     [Fact]
+    public async Task TemplateWorker_AssignedCodeAndLimits_RunsThatCode()
+    {
+        File.WriteAllText(Path.Combine(_dir, "code", "main.py"), "print('\"from the slot\"')");
+        var spec = Spec() with { Code = null };
+        await using var worker = await Driver().StartWorkerAsync(spec, CancellationToken.None);
+        await worker.AssignAsync(new CodeMount(Path.Combine(_dir, "code"), null), memoryMb: 320, vcpus: 1);
+        await Assert.ThrowsAsync<NotSupportedException>(() => worker.AssignAsync(new CodeMount(_dir, null), 128, 1).AsTask());
+
+        if (Directory.Exists("/sys/fs/cgroup/memory"))
+            Assert.Equal((320L * 1024 * 1024).ToString(),
+                File.ReadAllText($"/sys/fs/cgroup/memory/tern/{spec.WorkerId}/memory.limit_in_bytes").Trim());
+
+        await using var agent = new AgentClient(worker.Stream);
+        var init = await agent.InitAsync(new InitMessage { Runtime = "python", Handler = "main.py", MemoryMb = 320, TimeoutMs = 10_000 },
+            TimeSpan.FromSeconds(10), CancellationToken.None);
+        Assert.Equal("success", init.Status);
+        var resp = await agent.ExecAsync(new ExecMessage { RequestId = "1", Input = System.Text.Json.JsonDocument.Parse("{}").RootElement, TimeoutMs = 10_000 },
+            TimeSpan.FromSeconds(10), CancellationToken.None);
+        Assert.Equal("from the slot", resp.Output?.GetString());
+    }
+
+    [Fact]
     public async Task StartWorker_AgentMissing_ThrowsClearWorkerStartException()
     {
         var options = new SandboxOptions { StateDir = _options.StateDir, AgentPath = Path.Combine(_dir, "no-agent") };
