@@ -8,13 +8,20 @@ namespace Tern.Agent.Protocol;
 /// The same bytes travel over a Unix socket, virtio-serial or TCP. One reader and one writer at a time.</summary>
 public sealed class AgentChannel(Stream stream, int maxFrameBytes = AgentChannel.DefaultMaxFrameBytes) : IAsyncDisposable
 {
+    private int _maxFrameBytes = maxFrameBytes;
+
     /// <summary>6 MiB of payload plus room for the envelope around a maximal event.</summary>
     public const int DefaultMaxFrameBytes = 6 * 1024 * 1024 + 64 * 1024;
 
     private readonly byte[] _header = new byte[4];
     private readonly SemaphoreSlim _writeLock = new(1, 1);
 
-    public int MaxFrameBytes => maxFrameBytes;
+    /// <summary>Settable so the agent can adopt the limit the host sends in Init.</summary>
+    public int MaxFrameBytes
+    {
+        get => Volatile.Read(ref _maxFrameBytes);
+        set => Volatile.Write(ref _maxFrameBytes, value > 0 ? value : DefaultMaxFrameBytes);
+    }
 
     /// <summary>Serializes and sends one message. Throws FrameTooLargeException before writing anything if it is too big.</summary>
     public async ValueTask WriteAsync(AgentMessage message, CancellationToken ct = default)
@@ -25,7 +32,7 @@ public sealed class AgentChannel(Stream stream, int maxFrameBytes = AgentChannel
         using (var json = new Utf8JsonWriter(buffer))
             JsonSerializer.Serialize(json, message, AgentJsonContext.Default.AgentMessage);
         var payload = buffer.WrittenCount - 4;
-        if (payload > maxFrameBytes) throw new FrameTooLargeException(payload, maxFrameBytes);
+        if (payload > MaxFrameBytes) throw new FrameTooLargeException(payload, MaxFrameBytes);
         var frame = buffer.WrittenMemory;
         BinaryPrimitives.WriteInt32BigEndian(System.Runtime.InteropServices.MemoryMarshal.AsMemory(frame).Span, payload);
 
@@ -43,10 +50,11 @@ public sealed class AgentChannel(Stream stream, int maxFrameBytes = AgentChannel
     {
         if (!await ReadExactlyOrEndAsync(_header, ct).ConfigureAwait(false)) return null;
         var length = BinaryPrimitives.ReadUInt32BigEndian(_header);
-        if (length > maxFrameBytes)
+        var limit = MaxFrameBytes;
+        if (length > limit)
         {
             await SkipAsync(length, ct).ConfigureAwait(false);
-            throw new FrameTooLargeException(length, maxFrameBytes);
+            throw new FrameTooLargeException(length, limit);
         }
         var payload = ArrayPool<byte>.Shared.Rent((int)length);
         try

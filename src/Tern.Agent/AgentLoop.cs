@@ -57,6 +57,7 @@ internal sealed class AgentLoop(AgentChannel channel)
     /// answer's error (HandlerLoadFailed); the agent stays up so the host can read it.</summary>
     private async Task InitializeAsync(InitMessage init)
     {
+        channel.MaxFrameBytes = init.MaxMessageBytes; // answers bigger than the host accepts become error answers
         if (_runner is not null) await _runner.DisposeAsync();
         _runner = init.Mode == "persistent" ? new PersistentModeRunner(init) : new ProcessModeRunner(init);
         var error = await _runner.StartAsync();
