@@ -129,3 +129,59 @@ if stale "$OUT/wasm/hello.wasm" "$EX/wasm/hello.wat"; then
     mv -f "$OUT/wasm/hello.wasm.tmp" "$OUT/wasm/hello.wasm"
     built "$OUT/wasm/hello.wasm"
 fi
+
+# Persistent mode (docs/persistent-mode.md): Lambda-style handlers loaded once per worker by Tern's bootstraps,
+# and executables that speak the line protocol themselves.
+current=persistent-python
+if stale "$OUT/persistent-python/lambda_function.py" "$EX/persistent-python/lambda_function.py"; then
+    copy "$EX/persistent-python/lambda_function.py" "$OUT/persistent-python/lambda_function.py" 644
+    built "$OUT/persistent-python/lambda_function.py"
+fi
+
+current=persistent-node
+if stale "$OUT/persistent-node/index.js" "$EX/persistent-node/index.js"; then
+    copy "$EX/persistent-node/index.js" "$OUT/persistent-node/index.js" 644
+    built "$OUT/persistent-node/index.js"
+fi
+
+current=persistent-binary
+if stale "$OUT/persistent-binary/bootstrap" "$EX/persistent-binary/bootstrap"; then
+    copy "$EX/persistent-binary/bootstrap" "$OUT/persistent-binary/bootstrap" 755
+    built "$OUT/persistent-binary/bootstrap"
+fi
+
+current=persistent-go
+if stale "$OUT/persistent-go/bootstrap" "$EX/persistent-go"; then
+    command -v go >/dev/null || apt_tools go
+    if [[ -z ${HOME:-} || ! -d $HOME || ! -w $HOME ]]; then
+        export GOCACHE="$OUT/.gocache/build" GOPATH="$OUT/.gocache/path"
+    fi
+    mkdir -p "$OUT/persistent-go"
+    (cd "$EX/persistent-go" && CGO_ENABLED=0 GOPROXY=off GOFLAGS=-buildvcs=false \
+        go build -trimpath -ldflags='-s -w' -o "$OUT/persistent-go/bootstrap.tmp" .)
+    mv -f "$OUT/persistent-go/bootstrap.tmp" "$OUT/persistent-go/bootstrap"
+    built "$OUT/persistent-go/bootstrap"
+fi
+
+current=persistent-dotnet
+if stale "$OUT/persistent-dotnet/Greeter.dll" "$EX/persistent-dotnet"; then
+    command -v dotnet >/dev/null || die "dotnet SDK not found on PATH"
+    export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+    rm -rf "$OUT/.persistent-dotnet-tmp"
+    dotnet publish "$EX/persistent-dotnet" -c Release -o "$OUT/.persistent-dotnet-tmp" --nologo -v quiet \
+        --artifacts-path "$OUT/.persistent-dotnet-artifacts"
+    rm -rf "$OUT/persistent-dotnet"
+    mv "$OUT/.persistent-dotnet-tmp" "$OUT/persistent-dotnet"
+    built "$OUT/persistent-dotnet/Greeter.dll"
+fi
+
+current=persistent-java
+if stale "$OUT/persistent-java/handler.jar" "$EX/persistent-java"; then
+    command -v javac >/dev/null && command -v jar >/dev/null || die "javac/jar (a JDK) not found on PATH"
+    rm -rf "$OUT/.persistent-java-classes"
+    mkdir -p "$OUT/.persistent-java-classes" "$OUT/persistent-java"
+    javac --release 17 -d "$OUT/.persistent-java-classes" $(find "$EX/persistent-java" -name '*.java')
+    jar --create --file "$OUT/persistent-java/handler.jar.tmp" -C "$OUT/.persistent-java-classes" .
+    mv -f "$OUT/persistent-java/handler.jar.tmp" "$OUT/persistent-java/handler.jar"
+    built "$OUT/persistent-java/handler.jar"
+fi

@@ -60,7 +60,15 @@ internal sealed class AgentLoop(AgentChannel channel)
         channel.MaxFrameBytes = init.MaxMessageBytes; // answers bigger than the host accepts become error answers
         if (_runner is not null) await _runner.DisposeAsync();
         _runner = init.Mode == "persistent" ? new PersistentModeRunner(init) : new ProcessModeRunner(init);
-        var error = await _runner.StartAsync();
+        AgentError? error;
+        try
+        {
+            error = await _runner.StartAsync();
+        }
+        catch (Exception e)
+        {
+            error = new AgentError { Code = "HandlerLoadFailed", Message = $"the agent could not prepare the worker: {e.Message}" };
+        }
         if (error is not null) Console.Error.WriteLine($"tern-agent: {error.Code}: {error.Message}");
         await channel.WriteAsync(error is null
             ? new RespMessage { RequestId = "init" }
@@ -78,6 +86,16 @@ internal sealed class AgentLoop(AgentChannel channel)
             };
         else
             resp = await _runner.RunAsync(exec);
+        try
+        {
+            await channel.WriteAsync(resp);
+            return;
+        }
+        catch (FrameTooLargeException) when (resp.StdoutTail is not null || resp.StderrTail is not null)
+        {
+            // The output may fit without the diagnostic tails: they must not turn a good answer into an error.
+            resp.StdoutTail = resp.StderrTail = null;
+        }
         try
         {
             await channel.WriteAsync(resp);

@@ -25,27 +25,30 @@ internal static class OrphanReaper
         }
     }
 
-    /// <summary>Sends SIGKILL to every other live process (repeating while new ones appear, e.g. a forking loop).
-    /// Returns how many kills were sent. Processes of another user (bwrap's init when run by root) are left alone.</summary>
+    /// <summary>Sends SIGKILL to every other live process and waits (up to a second) until none is left running,
+    /// killing again whatever appeared meanwhile (a forking loop). Returns how many kills were sent. Processes of
+    /// another user (bwrap's init when run by root) are left alone.</summary>
     public static int KillStrays()
     {
         if (!Enabled) return 0;
         var self = Environment.ProcessId;
         var total = 0;
-        for (var pass = 0; pass < 10; pass++)
+        var deadline = Environment.TickCount64 + 1000;
+        for (var pass = 0; ; pass++)
         {
-            var killed = 0;
+            var running = 0;
             foreach (var dir in Directory.EnumerateDirectories("/proc"))
             {
                 if (!int.TryParse(Path.GetFileName(dir), out var pid) || pid == 1 || pid == self) continue;
                 if (IsGone(dir)) continue;
-                if (kill(pid, SIGKILL) == 0) killed++;
+                // A process already sent SIGKILL may not have been scheduled to die yet: send again and wait for it.
+                if (kill(pid, SIGKILL) != 0) continue; // ESRCH: gone; EPERM: not ours
+                running++;
+                total++;
             }
-            if (killed == 0) break;
-            total += killed;
-            Thread.Sleep(1);
+            if (running == 0 || Environment.TickCount64 > deadline) return total;
+            Thread.Sleep(pass < 10 ? 1 : 10);
         }
-        return total;
     }
 
     /// <summary>A zombie (or an exiting task) needs no more killing; only its parent's wait removes it.</summary>

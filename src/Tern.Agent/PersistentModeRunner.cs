@@ -21,7 +21,7 @@ internal sealed class PersistentModeRunner : IModeRunner
     private readonly SemaphoreSlim _startLock = new(1, 1);
     private readonly SemaphoreSlim _slots;
     private readonly TimeSpan _loadTimeout;
-    private HandlerProcess? _current;
+    private volatile HandlerProcess? _current;
     private volatile bool _disposed;
     private string? _unreadyStderr;
 
@@ -134,8 +134,9 @@ internal sealed class PersistentModeRunner : IModeRunner
             if (current is not null)
             {
                 _current = null;
+                current.Stop(new AgentError { Code = HandlerProcess.CrashedCode, Message = "the handler process was replaced" });
+                OrphanReaper.KillStrays(); // whatever the dead handler left behind (and with it, its pipes)
                 await current.DisposeAsync().ConfigureAwait(false);
-                OrphanReaper.KillStrays(); // whatever the dead handler left behind
             }
 
             HandlerProcess process;

@@ -47,6 +47,17 @@ public static class CgroupHierarchy
         }
     }
 
+    internal static void RemoveEmptyChildren(string parent)
+    {
+        if (!Directory.Exists(parent)) return;
+        foreach (var dir in Directory.EnumerateDirectories(parent))
+        {
+            try { Directory.Delete(dir); }
+            catch (IOException) { } // busy: a live worker
+            catch (UnauthorizedAccessException) { }
+        }
+    }
+
     internal static void Write(string dir, string file, string value) => File.WriteAllText(Path.Combine(dir, file), value);
 
     /// <summary>A single-number control file; 0 when absent or unreadable.</summary>

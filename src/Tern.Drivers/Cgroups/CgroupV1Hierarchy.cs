@@ -15,6 +15,12 @@ internal sealed class CgroupV1Hierarchy(string root, string parentName) : ICgrou
         return worker;
     }
 
+    public void RemoveEmptyWorkerCgroups()
+    {
+        foreach (var controller in new[] { "memory", "pids", "cpu" })
+            CgroupHierarchy.RemoveEmptyChildren(Path.Combine(root, controller, parentName));
+    }
+
     private string Dir(string controller, string workerId)
     {
         var dir = Path.Combine(root, controller, parentName, workerId);

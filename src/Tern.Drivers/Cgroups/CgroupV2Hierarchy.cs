@@ -14,6 +14,8 @@ internal sealed class CgroupV2Hierarchy(string root, string parentName) : ICgrou
 
     public string Description => $"cgroup v2 at {root}";
 
+    public void RemoveEmptyWorkerCgroups() => CgroupHierarchy.RemoveEmptyChildren(Path.Combine(root, parentName));
+
     public IWorkerCgroup Create(string workerId, CgroupLimits limits)
     {
         var dir = Path.Combine(_parent.Value, workerId);

@@ -5,4 +5,8 @@ public interface ICgroupHierarchy
 {
     string Description { get; }
     IWorkerCgroup Create(string workerId, CgroupLimits limits);
+
+    /// <summary>Removes worker cgroups left empty by a daemon that died. rmdir refuses a cgroup that still has
+    /// processes, so another daemon's live workers are never touched.</summary>
+    void RemoveEmptyWorkerCgroups();
 }

@@ -21,8 +21,13 @@ public sealed partial class BubblewrapDriver : IIsolationDriver
     {
         _options = options.Value;
         _logger = logger;
-        _cgroups = new(() => CgroupHierarchy.Detect(_options.CgroupRoot, _options.CgroupParent, out var reason)
-            ?? throw new WorkerStartException($"sandbox cannot enforce limits: {reason}"));
+        _cgroups = new(() =>
+        {
+            var hierarchy = CgroupHierarchy.Detect(_options.CgroupRoot, _options.CgroupParent, out var reason)
+                ?? throw new WorkerStartException($"sandbox cannot enforce limits: {reason}");
+            hierarchy.RemoveEmptyWorkerCgroups();
+            return hierarchy;
+        });
     }
 
     public string Name => DriverName;
@@ -57,7 +62,7 @@ public sealed partial class BubblewrapDriver : IIsolationDriver
             _ = Posix.chmod(socketPath, 0b110_110_110);
 
             cgroup = _cgroups.Value.Create(spec.WorkerId, new CgroupLimits(spec.MemoryMb, spec.Vcpus, spec.MaxPids));
-            process = Launch(spec, workerDir, codeSlot, cgroup);
+            process = await Launch(spec, workerDir, codeSlot, cgroup).ConfigureAwait(false);
             var stderr = new StderrTail(process);
             var connection = await AcceptAsync(listener, process, stderr, ct).ConfigureAwait(false);
             LogStarted(spec.WorkerId, spec.FunctionName, process.Id);
@@ -78,7 +83,7 @@ public sealed partial class BubblewrapDriver : IIsolationDriver
     }
 
     /// <summary>A tiny sh joins the cgroups and then execs bubblewrap, so nothing in the sandbox ever runs outside them.</summary>
-    private Process Launch(WorkerSpec spec, string workerDir, string? codeSlot, IWorkerCgroup cgroup)
+    private async Task<Process> Launch(WorkerSpec spec, string workerDir, string? codeSlot, IWorkerCgroup cgroup)
     {
         var psi = new ProcessStartInfo("/bin/sh")
         {
@@ -103,7 +108,7 @@ public sealed partial class BubblewrapDriver : IIsolationDriver
             psi.Environment["TERN_AGENT_UID"] = _options.RunAsUid.ToString();
             psi.Environment["TERN_AGENT_GID"] = _options.RunAsGid.ToString();
         }
-        var process = Process.Start(psi) ?? throw new WorkerStartException("could not start the sandbox launcher");
+        var process = await LauncherThread.StartAsync(psi).ConfigureAwait(false);
         process.StandardInput.Close();
         return process;
     }

@@ -89,6 +89,21 @@ public sealed class BubblewrapDriverTests : IDisposable
     }
 
     [Fact]
+    public async Task StartWorker_FromAThreadThatThenExits_WorkerSurvives()
+    {
+        // --die-with-parent is tied to the forking thread; workers must not die with a retired pool thread.
+        IWorker? started = null;
+        var thread = new Thread(() => started = Driver().StartWorkerAsync(Spec(), CancellationToken.None).GetAwaiter().GetResult());
+        thread.Start();
+        thread.Join();
+        await using var worker = started!;
+        await Task.Delay(500);
+        Assert.False(worker.Exited.IsCompleted, "the worker died when the thread that asked for it exited");
+        await using var agent = new AgentClient(worker.Stream);
+        Assert.Equal("success", (await agent.PingAsync(TimeSpan.FromSeconds(5), CancellationToken.None)).Status);
+    }
+
+    [Fact]
     public async Task StartWorker_AgentMissing_ThrowsClearWorkerStartException()
     {
         var options = new SandboxOptions { StateDir = _options.StateDir, AgentPath = Path.Combine(_dir, "no-agent") };

@@ -70,7 +70,7 @@ def _load(name):
     try:
         module = importlib.import_module(module_name)
     except ImportError as e:
-        e.args = ("Unable to import module '%s': %s" % (module_name, e),)
+        e.msg = "Unable to import module '%s': %s" % (module_name, e)
         raise
     except SyntaxError as e:
         raise SyntaxError("Syntax error in module '%s': %s" % (module_name, e)) from e
@@ -83,7 +83,10 @@ def _load(name):
 
 
 def _error(e):
-    return {"type": type(e).__name__, "message": str(e), "stack": traceback.format_exc()}
+    """The protocol's error object; the stack starts at the handler's own frame, not this bootstrap's."""
+    tb = e.__traceback__.tb_next if e.__traceback__ is not None else None
+    stack = "".join(traceback.format_exception(type(e), e, tb))
+    return {"type": type(e).__name__, "message": str(e), "stack": stack}
 
 
 def main():
@@ -99,7 +102,7 @@ def main():
         handler = _load(handler_name)
     except Exception as e:  # noqa: BLE001 - any load failure is reported to the agent
         traceback.print_exc()
-        send({"ready": False, "error": _error(e)})
+        send({"ready": False, "error": {"type": type(e).__name__, "message": str(e)}})
         return 1
     send({"ready": True})
 

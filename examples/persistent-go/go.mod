@@ -1,0 +1,3 @@
+module tern.example/persistent
+
+go 1.19
