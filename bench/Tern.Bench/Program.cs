@@ -29,7 +29,18 @@ foreach (var runtime in probe.Runtimes)
     Console.WriteLine($"cold start: {runtime.Name}");
     var bare = await probe.BareAsync(runtime, coldIterations);
     var sandboxed = await probe.SandboxedAsync(runtime, coldIterations);
-    report.ColdStart(runtime.Name, bare, sandboxed);
+    var fromTemplate = await probe.SandboxedAsync(runtime, coldIterations, fromTemplate: true);
+    report.ColdStart(runtime.Name, bare, sandboxed, fromTemplate);
+}
+{
+    // Persistent Python from a spare: the spare's agent has a Python zygote waiting, so Init only imports the module.
+    var echoDir = Path.Combine(stateDir, "zygote-code");
+    Directory.CreateDirectory(echoDir);
+    await File.WriteAllTextAsync(Path.Combine(echoDir, "echo.py"), "def handler(event, context):\n    return event\n");
+    var persistent = new ColdStartProbe.Runtime("python", echoDir, "echo.handler", [], "persistent");
+    Console.WriteLine("cold start: persistent python from a spare (zygote)");
+    report.ZygoteColdStart(await probe.SandboxedAsync(persistent, coldIterations, fromTemplate: true),
+        await probe.SandboxedAsync(persistent, coldIterations));
 }
 
 // 2. Warm invoke through the HTTP API (a separate daemon process, wrk as the client).

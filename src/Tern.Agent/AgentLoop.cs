@@ -69,6 +69,7 @@ internal sealed class AgentLoop(AgentChannel channel)
         {
             error = new AgentError { Code = "HandlerLoadFailed", Message = $"the agent could not prepare the worker: {e.Message}" };
         }
+        await PythonZygote.DiscardAsync(); // adopted by now if this worker runs persistent Python
         if (error is not null) Console.Error.WriteLine($"tern-agent: {error.Code}: {error.Message}");
         await channel.WriteAsync(error is null
             ? new RespMessage { RequestId = "init" }

@@ -27,7 +27,7 @@ internal sealed class HandlerProcess : IAsyncDisposable
 
     private readonly Process _process;
     private readonly Stream _stdin;
-    private readonly int _maxLineBytes;
+    private int _maxLineBytes;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ConcurrentDictionary<string, TaskCompletionSource<RespMessage>> _pending = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource<AgentError?> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -77,6 +77,16 @@ internal sealed class HandlerProcess : IAsyncDisposable
         }
         return new HandlerProcess(process, maxLineBytes);
     }
+
+    /// <summary>The longest line accepted from the process (a zygote learns the host's limit only at Init).</summary>
+    public int MaxLineBytes
+    {
+        get => _maxLineBytes;
+        set => _maxLineBytes = value;
+    }
+
+    /// <summary>Writes one line to the process's stdin outside any call (a zygote's load instruction).</summary>
+    public Task SendLineAsync(ReadOnlyMemory<byte> line) => WriteLineAsync(line);
 
     /// <summary>Completes when the process has said whether it loaded: null if ready, else the HandlerLoadFailed error.</summary>
     public Task<AgentError?> WaitReadyAsync(CancellationToken ct) => _ready.Task.WaitAsync(ct);

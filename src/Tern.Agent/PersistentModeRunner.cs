@@ -142,8 +142,9 @@ internal sealed class PersistentModeRunner : IModeRunner
             HandlerProcess process;
             try
             {
-                process = HandlerProcess.Start(_runtime!.PersistentCommand!(_init.Handler, _init.MemoryMb),
-                    env => HandlerEnvironment.FillPersistent(env, _init, _runtime), MaxLineBytes);
+                process = (_init.Runtime == "python" ? await PythonZygote.TakeAsync(_init, _runtime!, MaxLineBytes).ConfigureAwait(false) : null)
+                    ?? HandlerProcess.Start(_runtime!.PersistentCommand!(_init.Handler, _init.MemoryMb),
+                        env => HandlerEnvironment.FillPersistent(env, _init, _runtime), MaxLineBytes);
             }
             catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
             {

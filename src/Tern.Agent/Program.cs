@@ -10,6 +10,9 @@ if (!PrivilegeDrop.ApplyFromEnvironment(out var dropError))
     return 70;
 }
 
+AgentThreads.Prewarm();
+PythonZygote.StartIfTemplate(); // warms up while the host decides what this worker will run
+
 using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
 try
 {

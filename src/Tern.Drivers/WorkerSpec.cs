@@ -22,6 +22,6 @@ public sealed record CodeMount(string HostPath, string? FileName)
 
 public static class WorkerSpecDefaults
 {
-    /// <summary>Processes a worker may hold at once (fork bombs stop here).</summary>
+    /// <summary>Processes and threads a worker may hold at once, the agent's own included (fork bombs stop here).</summary>
     public const int MaxPids = 256;
 }

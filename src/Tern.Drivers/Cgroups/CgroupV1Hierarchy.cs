@@ -44,8 +44,9 @@ internal sealed class CgroupV1Hierarchy(string root, string parentName) : ICgrou
             // Without a memsw limit the worker could spill into swap instead of being stopped at its limit.
             if (memsw && !growing) CgroupHierarchy.Write(memory, "memory.memsw.limit_in_bytes", bytes);
             CgroupHierarchy.Write(pids, "pids.max", limits.MaxPids.ToString());
-            CgroupHierarchy.Write(cpu, "cpu.cfs_period_us", "100000");
-            CgroupHierarchy.Write(cpu, "cpu.cfs_quota_us", (limits.Vcpus * 100_000).ToString());
+            // Quota first when the period shrinks: the kernel refuses a quota/period pair it cannot represent.
+            CgroupHierarchy.Write(cpu, "cpu.cfs_quota_us", limits.CpuQuotaUs.ToString());
+            CgroupHierarchy.Write(cpu, "cpu.cfs_period_us", CgroupLimits.CpuPeriodUs.ToString());
         }
 
         public bool OutOfMemory() =>

@@ -34,7 +34,7 @@ internal sealed class CgroupV2Hierarchy(string root, string parentName) : ICgrou
             CgroupHierarchy.Write(dir, "memory.max", ((long)limits.MemoryMb * 1024 * 1024).ToString());
             if (File.Exists(Path.Combine(dir, "memory.swap.max"))) CgroupHierarchy.Write(dir, "memory.swap.max", "0");
             CgroupHierarchy.Write(dir, "pids.max", limits.MaxPids.ToString());
-            CgroupHierarchy.Write(dir, "cpu.max", $"{limits.Vcpus * 100_000} 100000");
+            CgroupHierarchy.Write(dir, "cpu.max", $"{limits.CpuQuotaUs} {CgroupLimits.CpuPeriodUs}");
         }
 
         public bool OutOfMemory() => CgroupHierarchy.ReadCounter(Path.Combine(dir, "memory.events"), "oom_kill") > 0;

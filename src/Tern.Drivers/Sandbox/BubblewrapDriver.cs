@@ -103,6 +103,7 @@ public sealed partial class BubblewrapDriver : IIsolationDriver
         psi.Environment["TMPDIR"] = "/tmp";
         psi.Environment["TERN_CGROUP_PROCS"] = string.Join(' ', cgroup.ProcsFiles);
         psi.Environment["TERN_AGENT_SOCKET"] = BubblewrapCommandLine.SocketDirInSandbox + "/agent.sock";
+        if (codeSlot is not null) psi.Environment["TERN_AGENT_TEMPLATE"] = "1"; // the agent pre-starts a Python zygote
         if (_asRoot)
         {
             psi.Environment["TERN_AGENT_UID"] = _options.RunAsUid.ToString();

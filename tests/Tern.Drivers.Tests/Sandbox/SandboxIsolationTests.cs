@@ -91,7 +91,8 @@ public sealed class SandboxIsolationTests(DaemonFixture daemon) : IClassFixture<
             else:
                 print(json.dumps({"started": started, "error": None}))
             """), "main.py");
-        var output = (await daemon.InvokeAsync("iso-pids"))["output"]!;
+        var result = await daemon.InvokeAsync("iso-pids");
+        var output = result["output"] ?? throw new Xunit.Sdk.XunitException("no output: " + result.ToJsonString());
         Assert.True((int)output["started"]! < 256, $"forks beyond the pids limit succeeded: {output.ToJsonString()}");
         Assert.NotNull((string?)output["error"]);
     }

@@ -97,6 +97,18 @@ def main():
         proto_out.write(json.dumps(obj, separators=(",", ":"), allow_nan=False).encode("utf-8") + b"\n")
         proto_out.flush()
 
+    if handler_name == "--zygote":
+        # Started in a spare worker before its function is known, so the interpreter and this module are already
+        # loaded when one arrives: the first line names the handler and the environment to take on.
+        first = proto_in.readline()
+        if not first:
+            return 0
+        config = json.loads(first)
+        os.environ.clear()
+        os.environ.update(config.get("env") or {})
+        os.chdir(CODE_DIR)
+        handler_name = config["handler"]
+
     sys.path[0] = CODE_DIR  # instead of this bootstrap's directory: the handler's modules come first
     try:
         handler = _load(handler_name)
