@@ -30,6 +30,10 @@ public sealed class CliAgainstRealDaemonTests(DaemonFixture daemon) : IClassFixt
         var got = await TernAsync("get", "cli-hello", "-o", "json");
         Assert.Equal(256, (int)JsonNode.Parse(got.Stdout)!["memoryMb"]!);
 
+        var updated = await TernAsync("update", "cli-hello", "--instance-concurrency", "3", "--mode", "process");
+        Assert.True(updated.ExitCode == 0, updated.Stderr);
+        Assert.Equal(3, (int)JsonNode.Parse((await TernAsync("get", "cli-hello", "-o", "json")).Stdout)!["instanceConcurrency"]!);
+
         var listed = await TernAsync("list");
         Assert.Contains("cli-hello", listed.Stdout);
 

@@ -119,4 +119,40 @@ public sealed class WarmPoolTests(FastPoolDaemonFixture daemon) : IClassFixture<
         await Task.Delay(TimeSpan.FromSeconds(4)); // past the idle TTL: minReplicas stay
         Assert.False(Cold(await daemon.InvokeAsync("pool-min")));
     }
+
+    [Fact]
+    public async Task IdleWorkerWhoseAgentDied_IsEvicted_AndTheNextCallGetsAFreshWorker()
+    {
+        var marker = $"evict_{Guid.NewGuid():N}";
+        // The handler keeps a uniquely named file open, so the test can find its process from the host.
+        await daemon.CreateOkAsync("pool-dead", "python", Py($"_held = open('/tmp/{marker}', 'w')\ndef handler(event, context):\n    return 'alive'\n"),
+            "app.py", new { mode = "persistent", handler = "app.handler" });
+        Assert.Equal("alive", (string?)(await daemon.InvokeAsync("pool-dead"))["output"]);
+
+        // The agent is the parent of the handler process.
+        var handlerPid = Directory.EnumerateDirectories("/proc").Select(d => Path.GetFileName(d))
+            .Where(p => int.TryParse(p, out _))
+            .Single(p => HoldsFile(p, marker));
+        var stat = File.ReadAllText($"/proc/{handlerPid}/stat");
+        var agentPid = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]);
+        System.Diagnostics.Process.GetProcessById(agentPid).Kill();
+
+        await Task.Delay(TimeSpan.FromSeconds(2.5)); // a maintenance tick and a ping
+        var next = await daemon.InvokeAsync("pool-dead");
+        Assert.Equal("alive", (string?)next["output"]);
+        Assert.True(Cold(next));
+    }
+
+    private static bool HoldsFile(string pid, string name)
+    {
+        try
+        {
+            return Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd")
+                .Any(fd => new FileInfo(fd).LinkTarget?.EndsWith(name, StringComparison.Ordinal) == true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
 }

@@ -44,8 +44,8 @@ internal static class InvokeEndpoints
             var result = await invoker.InvokeAsync(new InvocationRequest(name, document.RootElement, traceId), ct);
             response.Headers[ExecutionIdHeader] = result.ExecutionId;
             response.Headers[TraceIdHeader] = traceId;
-            // Serialize while the document (which the output may point into) is still alive.
-            return Results.Text(JsonSerializer.Serialize(result, Serialization.ApiJsonContext.Default.InvocationResult), "application/json");
+            // The output comes from the agent's answer, not from this request's document, so it outlives the using.
+            return Results.Json(result, Serialization.ApiJsonContext.Default.InvocationResult);
         }
     }
 }

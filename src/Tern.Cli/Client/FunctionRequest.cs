@@ -19,6 +19,7 @@ internal sealed class FunctionRequest
     public int? MinReplicas { get; set; }
     public int? MaxReplicas { get; set; }
     public int? Concurrency { get; set; }
+    public int? InstanceConcurrency { get; set; }
     public int? QueueSize { get; set; }
     public int? MaxRetries { get; set; }
     public string? Isolation { get; set; }
@@ -28,5 +29,5 @@ internal sealed class FunctionRequest
     public bool IsEmptyUpdate =>
         Runtime is null && Handler is null && Code is null && CodeFileName is null && MemoryMb is null && Vcpus is null
         && TimeoutMs is null && Env is null && Mode is null && MinReplicas is null && MaxReplicas is null
-        && Concurrency is null && QueueSize is null && MaxRetries is null && Isolation is null;
+        && Concurrency is null && InstanceConcurrency is null && QueueSize is null && MaxRetries is null && Isolation is null;
 }

@@ -18,7 +18,8 @@ internal sealed class FunctionOptions
     private readonly Option<string> _mode = new Option<string>("--mode") { Description = "Execution mode" }.AcceptOnlyFromAmong("process", "persistent");
     private readonly Option<int?> _minReplicas = new("--min-replicas") { Description = "Warm workers kept at all times", HelpName = "N" };
     private readonly Option<int?> _maxReplicas = new("--max-replicas") { Description = "Most workers at once", HelpName = "N" };
-    private readonly Option<int?> _concurrency = new("--concurrency") { Description = "Invocations one worker serves at once", HelpName = "N" };
+    private readonly Option<int?> _concurrency = new("--concurrency") { Description = "Calls of this function in flight at once, over all workers", HelpName = "N" };
+    private readonly Option<int?> _instanceConcurrency = new("--instance-concurrency") { Description = "Calls one worker serves at once (Node and .NET handlers can take more than 1)", HelpName = "N" };
     private readonly Option<int?> _queueSize = new("--queue-size") { Description = "Invocations that may wait for a worker", HelpName = "N" };
     private readonly Option<int?> _maxRetries = new("--max-retries") { Description = "Retries after a platform failure", HelpName = "N" };
     private readonly Option<string> _isolation = new("--isolation") { Description = "Isolation driver name", HelpName = "NAME" };
@@ -38,7 +39,7 @@ internal sealed class FunctionOptions
     public void AddTo(Command command)
     {
         Option[] all = [_runtime, _code, _handler, _memory, _vcpus, _timeout, _env, _mode, _minReplicas, _maxReplicas,
-            _concurrency, _queueSize, _maxRetries, _isolation];
+            _concurrency, _instanceConcurrency, _queueSize, _maxRetries, _isolation];
         foreach (var option in all) command.Options.Add(option);
     }
 
@@ -58,6 +59,7 @@ internal sealed class FunctionOptions
             MinReplicas = result.GetValue(_minReplicas),
             MaxReplicas = result.GetValue(_maxReplicas),
             Concurrency = result.GetValue(_concurrency),
+            InstanceConcurrency = result.GetValue(_instanceConcurrency),
             QueueSize = result.GetValue(_queueSize),
             MaxRetries = result.GetValue(_maxRetries),
             Isolation = result.GetValue(_isolation),

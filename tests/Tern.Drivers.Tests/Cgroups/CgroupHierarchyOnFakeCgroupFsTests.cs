@@ -22,7 +22,7 @@ public sealed class CgroupHierarchyOnFakeCgroupFsTests : IDisposable
         var dir = Path.Combine(_root, "tern", "w1");
         Assert.Equal((300L * 1024 * 1024).ToString(), File.ReadAllText(Path.Combine(dir, "memory.max")));
         Assert.Equal("64", File.ReadAllText(Path.Combine(dir, "pids.max")));
-        Assert.Equal("30000 10000", File.ReadAllText(Path.Combine(dir, "cpu.max")));
+        Assert.Equal("300000 100000", File.ReadAllText(Path.Combine(dir, "cpu.max")));
         Assert.Equal("+memory +pids +cpu", File.ReadAllText(Path.Combine(_root, "tern", "cgroup.subtree_control")));
         Assert.Equal([Path.Combine(dir, "cgroup.procs")], cgroup.ProcsFiles);
 
@@ -43,7 +43,7 @@ public sealed class CgroupHierarchyOnFakeCgroupFsTests : IDisposable
         Assert.Contains("v1", hierarchy.Description);
         var cgroup = hierarchy.Create("w2", new CgroupLimits(128, 1, 256));
         Assert.Equal((128L * 1024 * 1024).ToString(), File.ReadAllText(Path.Combine(_root, "memory", "tern", "w2", "memory.limit_in_bytes")));
-        Assert.Equal("10000", File.ReadAllText(Path.Combine(_root, "cpu", "tern", "w2", "cpu.cfs_quota_us")));
+        Assert.Equal("100000", File.ReadAllText(Path.Combine(_root, "cpu", "tern", "w2", "cpu.cfs_quota_us")));
         Assert.Equal(3, cgroup.ProcsFiles.Count);
         File.WriteAllText(Path.Combine(_root, "memory", "tern", "w2", "memory.oom_control"), "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
         Assert.True(cgroup.OutOfMemory());

@@ -50,15 +50,15 @@ public sealed class BubblewrapDriverTests : IDisposable
         {
             Assert.Equal((192L * 1024 * 1024).ToString(), Read("memory", "memory.limit_in_bytes"));
             Assert.Equal("256", Read("pids", "pids.max"));
-            Assert.Equal("20000", Read("cpu", "cpu.cfs_quota_us"));
-            Assert.Equal("10000", Read("cpu", "cpu.cfs_period_us"));
+            Assert.Equal("200000", Read("cpu", "cpu.cfs_quota_us"));
+            Assert.Equal("100000", Read("cpu", "cpu.cfs_period_us"));
             Assert.NotEmpty(Read("memory", "cgroup.procs"));
         }
         else
         {
             Assert.Equal((192L * 1024 * 1024).ToString(), Read("", "memory.max"));
             Assert.Equal("256", Read("", "pids.max"));
-            Assert.Equal("20000 10000", Read("", "cpu.max"));
+            Assert.Equal("200000 100000", Read("", "cpu.max"));
         }
 
         await worker.KillAsync();
