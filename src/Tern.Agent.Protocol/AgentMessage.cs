@@ -36,6 +36,8 @@ public sealed class ExecMessage : AgentMessage
     public JsonElement Input { get; set; }
     public int TimeoutMs { get; set; }
     public string? TraceId { get; set; }
+    /// <summary>W3C traceparent of the call, when the caller sent one.</summary>
+    public string? TraceParent { get; set; }
 }
 
 /// <summary>Agent to host: the answer to Init, Exec or Ping, matched by RequestId.</summary>

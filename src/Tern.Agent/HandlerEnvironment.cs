@@ -13,6 +13,7 @@ internal static class HandlerEnvironment
         FillBase(env, init, runtime, persistent: false);
         env["TERN_REQUEST_ID"] = exec.RequestId;
         if (exec.TraceId is not null) env["TERN_TRACE_ID"] = exec.TraceId;
+        if (exec.TraceParent is not null) env["TRACEPARENT"] = exec.TraceParent; // the OpenTelemetry env carrier name
     }
 
     /// <summary>Persistent mode: one process for many calls; each call's ids travel in its request line instead.

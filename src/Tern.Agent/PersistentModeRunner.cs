@@ -205,6 +205,7 @@ internal sealed class PersistentModeRunner : IModeRunner
             json.WriteNumber("deadlineMs", deadlineMs);
             if (exec.TraceId is null) json.WriteNull("traceId");
             else json.WriteString("traceId", exec.TraceId);
+            if (exec.TraceParent is not null) json.WriteString("traceParent", exec.TraceParent);
             json.WriteEndObject();
             json.WriteEndObject();
         }

@@ -33,6 +33,9 @@ public sealed class CliApp
     /// <summary>What `tern daemon` runs; replaceable so tests can check the options without starting a server.</summary>
     internal Func<DaemonOptions, CancellationToken, Task> DaemonRunner { get; set; } = DaemonHost.RunAsync;
 
+    /// <summary>How often `exec get --watch` polls; shortened by tests.</summary>
+    internal TimeSpan WatchInterval { get; set; } = ExecCommands.DefaultWatchInterval;
+
     /// <summary>Parses and runs one command line; returns the process exit code (see <see cref="ExitCodes"/>).</summary>
     public async Task<int> RunAsync(string[] args, CancellationToken ct = default)
     {
@@ -107,6 +110,9 @@ public sealed class CliApp
         root.Options.Add(context.Global.Output);
         foreach (var command in FunctionCommands.Create(context)) root.Subcommands.Add(command);
         root.Subcommands.Add(InvokeCommand.Create(context));
+        root.Subcommands.Add(EnqueueCommand.Create(context));
+        root.Subcommands.Add(ExecCommands.Create(context, WatchInterval));
+        root.Subcommands.Add(DeadLetterCommands.Create(context));
         root.Subcommands.Add(DaemonCommand.Create(context));
         return root;
     }

@@ -20,7 +20,7 @@ public sealed partial class FunctionInvoker(IFunctionStore store, PoolManager po
     {
         var function = await store.GetAsync(request.FunctionName, ct).ConfigureAwait(false)
             ?? throw new FunctionNotFoundException(request.FunctionName);
-        var executionId = Guid.CreateVersion7().ToString();
+        var executionId = request.ExecutionId ?? NewExecutionId();
         var started = Stopwatch.GetTimestamp();
         var pool = pools.GetPool(function);
 
@@ -42,7 +42,11 @@ public sealed partial class FunctionInvoker(IFunctionStore store, PoolManager po
         string? failure = null;
         try
         {
-            var exec = new ExecMessage { RequestId = executionId, Input = request.Input, TimeoutMs = function.TimeoutMs, TraceId = request.TraceId };
+            var exec = new ExecMessage
+            {
+                RequestId = executionId, Input = request.Input, TimeoutMs = function.TimeoutMs, TraceId = request.TraceId,
+                TraceParent = request.TraceParent,
+            };
             resp = await lease.Worker.Agent.ExecAsync(exec, TimeSpan.FromMilliseconds(function.TimeoutMs) + TimeoutGrace, ct).ConfigureAwait(false);
         }
         catch (TimeoutException)
@@ -64,6 +68,9 @@ public sealed partial class FunctionInvoker(IFunctionStore store, PoolManager po
         pool.Release(lease, healthy: IsWorkerHealthy(result, failure));
         return result with { DurationMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds };
     }
+
+    /// <summary>Time-ordered, so records sort by creation.</summary>
+    public static string NewExecutionId() => Guid.CreateVersion7().ToString();
 
     /// <summary>Recycle a worker after anything that may have left it in a bad state; a handler's own error does not.</summary>
     private static bool IsWorkerHealthy(InvocationResult result, string? failure) =>

@@ -10,6 +10,7 @@ using Tern.Api.Serialization;
 using Tern.Drivers;
 using Tern.Drivers.Sandbox;
 using Tern.Invocation;
+using Tern.Invocation.Async;
 using Tern.Registry;
 using Tern.Storage;
 using Tern.Core.Functions;
@@ -60,6 +61,13 @@ public static class DaemonHost
         services.AddSingleton<IFunctionObserver>(sp => sp.GetRequiredService<PoolManager>());
         services.AddHostedService<PoolMaintenanceService>();
         services.AddSingleton<FunctionInvoker>();
+        services.AddSingleton<IExecutionStore, SqliteExecutionStore>();
+        services.AddSingleton<CallbackSender>();
+        services.AddHostedService(sp => sp.GetRequiredService<CallbackSender>());
+        services.AddSingleton<AsyncDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<AsyncDispatcher>());
+        services.AddHostedService<ExecutionJanitor>();
+        services.AddSingleton<InvocationService>();
         configure?.Invoke(services);
 
         var app = builder.Build();
@@ -69,6 +77,7 @@ public static class DaemonHost
         app.MapHealthEndpoints();
         app.MapFunctionEndpoints();
         app.MapInvokeEndpoints();
+        app.MapExecutionEndpoints();
         return app;
     }
 

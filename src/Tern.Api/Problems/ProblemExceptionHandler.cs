@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Logging;
 using Tern.Core.Functions;
 using Tern.Drivers;
+using Tern.Invocation.Async;
 using Tern.Pools;
 
 namespace Tern.Api.Problems;
@@ -23,7 +24,8 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             BadHttpRequestException e => Problem(e.StatusCode, e.StatusCode == 413 ? "Request too large" : "Bad request", e.Message),
             JsonException e => Problem(StatusCodes.Status400BadRequest, "Malformed JSON", e.Message),
             WorkerStartException e => Problem(StatusCodes.Status503ServiceUnavailable, "No worker could be started", e.Message),
-            PoolExhaustedException e => TooManyRequests(context, e),
+            PoolExhaustedException e => TooManyRequests(context, "capacity", "Function at capacity", e.Message),
+            QueueFullException e => TooManyRequests(context, "queue-full", "Queue full", e.Message),
             OperationCanceledException when context.RequestAborted.IsCancellationRequested => null,
             _ => null,
         };
@@ -36,12 +38,12 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
     }
 
-    /// <summary>429: the function is at capacity. Retry-After is a hint, the reason header says which limit.</summary>
-    private static ProblemDetails TooManyRequests(HttpContext context, PoolExhaustedException e)
+    /// <summary>429: Retry-After is a hint; X-Tern-Reject-Reason says which limit (capacity, queue-full, rate-limit).</summary>
+    internal static ProblemDetails TooManyRequests(HttpContext context, string reason, string title, string detail, int retryAfterSeconds = 1)
     {
-        context.Response.Headers.RetryAfter = "1";
-        context.Response.Headers["X-Tern-Reject-Reason"] = "capacity";
-        return Problem(StatusCodes.Status429TooManyRequests, "Function at capacity", e.Message);
+        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString();
+        context.Response.Headers["X-Tern-Reject-Reason"] = reason;
+        return Problem(StatusCodes.Status429TooManyRequests, title, detail);
     }
 
     internal static ProblemDetails Problem(int status, string title, string detail) =>

@@ -8,6 +8,9 @@ internal static class Problems
     public static IResult BadRequest(string title, string detail) =>
         Results.Problem(ProblemExceptionHandler.Problem(StatusCodes.Status400BadRequest, title, detail));
 
+    public static IResult NotFound(string title, string detail) =>
+        Results.Problem(ProblemExceptionHandler.Problem(StatusCodes.Status404NotFound, title, detail));
+
     public static IResult TooLarge(string detail) =>
         Results.Problem(ProblemExceptionHandler.Problem(StatusCodes.Status413PayloadTooLarge, "Request too large", detail));
 

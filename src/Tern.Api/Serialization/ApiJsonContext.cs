@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Tern.Core.Executions;
 using Tern.Core.Functions;
 using Tern.Core.Invocations;
 
@@ -12,4 +13,7 @@ namespace Tern.Api.Serialization;
 [JsonSerializable(typeof(FunctionList))]
 [JsonSerializable(typeof(InvocationResult))]
 [JsonSerializable(typeof(HealthReport))]
+[JsonSerializable(typeof(EnqueueResponse))]
+[JsonSerializable(typeof(ExecutionView))]
+[JsonSerializable(typeof(DeadLetterList))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

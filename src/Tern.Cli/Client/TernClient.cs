@@ -34,7 +34,29 @@ internal sealed class TernClient(HttpClient http, string serverUrl) : IDisposabl
         SendForJsonAsync(HttpMethod.Post, FunctionPath(name) + ":invoke",
             new StringContent(payloadJson, Encoding.UTF8, "application/json"), ct);
 
+    /// <summary>POST NAME:enqueue (202 {executionId, status}); the callback URL goes in X-Callback-Url.</summary>
+    public Task<JsonNode> EnqueueAsync(string name, string payloadJson, string? callbackUrl, CancellationToken ct)
+    {
+        var content = new StringContent(payloadJson, Encoding.UTF8, "application/json");
+        return SendForJsonAsync(HttpMethod.Post, FunctionPath(name) + ":enqueue", content, ct,
+            callbackUrl is null ? null : request => request.Headers.Add(CallbackUrlHeader, callbackUrl));
+    }
+
+    /// <summary>GET /v1/executions/ID: one execution record.</summary>
+    public Task<JsonNode> GetExecutionAsync(string executionId, CancellationToken ct) =>
+        SendForJsonAsync(HttpMethod.Get, "/v1/executions/" + Uri.EscapeDataString(executionId), null, ct);
+
+    /// <summary>GET /v1/functions/NAME/dead-letters[?limit=N]: {"deadLetters": [...]}.</summary>
+    public Task<JsonNode> ListDeadLettersAsync(string name, int? limit, CancellationToken ct) =>
+        SendForJsonAsync(HttpMethod.Get, FunctionPath(name) + "/dead-letters" + (limit is { } n ? $"?limit={n}" : ""), null, ct);
+
+    /// <summary>POST /v1/dead-letters/ID:redrive (202 with the requeued execution).</summary>
+    public Task<JsonNode> RedriveAsync(string executionId, CancellationToken ct) =>
+        SendForJsonAsync(HttpMethod.Post, "/v1/dead-letters/" + Uri.EscapeDataString(executionId) + ":redrive", null, ct);
+
     public void Dispose() => http.Dispose();
+
+    public const string CallbackUrlHeader = "X-Callback-Url";
 
     private static string FunctionPath(string name) => "/v1/functions/" + Uri.EscapeDataString(name);
 
@@ -45,9 +67,10 @@ internal sealed class TernClient(HttpClient http, string serverUrl) : IDisposabl
         return content;
     }
 
-    private async Task<JsonNode> SendForJsonAsync(HttpMethod method, string path, HttpContent? content, CancellationToken ct)
+    private async Task<JsonNode> SendForJsonAsync(HttpMethod method, string path, HttpContent? content, CancellationToken ct,
+        Action<HttpRequestMessage>? configure = null)
     {
-        using var response = await SendAsync(method, path, content, ct).ConfigureAwait(false);
+        using var response = await SendAsync(method, path, content, ct, configure).ConfigureAwait(false);
         var body = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
         try
         {
@@ -61,9 +84,11 @@ internal sealed class TernClient(HttpClient http, string serverUrl) : IDisposabl
     }
 
     /// <summary>Sends and returns a successful response; any error status is turned into a one-line exception.</summary>
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken ct)
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken ct,
+        Action<HttpRequestMessage>? configure = null)
     {
         using var request = new HttpRequestMessage(method, _base + path) { Content = content };
+        configure?.Invoke(request);
         request.Headers.Accept.ParseAdd("application/json");
         request.Headers.Accept.ParseAdd("application/problem+json");
         HttpResponseMessage response;

@@ -47,6 +47,39 @@ internal sealed class OutputWriter(OutputFormat format, TextWriter stdout, TextW
         return ExitCodes.Failure;
     }
 
+    /// <summary>An accepted async call (enqueue, redrive). Table form prints only the executionId, so
+    /// `id=$(tern enqueue f)` works; json/yaml the whole response.</summary>
+    public void WriteAccepted(JsonNode accepted)
+    {
+        if (WriteStructured(accepted)) return;
+        stdout.WriteLine(FunctionView.Text((accepted as JsonObject)?["executionId"]));
+    }
+
+    /// <summary>One execution record: KEY VALUE lines in table form.</summary>
+    public void WriteExecution(JsonNode execution)
+    {
+        if (WriteStructured(execution)) return;
+        if (execution is not JsonObject obj)
+        {
+            stdout.WriteLine(JsonText.Format(execution));
+            return;
+        }
+        TableWriter.Write(stdout, ["KEY", "VALUE"], ExecutionTable.Details(obj));
+    }
+
+    /// <summary>GET .../dead-letters: {"deadLetters":[...]}, one row per execution in table form.</summary>
+    public void WriteDeadLetters(JsonNode list)
+    {
+        if (WriteStructured(list)) return;
+        var executions = (list as JsonObject)?["deadLetters"] as JsonArray ?? new JsonArray();
+        TableWriter.Write(stdout, ExecutionTable.DeadLetterHeaders, executions.Select(ExecutionTable.DeadLetterRow));
+    }
+
+    /// <summary>One status change seen by `exec get --watch`. On stdout in table form; on stderr for json/yaml,
+    /// so stdout stays one parseable document.</summary>
+    public void WriteStatusChange(JsonNode execution) =>
+        (Format == OutputFormat.Table ? stdout : stderr).WriteLine(ExecutionTable.StatusLine(execution));
+
     /// <summary>A JSON string prints as its raw text; objects and arrays indented; other values as JSON.</summary>
     public static string FormatOutput(JsonNode? output) => output switch
     {

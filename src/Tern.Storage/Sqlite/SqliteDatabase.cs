@@ -20,6 +20,25 @@ public sealed class SqliteDatabase
                 definition  TEXT NOT NULL,
                 updated_at  TEXT NOT NULL
             );
+            -- Execution records (SqliteExecutionStore): the queried fields as columns, the whole record as JSON.
+            -- Times are UTC ticks (exact, and they sort). async/dead_letter are 0 or 1.
+            CREATE TABLE IF NOT EXISTS executions (
+                execution_id     TEXT PRIMARY KEY,
+                function         TEXT NOT NULL,
+                status           TEXT NOT NULL,
+                async            INTEGER NOT NULL,
+                dead_letter      INTEGER NOT NULL,
+                idempotency_key  TEXT,
+                created_at       INTEGER NOT NULL,
+                finished_at      INTEGER,
+                not_before       INTEGER,
+                record           TEXT NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS executions_by_status ON executions (status);
+            CREATE INDEX IF NOT EXISTS executions_dead_letters ON executions (function, dead_letter, finished_at);
+            CREATE INDEX IF NOT EXISTS executions_by_finished_at ON executions (finished_at);
+            CREATE UNIQUE INDEX IF NOT EXISTS executions_idempotency_key ON executions (function, idempotency_key)
+                WHERE idempotency_key IS NOT NULL;
             """);
     }
 

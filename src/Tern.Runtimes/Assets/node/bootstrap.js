@@ -98,6 +98,7 @@ function makeContext(c, deadlineMs) {
     logGroupName: `/tern/function/${name}`,
     logStreamName: `${day}/[${version}]${process.pid}`,
     traceId: c.traceId ?? undefined,
+    traceParent: c.traceParent ?? undefined,
     identity: undefined,
     clientContext: undefined,
     // Accepted for compatibility; the process lives on between calls, so there is nothing to wait for.

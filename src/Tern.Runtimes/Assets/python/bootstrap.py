@@ -43,6 +43,7 @@ class LambdaContext:
         self.log_group_name = "/tern/function/%s" % self.function_name
         self.log_stream_name = "%s/[%s]%s" % (datetime.date.today().strftime("%Y/%m/%d"), self.function_version, _INSTANCE)
         self.trace_id = ctx.get("traceId")
+        self.trace_parent = ctx.get("traceParent")  # W3C traceparent of the call, when the caller sent one
         self.identity = None
         self.client_context = None
         self.tenant_id = None

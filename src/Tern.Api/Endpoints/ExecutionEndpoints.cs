@@ -1,0 +1,37 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Tern.Api.Serialization;
+using Tern.Core.Executions;
+using Tern.Invocation;
+
+namespace Tern.Api.Endpoints;
+
+/// <summary>Execution records and dead letters.</summary>
+internal static class ExecutionEndpoints
+{
+    public static void MapExecutionEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/executions/{id}", async (string id, InvocationService invocations, CancellationToken ct) =>
+                await invocations.GetAsync(id, ct) is { } record
+                    ? Results.Json(ExecutionView.From(record), ApiJsonContext.Default.ExecutionView)
+                    : Problems.Problems.NotFound("Execution not found", $"execution '{id}' does not exist (or has expired)"))
+            .WithTags("Executions").WithName("GetExecution").Produces<ExecutionView>().ProducesProblem(404);
+
+        app.MapGet("/v1/functions/{name}/dead-letters", async (string name, int? limit, InvocationService invocations, CancellationToken ct) =>
+            {
+                var records = await invocations.DeadLettersAsync(name, Math.Clamp(limit ?? 100, 1, 1000), ct);
+                return Results.Json(new DeadLetterList([.. records.Select(ExecutionView.From)]), ApiJsonContext.Default.DeadLetterList);
+            })
+            .WithTags("Executions").WithName("ListDeadLetters").Produces<DeadLetterList>().ProducesProblem(404);
+
+        app.MapPost("/v1/dead-letters/{id}:redrive", async (string id, HttpResponse response, InvocationService invocations, CancellationToken ct) =>
+            {
+                if (await invocations.RedriveAsync(id, ct) is not { } record)
+                    return Problems.Problems.NotFound("Dead letter not found", $"execution '{id}' is not in a dead-letter list");
+                response.Headers[InvokeEndpoints.ExecutionIdHeader] = record.ExecutionId;
+                return Results.Json(ExecutionView.From(record), ApiJsonContext.Default.ExecutionView, statusCode: StatusCodes.Status202Accepted);
+            })
+            .WithTags("Executions").WithName("RedriveDeadLetter").Produces<ExecutionView>(StatusCodes.Status202Accepted).ProducesProblem(404);
+    }
+}

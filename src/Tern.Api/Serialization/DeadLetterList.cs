@@ -1,0 +1,5 @@
+using Tern.Core.Executions;
+
+namespace Tern.Api.Serialization;
+
+public sealed record DeadLetterList(IReadOnlyList<ExecutionView> DeadLetters);

@@ -1,0 +1,3 @@
+namespace Tern.Api.Serialization;
+
+public sealed record EnqueueResponse(string ExecutionId, string Status);

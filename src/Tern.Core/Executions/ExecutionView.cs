@@ -1,0 +1,15 @@
+using System.Text.Json;
+using Tern.Core.Invocations;
+
+namespace Tern.Core.Executions;
+
+/// <summary>What GET /v1/executions/{id} and callbacks show of a record (no input, no internal scheduling fields).</summary>
+public sealed record ExecutionView(
+    string ExecutionId, string Function, string Status, int Attempt, JsonElement? Output, InvocationError? Error,
+    DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, double? DurationMs, bool ColdStart,
+    string? TraceId, bool DeadLetter)
+{
+    public static ExecutionView From(ExecutionRecord r) => new(
+        r.ExecutionId, r.Function, r.Status, r.Attempt, r.Output, r.Error, r.CreatedAt, r.StartedAt, r.FinishedAt,
+        r.DurationMs, r.ColdStart, r.TraceId, r.DeadLetter);
+}

@@ -1,0 +1,228 @@
+using System.Text.Json;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Tern.Core.Executions;
+using Tern.Core.Functions;
+using Tern.Core.Invocations;
+using Tern.Drivers;
+using Tern.Pools;
+using Tern.Storage;
+
+namespace Tern.Invocation.Async;
+
+/// <summary>Runs accepted async calls. Each function has a bounded queue; one loop hands out work round-robin across
+/// functions, at most `concurrency` at a time per function, so one hot function cannot starve the others. A failed run
+/// is retried with exponential backoff and jitter (same executionId, attempt + 1) until maxRetries, then dead-lettered.
+/// On start it resumes every queued or running record from the store: an accepted call runs at least once.</summary>
+public sealed partial class AsyncDispatcher(
+    IExecutionStore store, IFunctionStore functions, FunctionInvoker invoker, CallbackSender callbacks,
+    IOptions<AsyncOptions> options, TimeProvider time, ILogger<AsyncDispatcher> logger) : BackgroundService
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, FunctionQueue> _queues = new(StringComparer.Ordinal);
+    private readonly List<FunctionQueue> _ring = [];
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly Random _jitter = new();
+    private int _next;
+    private CancellationToken _stopping;
+
+    /// <summary>Counts a new call against the function's queueSize; throws QueueFullException when it is full.
+    /// Pair with Enqueue (after the record is committed) or Release (if committing failed).</summary>
+    public void Reserve(FunctionDefinition function)
+    {
+        lock (_lock)
+        {
+            var queue = QueueFor(function.Name);
+            queue.Concurrency = function.Concurrency;
+            if (queue.Waiting + queue.Reserved >= function.QueueSize) throw new QueueFullException(function.Name, function.QueueSize);
+            queue.Reserved++;
+        }
+    }
+
+    public void Release(string function)
+    {
+        lock (_lock) QueueFor(function).Reserved--;
+    }
+
+    /// <summary>Adds a committed record to its function's queue (a reserved admission, or recovery and redrive).</summary>
+    public void Enqueue(ExecutionRecord record, bool reserved)
+    {
+        lock (_lock)
+        {
+            var queue = QueueFor(record.Function);
+            if (reserved) queue.Reserved--;
+            if (record.NotBefore is { } due && due > time.GetUtcNow()) queue.Delayed.Enqueue(record, due);
+            else queue.Ready.Enqueue(record);
+        }
+        _wake.Release();
+    }
+
+    /// <summary>Calls waiting (not running) for a function.</summary>
+    public int Depth(string function)
+    {
+        lock (_lock) return _queues.TryGetValue(function, out var q) ? q.Waiting : 0;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _stopping = stoppingToken;
+        await RecoverAsync(stoppingToken).ConfigureAwait(false);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var nextDue = DispatchReady();
+            var wait = nextDue is { } due ? due - time.GetUtcNow() : Timeout.InfiniteTimeSpan;
+            if (wait != Timeout.InfiniteTimeSpan && wait < TimeSpan.Zero) wait = TimeSpan.Zero;
+            try
+            {
+                await _wake.WaitAsync(wait, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Resumes what a previous daemon accepted but did not finish (including runs a crash cut short).</summary>
+    private async Task RecoverAsync(CancellationToken ct)
+    {
+        var unfinished = await store.ListUnfinishedAsync(ct).ConfigureAwait(false);
+        foreach (var record in unfinished)
+        {
+            if (await functions.GetAsync(record.Function, ct).ConfigureAwait(false) is { } function)
+                lock (_lock) QueueFor(function.Name).Concurrency = function.Concurrency;
+            Enqueue(record with { Status = ExecutionStatus.Queued }, reserved: false);
+        }
+        if (unfinished.Count > 0) LogRecovered(unfinished.Count);
+    }
+
+    /// <summary>Starts every run the limits allow, fairly; returns when the earliest delayed retry falls due.</summary>
+    private DateTimeOffset? DispatchReady()
+    {
+        var start = new List<(FunctionQueue Queue, ExecutionRecord Record)>();
+        DateTimeOffset? nextDue = null;
+        lock (_lock)
+        {
+            var now = time.GetUtcNow();
+            foreach (var q in _ring)
+            {
+                q.Promote(now);
+                if (q.NextDue is { } due && (nextDue is null || due < nextDue)) nextDue = due;
+            }
+            // Round-robin, one call per function per turn, until no function can take more.
+            var idle = 0;
+            while (_ring.Count > 0 && idle < _ring.Count)
+            {
+                var q = _ring[_next = (_next + 1) % _ring.Count];
+                if (q.Ready.Count > 0 && q.InFlight < q.Concurrency)
+                {
+                    q.InFlight++;
+                    start.Add((q, q.Ready.Dequeue()));
+                    idle = 0;
+                }
+                else idle++;
+            }
+        }
+        foreach (var (queue, record) in start) _ = RunAsync(queue, record);
+        return nextDue;
+    }
+
+    private async Task RunAsync(FunctionQueue queue, ExecutionRecord record)
+    {
+        try
+        {
+            var final = await RunOnceAsync(record).ConfigureAwait(false);
+            if (final is not null && ExecutionStatus.IsTerminal(final.Status) && final.CallbackUrl is not null) callbacks.Send(final);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // Shutting down: the record stays queued/running in the store and the next start resumes it.
+        }
+        catch (Exception e)
+        {
+            LogRunFailed(e, record.ExecutionId);
+        }
+        finally
+        {
+            lock (_lock) queue.InFlight--;
+            _wake.Release();
+        }
+    }
+
+    /// <summary>One attempt: marks the record running, invokes, and stores the outcome (or schedules the retry).</summary>
+    private async Task<ExecutionRecord?> RunOnceAsync(ExecutionRecord record)
+    {
+        var function = await functions.GetAsync(record.Function, _stopping).ConfigureAwait(false);
+        if (function is null)
+            return await FinishAsync(record, new InvocationResult
+            {
+                ExecutionId = record.ExecutionId, Status = ExecutionStatus.Error,
+                Error = new InvocationError("FunctionNotFound", $"function '{record.Function}' was deleted before the call ran"),
+            }, retry: false, dead: true).ConfigureAwait(false);
+
+        var running = record with { Status = ExecutionStatus.Running, StartedAt = time.GetUtcNow(), NotBefore = null };
+        await store.UpdateAsync(running, _stopping).ConfigureAwait(false);
+
+        InvocationResult result;
+        using (var input = JsonDocument.Parse(record.Input))
+        {
+            try
+            {
+                result = await invoker.InvokeAsync(new InvocationRequest(record.Function, input.RootElement, record.TraceId,
+                    record.ExecutionId, record.TraceParent), _stopping).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is PoolExhaustedException or WorkerStartException)
+            {
+                result = new InvocationResult
+                {
+                    ExecutionId = record.ExecutionId, Status = ExecutionStatus.Error,
+                    Error = new InvocationError(e is PoolExhaustedException ? "Capacity" : "WorkerStartFailed", e.Message),
+                };
+            }
+        }
+        var failed = result.Status != InvocationStatus.Success;
+        var retry = failed && running.Attempt <= function.MaxRetries;
+        return await FinishAsync(running, result, retry, dead: failed && !retry).ConfigureAwait(false);
+    }
+
+    private async Task<ExecutionRecord> FinishAsync(ExecutionRecord record, InvocationResult result, bool retry, bool dead)
+    {
+        var now = time.GetUtcNow();
+        ExecutionRecord next;
+        if (retry)
+        {
+            next = record with
+            {
+                Status = ExecutionStatus.Queued, Attempt = record.Attempt + 1, Error = result.Error, Output = null,
+                NotBefore = now + RetryBackoff.Delay(record.Attempt, options.Value, _jitter), ColdStart = result.ColdStart,
+            };
+            await store.UpdateAsync(next, CancellationToken.None).ConfigureAwait(false);
+            Enqueue(next, reserved: false);
+            return next;
+        }
+        next = record with
+        {
+            Status = result.Status, Output = result.Output, Error = result.Error, FinishedAt = now, ColdStart = result.ColdStart,
+            DurationMs = result.DurationMs, DeadLetter = dead,
+        };
+        await store.UpdateAsync(next, CancellationToken.None).ConfigureAwait(false);
+        return next;
+    }
+
+    private FunctionQueue QueueFor(string function)
+    {
+        if (!_queues.TryGetValue(function, out var queue))
+        {
+            _queues[function] = queue = new FunctionQueue(function);
+            _ring.Add(queue);
+        }
+        return queue;
+    }
+
+    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "resumed {Count} unfinished async calls")]
+    private partial void LogRecovered(int count);
+
+    [LoggerMessage(EventId = 401, Level = LogLevel.Error, Message = "async execution {ExecutionId} failed inside the dispatcher")]
+    private partial void LogRunFailed(Exception e, string executionId);
+}

@@ -1,0 +1,7 @@
+namespace Tern.Invocation;
+
+/// <summary>What a caller can say about one call besides its event.</summary>
+/// <param name="TraceId">X-Trace-Id; generated when absent.</param>
+/// <param name="TraceParent">W3C traceparent, passed through.</param>
+/// <param name="CallbackUrl">X-Callback-Url (async only): the final record is POSTed there.</param>
+public sealed record InvocationOptions(string TraceId, string? TraceParent = null, string? CallbackUrl = null);

@@ -1,0 +1,454 @@
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Tern.Core.Executions;
+
+namespace Tern.Storage.Sqlite;
+
+/// <summary>Execution records in SQLite (table <c>executions</c>: the queried fields as columns, the whole record as
+/// JSON).
+/// <para>Writes (insert, update, delete) go through one background writer thread that owns one connection: it takes
+/// whatever is pending (up to <see cref="MaxBatch"/> writes), runs them all in one transaction with prepared commands,
+/// commits, and only then completes each caller's task (group commit). A write that breaks a constraint (a duplicate
+/// idempotency key) fails only its own caller; the others in the transaction still commit. Writes are applied in the
+/// order they were submitted.</para>
+/// <para>Durability: the database runs in WAL mode with <c>synchronous=NORMAL</c>. A commit appends to the WAL file
+/// with write(2) but does not fsync it, so a committed row survives the process being killed (SIGKILL, a crash: the
+/// data is in the OS page cache and the next open replays the WAL), though not a power loss or kernel crash, which may
+/// lose the last commits (never corrupting the file). That is the guarantee callers get when a task completes.</para>
+/// <para>Reads open their own pooled connections; WAL lets them run beside the writer and they see every completed
+/// write. Dispose (async) drains the pending writes, then stops the writer; writes after that throw
+/// <see cref="ObjectDisposedException"/>.</para></summary>
+public sealed partial class SqliteExecutionStore : IExecutionStore, IAsyncDisposable, IDisposable
+{
+    /// <summary>At most this many writes share one transaction.</summary>
+    public const int MaxBatch = 512;
+
+    /// <summary>DeleteFinishedBeforeAsync removes rows in chunks of this many (one write each), so a large clean-up
+    /// never holds the writer for long: inserts interleave with it.</summary>
+    internal const int DeleteChunk = 500;
+
+    private const int SqliteConstraint = 19;
+    private const int SqliteConstraintPrimaryKey = 1555;
+    private const int SqliteConstraintUnique = 2067;
+
+    private readonly SqliteDatabase _database;
+    private readonly ILogger _logger;
+    private readonly Channel<WriteOp> _queue =
+        Channel.CreateUnbounded<WriteOp>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+    private readonly TaskCompletionSource _writerStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Thread _writerThread;
+    private Writer? _writer;
+    private long _committedBatches;
+    private long _committedWrites;
+
+    public SqliteExecutionStore(SqliteDatabase database, ILogger<SqliteExecutionStore>? logger = null)
+    {
+        _database = database;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _writer = new Writer(database); // fail here, not on the first insert, when the database cannot be opened
+        _writerThread = new Thread(RunWriter) { IsBackground = true, Name = "tern-execution-writer" };
+        _writerThread.Start();
+    }
+
+    /// <summary>Transactions committed by the writer so far (for metrics and tests: writes / batches = batch size).</summary>
+    public long CommittedBatches => Interlocked.Read(ref _committedBatches);
+
+    /// <summary>Writes (inserts, updates, delete chunks) the writer has committed or failed so far.</summary>
+    public long CommittedWrites => Interlocked.Read(ref _committedWrites);
+
+    public Task InsertAsync(ExecutionRecord record, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        ct.ThrowIfCancellationRequested();
+        return Submit(new WriteOp(WriteKind.Insert, record, Serialize(record), 0, ct));
+    }
+
+    /// <summary>Replaces the record's mutable state (status, attempt, output, error, times, NotBefore, DeadLetter).
+    /// Function, Async, IdempotencyKey and CreatedAt are kept as inserted. Throws KeyNotFoundException when no record
+    /// has this ExecutionId (never inserted, or deleted as old).</summary>
+    public Task UpdateAsync(ExecutionRecord record, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        ct.ThrowIfCancellationRequested();
+        return Submit(new WriteOp(WriteKind.Update, record, Serialize(record), 0, ct));
+    }
+
+    public async Task<ExecutionRecord?> GetAsync(string executionId, CancellationToken ct = default)
+    {
+        await using var connection = _database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT record FROM executions WHERE execution_id = $id";
+        command.Parameters.AddWithValue("$id", executionId);
+        return await command.ExecuteScalarAsync(ct).ConfigureAwait(false) is string json ? Deserialize(json) : null;
+    }
+
+    public async Task<ExecutionRecord?> FindByIdempotencyKeyAsync(string function, string idempotencyKey, CancellationToken ct = default)
+    {
+        await using var connection = _database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT record FROM executions WHERE function = $function AND idempotency_key = $key";
+        command.Parameters.AddWithValue("$function", function);
+        command.Parameters.AddWithValue("$key", idempotencyKey);
+        return await command.ExecuteScalarAsync(ct).ConfigureAwait(false) is string json ? Deserialize(json) : null;
+    }
+
+    public async Task<IReadOnlyList<ExecutionRecord>> ListUnfinishedAsync(CancellationToken ct = default)
+    {
+        await using var connection = _database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT record FROM executions
+            WHERE status IN ('{ExecutionStatus.Queued}', '{ExecutionStatus.Running}') AND async = 1
+            ORDER BY created_at, rowid
+            """;
+        return await ReadListAsync(command, ct).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<ExecutionRecord>> ListDeadLettersAsync(string function, int limit, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        if (limit == 0) return [];
+        await using var connection = _database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT record FROM executions
+            WHERE function = $function AND dead_letter = 1
+            ORDER BY finished_at DESC
+            LIMIT $limit
+            """;
+        command.Parameters.AddWithValue("$function", function);
+        command.Parameters.AddWithValue("$limit", limit);
+        return await ReadListAsync(command, ct).ConfigureAwait(false);
+    }
+
+    public async Task<int> DeleteFinishedBeforeAsync(DateTimeOffset finishedBefore, CancellationToken ct = default)
+    {
+        var total = 0;
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            var deleted = await Submit(new WriteOp(WriteKind.DeleteChunk, null, null, finishedBefore.UtcTicks, ct)).ConfigureAwait(false);
+            total += deleted;
+            if (deleted < DeleteChunk) return total;
+        }
+    }
+
+    /// <summary>Stops accepting writes, waits until every write already submitted is committed (or failed), then
+    /// closes the writer's connection. Safe to call more than once.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _writerStopped.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>As DisposeAsync, blocking (for containers that dispose synchronously).</summary>
+    public void Dispose()
+    {
+        _queue.Writer.TryComplete();
+        _writerStopped.Task.GetAwaiter().GetResult();
+    }
+
+    private Task<int> Submit(WriteOp op)
+    {
+        if (!_queue.Writer.TryWrite(op)) throw new ObjectDisposedException(nameof(SqliteExecutionStore));
+        return op.Done.Task;
+    }
+
+    // ---- the writer thread ----
+
+    private void RunWriter()
+    {
+        var reader = _queue.Reader;
+        var batch = new List<WriteOp>(MaxBatch);
+        try
+        {
+            while (WaitToRead(reader))
+            {
+                while (batch.Count < MaxBatch && reader.TryRead(out var op))
+                {
+                    // A caller that gave up before its write started gets a cancellation and nothing is written;
+                    // once written, the write completes normally (a cancelled task always means "not stored").
+                    if (op.Cancellation.IsCancellationRequested) op.Done.TrySetCanceled(op.Cancellation);
+                    else batch.Add(op);
+                }
+                if (batch.Count > 0) WriteBatch(batch);
+                batch.Clear();
+            }
+        }
+        catch (Exception e)
+        {
+            // Not expected (WriteBatch catches everything), but never leave a caller waiting forever.
+            LogWriterCrashed(e);
+            _queue.Writer.TryComplete();
+            foreach (var op in batch) op.Done.TrySetException(e);
+            while (reader.TryRead(out var op)) op.Done.TrySetException(new ObjectDisposedException(nameof(SqliteExecutionStore), e));
+        }
+        finally
+        {
+            _writer?.Dispose();
+            _writer = null;
+            _writerStopped.TrySetResult();
+        }
+    }
+
+    private static bool WaitToRead(ChannelReader<WriteOp> reader)
+    {
+        var wait = reader.WaitToReadAsync();
+        return wait.IsCompletedSuccessfully ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
+    }
+
+    private void WriteBatch(List<WriteOp> batch)
+    {
+        try
+        {
+            Commit(batch);
+            Complete(batch);
+            return;
+        }
+        catch (Exception e)
+        {
+            LogBatchFailed(e, batch.Count);
+            ResetWriter();
+            if (batch.Count == 1)
+            {
+                Fail(batch[0], e);
+                return;
+            }
+        }
+        // The transaction as a whole failed (not a per-row constraint: those are handled inside it). So that one bad
+        // write cannot fail the others, retry each in a transaction of its own.
+        foreach (var op in batch)
+        {
+            try
+            {
+                Commit([op]);
+                Complete([op]);
+            }
+            catch (Exception e)
+            {
+                ResetWriter();
+                Fail(op, e);
+            }
+        }
+    }
+
+    private void Commit(IReadOnlyList<WriteOp> ops)
+    {
+        var writer = _writer ??= new Writer(_database);
+        var transaction = writer.Connection.BeginTransaction(); // BEGIN IMMEDIATE: waits for any other writer
+        try
+        {
+            foreach (var op in ops)
+            {
+                op.Error = null;
+                op.Result = 0;
+                try
+                {
+                    op.Result = writer.Execute(op, transaction);
+                    if (op.Kind == WriteKind.Update && op.Result == 0)
+                        op.Error = new KeyNotFoundException($"execution '{op.Record!.ExecutionId}' does not exist");
+                }
+                catch (SqliteException e) when (e.SqliteErrorCode == SqliteConstraint)
+                {
+                    // Only this statement is rolled back; the transaction and the other writes in it go on.
+                    op.Error = e.SqliteExtendedErrorCode switch
+                    {
+                        SqliteConstraintUnique when op.Kind == WriteKind.Insert && op.Record!.IdempotencyKey is { } key =>
+                            new DuplicateIdempotencyKeyException(op.Record.Function, key),
+                        SqliteConstraintPrimaryKey when op.Kind == WriteKind.Insert =>
+                            new InvalidOperationException($"execution '{op.Record!.ExecutionId}' already exists", e),
+                        _ => e,
+                    };
+                }
+            }
+            transaction.Commit();
+        }
+        catch
+        {
+            try { transaction.Dispose(); } catch (SqliteException) { } // rolls back; the connection is reset anyway
+            throw;
+        }
+        transaction.Dispose();
+        Interlocked.Increment(ref _committedBatches);
+    }
+
+    private void Complete(IReadOnlyList<WriteOp> ops)
+    {
+        Interlocked.Add(ref _committedWrites, ops.Count);
+        foreach (var op in ops)
+        {
+            if (op.Error is { } error) op.Done.TrySetException(error);
+            else op.Done.TrySetResult(op.Result);
+        }
+    }
+
+    private void Fail(WriteOp op, Exception e)
+    {
+        Interlocked.Increment(ref _committedWrites);
+        op.Done.TrySetException(e);
+    }
+
+    /// <summary>After a failed transaction, start over with a fresh connection and commands: whatever state the old
+    /// ones were left in cannot leak into the next batch.</summary>
+    private void ResetWriter()
+    {
+        try { _writer?.Dispose(); }
+        catch (Exception e) { LogBatchFailed(e, 0); }
+        _writer = null;
+    }
+
+    private static string Serialize(ExecutionRecord record) =>
+        JsonSerializer.Serialize(record, StorageJsonContext.Default.ExecutionRecord);
+
+    private static ExecutionRecord Deserialize(string json) =>
+        JsonSerializer.Deserialize(json, StorageJsonContext.Default.ExecutionRecord)
+        ?? throw new InvalidDataException("stored execution record is empty");
+
+    private static async Task<IReadOnlyList<ExecutionRecord>> ReadListAsync(SqliteCommand command, CancellationToken ct)
+    {
+        var list = new List<ExecutionRecord>();
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false)) list.Add(Deserialize(reader.GetString(0)));
+        return list;
+    }
+
+    [LoggerMessage(EventId = 300, Level = LogLevel.Error, Message = "execution store: a write transaction of {Count} writes failed")]
+    private partial void LogBatchFailed(Exception e, int count);
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Critical, Message = "execution store: the writer thread stopped unexpectedly")]
+    private partial void LogWriterCrashed(Exception e);
+
+    private enum WriteKind { Insert, Update, DeleteChunk }
+
+    /// <summary>One submitted write. Result and Error are its outcome inside the current transaction, published to
+    /// the caller (Done) only after that transaction commits.</summary>
+    private sealed class WriteOp(WriteKind kind, ExecutionRecord? record, string? json, long cutoffTicks, CancellationToken ct)
+    {
+        public WriteKind Kind { get; } = kind;
+        public ExecutionRecord? Record { get; } = record;
+        public string? Json { get; } = json;
+        public long CutoffTicks { get; } = cutoffTicks;
+        public CancellationToken Cancellation { get; } = ct;
+        public TaskCompletionSource<int> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public int Result { get; set; }
+        public Exception? Error { get; set; }
+    }
+
+    /// <summary>The writer thread's connection and its prepared commands. Used by that thread only.</summary>
+    private sealed class Writer : IDisposable
+    {
+        private readonly SqliteCommand _insert;
+        private readonly SqliteCommand _update;
+        private readonly SqliteCommand _delete;
+
+        public Writer(SqliteDatabase database)
+        {
+            Connection = database.Open();
+            try
+            {
+                // synchronous is per connection: set it on the one that commits (see the class comment on durability).
+                using (var pragma = Connection.CreateCommand())
+                {
+                    pragma.CommandText = "PRAGMA synchronous = NORMAL";
+                    pragma.ExecuteNonQuery();
+                }
+                _insert = Prepare("""
+                    INSERT INTO executions (execution_id, function, status, async, dead_letter, idempotency_key,
+                                            created_at, finished_at, not_before, record)
+                    VALUES ($id, $function, $status, $async, $dead_letter, $idempotency_key,
+                            $created_at, $finished_at, $not_before, $record)
+                    """, "$id", "$function", "$status", "$async", "$dead_letter", "$idempotency_key",
+                    "$created_at", "$finished_at", "$not_before", "$record");
+                // The immutable fields (function, async, idempotency key, creation time) stay as inserted, in the
+                // columns and in the stored JSON alike, whatever the new copy says.
+                _update = Prepare("""
+                    UPDATE executions
+                    SET status = $status, dead_letter = $dead_letter, finished_at = $finished_at, not_before = $not_before,
+                        record = json_set($record,
+                            '$.function', function,
+                            '$.async', json(CASE async WHEN 1 THEN 'true' ELSE 'false' END),
+                            '$.idempotencyKey', idempotency_key,
+                            '$.createdAt', json_extract(record, '$.createdAt'))
+                    WHERE execution_id = $id
+                    """, "$id", "$status", "$dead_letter", "$finished_at", "$not_before", "$record");
+                _delete = Prepare($"""
+                    DELETE FROM executions WHERE rowid IN (
+                        SELECT rowid FROM executions
+                        WHERE finished_at < $cutoff
+                          AND status IN ('{ExecutionStatus.Success}', '{ExecutionStatus.Error}', '{ExecutionStatus.Timeout}')
+                        LIMIT {DeleteChunk})
+                    """, "$cutoff");
+            }
+            catch
+            {
+                Connection.Dispose();
+                throw;
+            }
+        }
+
+        public SqliteConnection Connection { get; }
+
+        public int Execute(WriteOp op, SqliteTransaction transaction)
+        {
+            switch (op.Kind)
+            {
+                case WriteKind.Insert:
+                {
+                    var r = op.Record!;
+                    var p = _insert.Parameters;
+                    p[0].Value = r.ExecutionId;
+                    p[1].Value = r.Function;
+                    p[2].Value = r.Status;
+                    p[3].Value = r.Async ? 1 : 0;
+                    p[4].Value = r.DeadLetter ? 1 : 0;
+                    p[5].Value = (object?)r.IdempotencyKey ?? DBNull.Value;
+                    p[6].Value = r.CreatedAt.UtcTicks;
+                    p[7].Value = Ticks(r.FinishedAt);
+                    p[8].Value = Ticks(r.NotBefore);
+                    p[9].Value = op.Json;
+                    _insert.Transaction = transaction;
+                    return _insert.ExecuteNonQuery();
+                }
+                case WriteKind.Update:
+                {
+                    var r = op.Record!;
+                    var p = _update.Parameters;
+                    p[0].Value = r.ExecutionId;
+                    p[1].Value = r.Status;
+                    p[2].Value = r.DeadLetter ? 1 : 0;
+                    p[3].Value = Ticks(r.FinishedAt);
+                    p[4].Value = Ticks(r.NotBefore);
+                    p[5].Value = op.Json;
+                    _update.Transaction = transaction;
+                    return _update.ExecuteNonQuery();
+                }
+                default:
+                    _delete.Parameters[0].Value = op.CutoffTicks;
+                    _delete.Transaction = transaction;
+                    return _delete.ExecuteNonQuery();
+            }
+        }
+
+        public void Dispose()
+        {
+            _insert.Dispose();
+            _update.Dispose();
+            _delete.Dispose();
+            Connection.Dispose(); // back to the pool; an open transaction is rolled back
+        }
+
+        private static object Ticks(DateTimeOffset? time) => time is { } t ? t.UtcTicks : DBNull.Value;
+
+        private SqliteCommand Prepare(string sql, params string[] parameters)
+        {
+            var command = Connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var name in parameters) command.Parameters.Add(new SqliteParameter { ParameterName = name });
+            command.Prepare();
+            return command;
+        }
+    }
+}
