@@ -22,13 +22,15 @@ public sealed class DaemonProcess : IAsyncDisposable
     public HttpClient Client { get; }
     public int Pid => _process.Id;
 
-    public static async Task<DaemonProcess> StartAsync(string ternDll)
+    /// <param name="environment">Extra environment for the daemon, e.g. TERN_RATE_LIMIT=0 so the global admission limit does not cap the load.</param>
+    public static async Task<DaemonProcess> StartAsync(string ternDll, IReadOnlyDictionary<string, string>? environment = null)
     {
         var port = FreePort();
         var dataDir = Path.Combine(Path.GetTempPath(), "tern-bench-" + Guid.NewGuid().ToString("N"));
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { ternDll, "daemon", "--listen", $"127.0.0.1:{port}", "--data-dir", dataDir }) psi.ArgumentList.Add(a);
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) psi.Environment[key] = value;
         var process = Process.Start(psi)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };

@@ -21,6 +21,8 @@ var stateDir = Path.Combine(Path.GetTempPath(), "tern-bench-workers-" + Environm
 var report = new Report(string.Join(' ', args));
 var echoPy = "def handler(event, context):\n    return event\n";
 const string Event = "{\"name\":\"bench\",\"n\":1}";
+// The daemon's global admission limit (default 1,000 calls/s) would cap every HTTP figure here: measure without it.
+var unlimited = new Dictionary<string, string> { ["TERN_RATE_LIMIT"] = "0" };
 
 // 1. Cold starts, first, while nothing else runs.
 var probe = new ColdStartProbe(examples, stateDir);
@@ -44,7 +46,7 @@ foreach (var runtime in probe.Runtimes)
 }
 
 // 2. Warm invoke through the HTTP API (a separate daemon process, wrk as the client).
-await using (var daemon = await DaemonProcess.StartAsync(ternDll))
+await using (var daemon = await DaemonProcess.StartAsync(ternDll, unlimited))
 {
     await daemon.CreateAsync(new
     {
@@ -70,6 +72,19 @@ await using (var daemon = await DaemonProcess.StartAsync(ternDll))
     GC.Collect();
     await Task.Delay(1000);
     report.DaemonRss("daemon with 1,000 functions registered", daemon.RssMb());
+}
+
+// 3b. Async: durable enqueue throughput and enqueue-to-finished latency, on a fresh daemon (latency first, while the
+// daemon is quiet; the throughput run leaves a long backlog draining behind it).
+await using (var daemon = await DaemonProcess.StartAsync(ternDll, unlimited))
+{
+    Directory.CreateDirectory(stateDir);
+    Console.WriteLine("async: enqueue-to-finished latency");
+    var (server, client) = await AsyncEnqueueBench.LatencyAsync(daemon, quick ? 20 : 50);
+    var asyncDuration = TimeSpan.FromSeconds(quick ? 2 : 5);
+    Console.WriteLine($"async: durable enqueue throughput, {AsyncEnqueueBench.ThroughputConnections} connections");
+    var throughput = await AsyncEnqueueBench.ThroughputAsync(daemon, stateDir, asyncDuration);
+    report.AsyncEnqueue(AsyncEnqueueBench.ThroughputConnections, asyncDuration, throughput, server, client);
 }
 
 // 4. Baseline: the same persistent Python echo worker driven directly over its socket.

@@ -10,6 +10,10 @@ public sealed class Report(string arguments)
     private readonly Dictionary<int, LatencyStats> _direct = [];
     private readonly List<(string What, double Mb)> _rss = [];
     private (LatencyStats FromSpare, LatencyStats NewSandbox)? _zygote;
+    private (int Connections, TimeSpan Duration, LatencyStats Wrk, LatencyStats Server, LatencyStats Client)? _async;
+
+    /// <summary>Enqueues per second that got a 202 (wrk's rate less its non-2xx share) against the target.</summary>
+    public const double AsyncTargetPerSecond = 5000;
 
     public void ColdStart(string runtime, LatencyStats bare, LatencyStats sandboxed, LatencyStats template) =>
         _cold.Add((runtime, bare, sandboxed, template));
@@ -17,6 +21,8 @@ public sealed class Report(string arguments)
     public void WarmHttp(int connections, LatencyStats stats) => _http[connections] = stats;
     public void Direct(int concurrency, LatencyStats stats) => _direct[concurrency] = stats;
     public void DaemonRss(string what, double mb) => _rss.Add((what, mb));
+    public void AsyncEnqueue(int connections, TimeSpan duration, LatencyStats wrk, LatencyStats server, LatencyStats client) =>
+        _async = (connections, duration, wrk, server, client);
     public void WorkerRss(double mb) => _rss.Insert(0, ("one idle warm worker (persistent Python: bubblewrap + agent + interpreter)", mb));
 
     public string ToMarkdown()
@@ -26,6 +32,7 @@ public sealed class Report(string arguments)
         md.AppendLine("Produced by one run of `bench/run.sh` (`dotnet Tern.Bench.dll " + arguments + "`); every ratio compares against");
         md.AppendLine("a baseline measured in the same run. These machines are shared and noisy: compare ratios, not absolutes.").AppendLine();
         md.AppendLine($"Machine: {Machine()}; run at {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC.").AppendLine();
+        md.AppendLine("The daemon runs with `TERN_RATE_LIMIT=0` (no global admission limit), so the limiter does not cap the HTTP figures.").AppendLine();
 
         md.AppendLine("## Warm sync invoke, Python echo (persistent mode, one warm worker)").AppendLine();
         md.AppendLine("Through the HTTP API (wrk, POST `:invoke`) against the same kind of worker driven directly over its agent socket.").AppendLine();
@@ -39,6 +46,27 @@ public sealed class Report(string arguments)
         }
         if (_http.Values.Any(h => h.Errors > 0)) md.AppendLine().AppendLine($"Non-2xx responses: {string.Join(", ", _http.Select(kv => $"{kv.Key} conns: {kv.Value.Errors}"))}.");
         md.AppendLine();
+
+        if (_async is var (connections, duration, wrk, server, client))
+        {
+            var accepted = wrk.Count - wrk.Errors;
+            var acceptedPerSecond = wrk.Count == 0 ? 0 : wrk.RequestsPerSecond * accepted / wrk.Count;
+            md.AppendLine("## Async (durable enqueue)").AppendLine();
+            md.AppendLine($"Throughput: wrk POSTing `:enqueue` for {duration.TotalSeconds:0} s over {connections} connections to a process-mode Python");
+            md.AppendLine("function (concurrency 2, queueSize 100000, so it drains slowly behind the load and the queue never fills). A 202 means");
+            md.AppendLine("the execution record is committed to SQLite (WAL) before the answer; only 202s count as accepted.").AppendLine();
+            md.AppendLine("| connections | accepted enqueues/s | target | requests | non-2xx | p50 ms | p99 ms |");
+            md.AppendLine("|---:|---:|---|---:|---:|---:|---:|");
+            md.AppendLine($"| {connections} | {acceptedPerSecond:0} | ≥ {AsyncTargetPerSecond:0} ({(acceptedPerSecond >= AsyncTargetPerSecond ? "met" : "not met")}) | " +
+                          $"{wrk.Count} | {wrk.Errors} | {wrk.P50Ms:0.00} | {wrk.P99Ms:0.00} |");
+            md.AppendLine();
+            md.AppendLine($"End-to-end latency: {server.Count} single calls, one at a time, to a warm persistent Python echo: POST `:enqueue`, then");
+            md.AppendLine("GET `/v1/executions/{id}` every ~1 ms until `success`. The record's figure is `finishedAt - createdAt` (accept, queue,");
+            md.AppendLine("dispatch, run, store); the client's adds the HTTP round trips and up to one poll interval.").AppendLine();
+            md.AppendLine("| enqueue to finished | p50 ms | p99 ms |").AppendLine("|---|---:|---:|");
+            md.AppendLine($"| from the record (finishedAt - createdAt) | {server.P50Ms:0.00} | {server.P99Ms:0.00} |");
+            md.AppendLine($"| observed by the client | {client.P50Ms:0.00} | {client.P99Ms:0.00} |").AppendLine();
+        }
 
         md.AppendLine("## Cold start (process mode: sandbox + agent Init + first call answered) against a bare spawn").AppendLine();
         md.AppendLine("\"From a spare\" is what the daemon does when a spare template worker is ready (it keeps two per driver):");

@@ -16,7 +16,9 @@ internal sealed class ProcessModeRunner(InitMessage init) : IModeRunner
     private const int MaxOutputBytes = 6 * 1024 * 1024;
     private const int TailBytes = 64 * 1024;
     private const int ErrorMessageChars = 4096;
-    private static readonly TimeSpan PipeDrainGrace = TimeSpan.FromMilliseconds(100);
+    // Normally the pipes reach end-of-file as the handler exits; this only bounds the wait when a detached child
+    // still holds them. Generous, because on a loaded machine draining the last output can take a while.
+    private static readonly TimeSpan PipeDrainGrace = TimeSpan.FromSeconds(2);
     private static readonly string EventDir = Path.Combine(Path.GetTempPath(), ".tern-events");
 
     /// <summary>Guards <see cref="_inFlight"/>; held while reaping so no new handler starts in the middle of it.</summary>

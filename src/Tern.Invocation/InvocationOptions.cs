@@ -4,4 +4,5 @@ namespace Tern.Invocation;
 /// <param name="TraceId">X-Trace-Id; generated when absent.</param>
 /// <param name="TraceParent">W3C traceparent, passed through.</param>
 /// <param name="CallbackUrl">X-Callback-Url (async only): the final record is POSTed there.</param>
-public sealed record InvocationOptions(string TraceId, string? TraceParent = null, string? CallbackUrl = null);
+/// <param name="IdempotencyKey">Idempotency-Key (already validated): a repeat within 24 h replays the first call.</param>
+public sealed record InvocationOptions(string TraceId, string? TraceParent = null, string? CallbackUrl = null, string? IdempotencyKey = null);

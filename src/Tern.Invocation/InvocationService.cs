@@ -2,6 +2,7 @@ using System.Text.Json;
 using Tern.Core.Executions;
 using Tern.Core.Functions;
 using Tern.Core.Invocations;
+using Tern.Invocation.Admission;
 using Tern.Invocation.Async;
 using Tern.Storage;
 
@@ -10,21 +11,52 @@ namespace Tern.Invocation;
 /// <summary>The front door for calls: sync invoke and async enqueue both leave an execution record. An async call is
 /// committed to the store before it is acknowledged, so an accepted call survives a crash.</summary>
 public sealed class InvocationService(
-    IFunctionStore functions, IExecutionStore executions, FunctionInvoker invoker, AsyncDispatcher dispatcher, TimeProvider time)
+    IFunctionStore functions, IExecutionStore executions, FunctionInvoker invoker, AsyncDispatcher dispatcher, TimeProvider time,
+    RateLimits limits, Idempotency idempotency)
 {
     /// <summary>Runs a call now and records it (running, then its outcome).</summary>
-    public async Task<InvocationResult> InvokeAsync(string function, JsonElement input, InvocationOptions options, CancellationToken ct)
+    public async Task<InvocationResult> InvokeAsync(string function, JsonElement input, InvocationOptions options, CancellationToken ct) =>
+        await (await StartInvokeAsync(function, input, options, ct).ConfigureAwait(false)).Result.ConfigureAwait(false);
+
+    /// <summary>Admits a sync call (rate limits, Idempotency-Key), records it as running and starts it; returns once the
+    /// record exists, with a task for the result. The run does not depend on the caller: it finishes and is recorded
+    /// even if the caller stops waiting. <paramref name="ct"/> covers admission and, for a replay, waiting for the
+    /// earlier call. Throws RateLimitedException (no record is written).</summary>
+    public async Task<StartedInvocation> StartInvokeAsync(string function, JsonElement input, InvocationOptions options, CancellationToken ct)
     {
         var definition = await functions.GetAsync(function, ct).ConfigureAwait(false) ?? throw new FunctionNotFoundException(function);
+        limits.Acquire(definition);
+        string? key = null;
+        if (options.IdempotencyKey is not null)
+        {
+            (var existing, key) = await idempotency.LookupAsync(definition.Name, options.IdempotencyKey, ct).ConfigureAwait(false);
+            if (existing is not null) return Replay(existing);
+        }
         var record = NewRecord(definition.Name, input, options, async: false) with
         {
-            Status = ExecutionStatus.Running, StartedAt = time.GetUtcNow(),
+            Status = ExecutionStatus.Running, StartedAt = time.GetUtcNow(), IdempotencyKey = key,
         };
-        await executions.InsertAsync(record, ct).ConfigureAwait(false);
+        try
+        {
+            await executions.InsertAsync(record, ct).ConfigureAwait(false);
+        }
+        catch (DuplicateIdempotencyKeyException) when (key is not null)
+        {
+            return Replay(await idempotency.WinnerAsync(definition.Name, key, ct).ConfigureAwait(false));
+        }
+        // The caller may stop waiting and free its event; the run keeps its own copy.
+        return new StartedInvocation(record.ExecutionId, RunAsync(record, input.Clone(), options), Replayed: false);
+
+        StartedInvocation Replay(ExecutionRecord existing) =>
+            new(existing.ExecutionId, idempotency.ResultAsync(existing, definition.TimeoutMs, ct), Replayed: true);
+    }
+
+    private async Task<InvocationResult> RunAsync(ExecutionRecord record, JsonElement input, InvocationOptions options)
+    {
         InvocationResult result;
         try
         {
-            result = await invoker.InvokeAsync(new InvocationRequest(function, input, options.TraceId, record.ExecutionId, options.TraceParent),
+            result = await invoker.InvokeAsync(new InvocationRequest(record.Function, input, options.TraceId, record.ExecutionId, options.TraceParent),
                 CancellationToken.None).ConfigureAwait(false); // the run finishes and is recorded even if the caller leaves
         }
         catch (Exception e)
@@ -44,14 +76,31 @@ public sealed class InvocationService(
     }
 
     /// <summary>Accepts an async call: checks the queue bound, commits the record, queues it. Throws QueueFullException.</summary>
-    public async Task<ExecutionRecord> EnqueueAsync(string function, JsonElement input, InvocationOptions options, CancellationToken ct)
+    public async Task<ExecutionRecord> EnqueueAsync(string function, JsonElement input, InvocationOptions options, CancellationToken ct) =>
+        (await EnqueueCallAsync(function, input, options, ct).ConfigureAwait(false)).Record;
+
+    /// <summary>As EnqueueAsync, and says whether an Idempotency-Key replayed an earlier call (nothing new queued).
+    /// Throws RateLimitedException or QueueFullException (no record is written).</summary>
+    public async Task<EnqueuedCall> EnqueueCallAsync(string function, JsonElement input, InvocationOptions options, CancellationToken ct)
     {
         var definition = await functions.GetAsync(function, ct).ConfigureAwait(false) ?? throw new FunctionNotFoundException(function);
+        limits.Acquire(definition);
+        string? key = null;
+        if (options.IdempotencyKey is not null)
+        {
+            (var existing, key) = await idempotency.LookupAsync(definition.Name, options.IdempotencyKey, ct).ConfigureAwait(false);
+            if (existing is not null) return new EnqueuedCall(existing, Replayed: true);
+        }
         dispatcher.Reserve(definition);
-        var record = NewRecord(definition.Name, input, options, async: true);
+        var record = NewRecord(definition.Name, input, options, async: true) with { IdempotencyKey = key };
         try
         {
             await executions.InsertAsync(record, ct).ConfigureAwait(false);
+        }
+        catch (DuplicateIdempotencyKeyException) when (key is not null)
+        {
+            dispatcher.Release(definition.Name);
+            return new EnqueuedCall(await idempotency.WinnerAsync(definition.Name, key, ct).ConfigureAwait(false), Replayed: true);
         }
         catch
         {
@@ -59,7 +108,7 @@ public sealed class InvocationService(
             throw;
         }
         dispatcher.Enqueue(record, reserved: true);
-        return record;
+        return new EnqueuedCall(record, Replayed: false);
     }
 
     public Task<ExecutionRecord?> GetAsync(string executionId, CancellationToken ct) => executions.GetAsync(executionId, ct);

@@ -129,6 +129,7 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
         QueueSize = s.QueueSize ?? f.QueueSize,
         MaxRetries = s.MaxRetries ?? f.MaxRetries,
         Isolation = s.Isolation ?? f.Isolation,
+        RateLimitPerSecond = s.RateLimitPerSecond is int rate ? (rate == 0 ? null : rate) : f.RateLimitPerSecond,
     };
 
     private static byte[]? DecodeCode(string? base64, Dictionary<string, string[]> errors)

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -7,6 +9,7 @@ using Tern.Core.Executions;
 using Tern.Core.Functions;
 using Tern.Core.Invocations;
 using Tern.Invocation;
+using Tern.Invocation.Admission;
 
 namespace Tern.Api.Endpoints;
 
@@ -18,11 +21,16 @@ internal static class InvokeEndpoints
     public const string TraceIdHeader = "X-Trace-Id";
     public const string TraceParentHeader = "traceparent";
     public const string CallbackUrlHeader = "X-Callback-Url";
+    public const string IdempotencyKeyHeader = Idempotency.Header;
+    /// <summary>Sent (true) when an Idempotency-Key matched an earlier call, whose id and result come back instead.</summary>
+    public const string ReplayedHeader = "Idempotent-Replayed";
+    /// <summary>Sync only: how long this caller waits; past it a 408 names the execution, which goes on.</summary>
+    public const string TimeoutHeader = "X-Timeout-Ms";
 
     public static void MapInvokeEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapPost("/v1/functions/{name}:invoke", InvokeAsync).WithTags("Invocation").WithName("InvokeFunction")
-            .Produces<InvocationResult>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(413).ProducesProblem(429).ProducesProblem(503);
+            .Produces<InvocationResult>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(408).ProducesProblem(409).ProducesProblem(413).ProducesProblem(429).ProducesProblem(503);
         app.MapPost("/v1/functions/{name}:enqueue", EnqueueAsync).WithTags("Invocation").WithName("EnqueueFunction")
             .Produces<EnqueueResponse>(StatusCodes.Status202Accepted).ProducesProblem(400).ProducesProblem(404).ProducesProblem(413).ProducesProblem(429);
     }
@@ -30,13 +38,36 @@ internal static class InvokeEndpoints
     private static async Task<IResult> InvokeAsync(string name, HttpRequest request, HttpResponse response,
         InvocationService invocations, CancellationToken ct)
     {
+        var arrived = Stopwatch.GetTimestamp();
+        if (ReadIdempotencyKey(request, out var key) is { } badKey) return badKey;
+        if (ReadWaitCap(request, out var waitMs) is { } badWait) return badWait;
         var (document, problem) = await ReadEventAsync(name, request, ct);
         if (problem is not null) return problem;
         using (document)
         {
-            var options = TraceOptions(request, response);
-            var result = await invocations.InvokeAsync(name, document!.RootElement, options, ct);
-            response.Headers[ExecutionIdHeader] = result.ExecutionId;
+            var options = TraceOptions(request, response) with { IdempotencyKey = key };
+            using var stopWaiting = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var started = await invocations.StartInvokeAsync(name, document!.RootElement, options, stopWaiting.Token);
+            response.Headers[ExecutionIdHeader] = started.ExecutionId;
+            if (started.Replayed) response.Headers[ReplayedHeader] = "true";
+            InvocationResult result;
+            if (waitMs is not int ms) result = await started.Result;
+            else
+            {
+                var left = TimeSpan.FromMilliseconds(ms) - Stopwatch.GetElapsedTime(arrived);
+                try
+                {
+                    result = await started.Result.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, ct);
+                }
+                catch (TimeoutException) when (!started.Result.IsCompleted)
+                {
+                    // The caller stops waiting; the run goes on (its record finishes), a replay stops polling.
+                    await stopWaiting.CancelAsync();
+                    _ = started.Result.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+                        TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    return CallerTimeout(started.ExecutionId, ms);
+                }
+            }
             return Results.Json(result, ApiJsonContext.Default.InvocationResult);
         }
     }
@@ -44,6 +75,7 @@ internal static class InvokeEndpoints
     private static async Task<IResult> EnqueueAsync(string name, HttpRequest request, HttpResponse response,
         InvocationService invocations, CancellationToken ct)
     {
+        if (ReadIdempotencyKey(request, out var key) is { } badKey) return badKey;
         var (document, problem) = await ReadEventAsync(name, request, ct);
         if (problem is not null) return problem;
         var callback = request.Headers[CallbackUrlHeader].FirstOrDefault();
@@ -51,12 +83,48 @@ internal static class InvokeEndpoints
             return Problems.Problems.BadRequest("Invalid callback", $"{CallbackUrlHeader} must be an absolute http(s) URL");
         using (document)
         {
-            var options = TraceOptions(request, response) with { CallbackUrl = callback };
-            var record = await invocations.EnqueueAsync(name, document!.RootElement, options, ct);
+            var options = TraceOptions(request, response) with { CallbackUrl = callback, IdempotencyKey = key };
+            var (record, replayed) = await invocations.EnqueueCallAsync(name, document!.RootElement, options, ct);
             response.Headers[ExecutionIdHeader] = record.ExecutionId;
-            return Results.Json(new EnqueueResponse(record.ExecutionId, ExecutionStatus.Queued), ApiJsonContext.Default.EnqueueResponse,
-                statusCode: StatusCodes.Status202Accepted);
+            if (replayed) response.Headers[ReplayedHeader] = "true";
+            return Results.Json(new EnqueueResponse(record.ExecutionId, replayed ? record.Status : ExecutionStatus.Queued),
+                ApiJsonContext.Default.EnqueueResponse, statusCode: StatusCodes.Status202Accepted);
         }
+    }
+
+    /// <summary>Idempotency-Key: absent, or one value of 1..200 printable ASCII characters.</summary>
+    private static IResult? ReadIdempotencyKey(HttpRequest request, out string? key)
+    {
+        key = null;
+        var values = request.Headers[IdempotencyKeyHeader];
+        if (values.Count == 0) return null;
+        if (values.Count > 1 || !Idempotency.IsValidKey(values[0]))
+            return Problems.Problems.BadRequest("Invalid idempotency key",
+                $"{IdempotencyKeyHeader} must be one value of 1 to {Idempotency.MaxKeyLength} printable ASCII characters");
+        key = values[0];
+        return null;
+    }
+
+    /// <summary>X-Timeout-Ms: absent, or how long (1..900000 ms) this caller waits for a sync result.</summary>
+    private static IResult? ReadWaitCap(HttpRequest request, out int? waitMs)
+    {
+        waitMs = null;
+        var values = request.Headers[TimeoutHeader];
+        if (values.Count == 0) return null;
+        if (values.Count > 1 || !int.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
+            || ms is < 1 or > FunctionLimits.MaxTimeoutMs)
+            return Problems.Problems.BadRequest("Invalid timeout", $"{TimeoutHeader} must be a whole number of milliseconds from 1 to {FunctionLimits.MaxTimeoutMs}");
+        waitMs = ms;
+        return null;
+    }
+
+    /// <summary>408: the caller's X-Timeout-Ms ran out; the execution itself continues and can be polled.</summary>
+    private static IResult CallerTimeout(string executionId, int waitMs)
+    {
+        var problem = Problems.ProblemExceptionHandler.Problem(StatusCodes.Status408RequestTimeout, "Stopped waiting",
+            $"no result within {waitMs} ms ({TimeoutHeader}); execution {executionId} continues and its record will hold the outcome: GET /v1/executions/{executionId}");
+        problem.Extensions["executionId"] = executionId;
+        return Results.Problem(problem);
     }
 
     /// <summary>The event: JSON of at most 6 MB; an empty body is {}.</summary>

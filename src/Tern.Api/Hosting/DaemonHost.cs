@@ -10,6 +10,7 @@ using Tern.Api.Serialization;
 using Tern.Drivers;
 using Tern.Drivers.Sandbox;
 using Tern.Invocation;
+using Tern.Invocation.Admission;
 using Tern.Invocation.Async;
 using Tern.Registry;
 using Tern.Storage;
@@ -67,6 +68,10 @@ public static class DaemonHost
         services.AddSingleton<AsyncDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<AsyncDispatcher>());
         services.AddHostedService<ExecutionJanitor>();
+        services.AddSingleton<RateLimits>();
+        services.AddSingleton<IFunctionObserver>(sp => sp.GetRequiredService<RateLimits>());
+        services.AddSingleton<Idempotency>();
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(LimitJsonContext.Default));
         services.AddSingleton<InvocationService>();
         configure?.Invoke(services);
 
@@ -78,6 +83,7 @@ public static class DaemonHost
         app.MapFunctionEndpoints();
         app.MapInvokeEndpoints();
         app.MapExecutionEndpoints();
+        app.MapLimitEndpoints();
         return app;
     }
 

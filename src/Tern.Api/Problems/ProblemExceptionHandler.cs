@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Logging;
 using Tern.Core.Functions;
 using Tern.Drivers;
+using Tern.Invocation.Admission;
 using Tern.Invocation.Async;
 using Tern.Pools;
 
@@ -26,6 +27,8 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             WorkerStartException e => Problem(StatusCodes.Status503ServiceUnavailable, "No worker could be started", e.Message),
             PoolExhaustedException e => TooManyRequests(context, "capacity", "Function at capacity", e.Message),
             QueueFullException e => TooManyRequests(context, "queue-full", "Queue full", e.Message),
+            RateLimitedException e => TooManyRequests(context, "rate-limit", "Rate limited", e.Message, e.RetryAfterSeconds),
+            IdempotencyConflictException e => StillRunning(e),
             OperationCanceledException when context.RequestAborted.IsCancellationRequested => null,
             _ => null,
         };
@@ -44,6 +47,14 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         context.Response.Headers.RetryAfter = retryAfterSeconds.ToString();
         context.Response.Headers["X-Tern-Reject-Reason"] = reason;
         return Problem(StatusCodes.Status429TooManyRequests, title, detail);
+    }
+
+    /// <summary>409: a replayed Idempotency-Key whose call is still running; executionId says which to poll.</summary>
+    private static ProblemDetails StillRunning(IdempotencyConflictException e)
+    {
+        var problem = Problem(StatusCodes.Status409Conflict, "Still running", e.Message);
+        if (e.ExecutionId.Length > 0) problem.Extensions["executionId"] = e.ExecutionId;
+        return problem;
     }
 
     internal static ProblemDetails Problem(int status, string title, string detail) =>

@@ -22,6 +22,9 @@ public sealed record FunctionDefinition
     public int QueueSize { get; init; } = FunctionLimits.DefaultQueueSize;
     public int MaxRetries { get; init; } = FunctionLimits.DefaultMaxRetries;
     public string Isolation { get; init; } = FunctionLimits.DefaultIsolation;
+    /// <summary>Calls admitted per second for this function (a token bucket, burst = one second's worth), on top of
+    /// the global limit; null means no limit of its own.</summary>
+    public int? RateLimitPerSecond { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
     public int Version { get; init; } = 1;

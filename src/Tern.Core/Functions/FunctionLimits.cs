@@ -12,6 +12,8 @@ public static class FunctionLimits
     public const int DefaultMaxRetries = 3, MaxRetriesLimit = 10;
     public const int DefaultMaxReplicas = 10, MaxReplicasLimit = 1000;
     public const string DefaultIsolation = "sandbox";
+    /// <summary>Bound of a rate limit (calls per second), per function and global; 0 means no limit.</summary>
+    public const int MaxRateLimitPerSecond = 1_000_000;
     public const int MaxEnvEntries = 256;
     /// <summary>Largest event accepted by invoke, as for Lambda's synchronous payloads.</summary>
     public const int MaxEventBytes = 6 * 1024 * 1024;

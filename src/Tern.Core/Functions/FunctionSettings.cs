@@ -22,4 +22,6 @@ public sealed class FunctionSettings
     public int? QueueSize { get; set; }
     public int? MaxRetries { get; set; }
     public string? Isolation { get; set; }
+    /// <summary>1..MaxRateLimitPerSecond; 0 removes the function's own limit.</summary>
+    public int? RateLimitPerSecond { get; set; }
 }

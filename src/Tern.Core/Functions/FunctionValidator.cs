@@ -35,6 +35,8 @@ public static class FunctionValidator
         Range(s.InstanceConcurrency, "instanceConcurrency", 1, FunctionLimits.MaxInstanceConcurrency);
         Range(s.QueueSize, "queueSize", 0, FunctionLimits.MaxQueueSize);
         Range(s.MaxRetries, "maxRetries", 0, FunctionLimits.MaxRetriesLimit);
+        if (s.RateLimitPerSecond is int rate && (rate < 0 || rate > FunctionLimits.MaxRateLimitPerSecond))
+            Add("rateLimitPerSecond", $"rateLimitPerSecond must be between 1 and {FunctionLimits.MaxRateLimitPerSecond} (0 removes the limit).");
         if (s.MinReplicas is int min && s.MaxReplicas is int max && min > max)
             Add("minReplicas", "minReplicas must not exceed maxReplicas.");
 

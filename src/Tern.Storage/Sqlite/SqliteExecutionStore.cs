@@ -36,44 +36,39 @@ public sealed partial class SqliteExecutionStore : IExecutionStore, IAsyncDispos
 
     private readonly SqliteDatabase _database;
     private readonly ILogger _logger;
-    private readonly Channel<WriteOp> _queue =
-        Channel.CreateUnbounded<WriteOp>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+    // The only reader is the writer thread, blocked in WaitToRead: synchronous continuations let a producer wake it
+    // directly (a futex wake) instead of through a thread-pool work item, so a busy pool cannot delay the writer.
+    private readonly Channel<WriteOp> _queue = Channel.CreateUnbounded<WriteOp>(
+        new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
     private readonly TaskCompletionSource _writerStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Thread _writerThread;
     private Writer? _writer;
     private long _committedBatches;
-    private long _committedWrites;
 
     public SqliteExecutionStore(SqliteDatabase database, ILogger<SqliteExecutionStore>? logger = null)
     {
         _database = database;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _writer = new Writer(database); // fail here, not on the first insert, when the database cannot be opened
-        _writerThread = new Thread(RunWriter) { IsBackground = true, Name = "tern-execution-writer" };
-        _writerThread.Start();
+        new Thread(RunWriter) { IsBackground = true, Name = "tern-execution-writer" }.Start();
     }
 
-    /// <summary>Transactions committed by the writer so far (for metrics and tests: writes / batches = batch size).</summary>
+    /// <summary>Transactions the writer has committed so far (for metrics and tests: writes / transactions is the
+    /// group-commit batch size).</summary>
     public long CommittedBatches => Interlocked.Read(ref _committedBatches);
-
-    /// <summary>Writes (inserts, updates, delete chunks) the writer has committed or failed so far.</summary>
-    public long CommittedWrites => Interlocked.Read(ref _committedWrites);
 
     public Task InsertAsync(ExecutionRecord record, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(record);
-        ct.ThrowIfCancellationRequested();
-        return Submit(new WriteOp(WriteKind.Insert, record, Serialize(record), 0, ct));
+        return Submit(WriteKind.Insert, record, 0, ct);
     }
 
     /// <summary>Replaces the record's mutable state (status, attempt, output, error, times, NotBefore, DeadLetter).
-    /// Function, Async, IdempotencyKey and CreatedAt are kept as inserted. Throws KeyNotFoundException when no record
-    /// has this ExecutionId (never inserted, or deleted as old).</summary>
+    /// Function, Async, IdempotencyKey and CreatedAt are kept as inserted. Fails with KeyNotFoundException when no
+    /// record has this ExecutionId (never inserted, or deleted as old).</summary>
     public Task UpdateAsync(ExecutionRecord record, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(record);
-        ct.ThrowIfCancellationRequested();
-        return Submit(new WriteOp(WriteKind.Update, record, Serialize(record), 0, ct));
+        return Submit(WriteKind.Update, record, 0, ct);
     }
 
     public async Task<ExecutionRecord?> GetAsync(string executionId, CancellationToken ct = default)
@@ -129,8 +124,7 @@ public sealed partial class SqliteExecutionStore : IExecutionStore, IAsyncDispos
         var total = 0;
         while (true)
         {
-            ct.ThrowIfCancellationRequested();
-            var deleted = await Submit(new WriteOp(WriteKind.DeleteChunk, null, null, finishedBefore.UtcTicks, ct)).ConfigureAwait(false);
+            var deleted = await Submit(WriteKind.DeleteChunk, null, finishedBefore.UtcTicks, ct).ConfigureAwait(false);
             total += deleted;
             if (deleted < DeleteChunk) return total;
         }
@@ -151,10 +145,21 @@ public sealed partial class SqliteExecutionStore : IExecutionStore, IAsyncDispos
         _writerStopped.Task.GetAwaiter().GetResult();
     }
 
-    private Task<int> Submit(WriteOp op)
+    /// <summary>Queues a write for the writer thread (the record is serialized here, on the caller's thread) and
+    /// returns its task: rows affected once committed, or the write's own failure.</summary>
+    private Task<int> Submit(WriteKind kind, ExecutionRecord? record, long cutoffTicks, CancellationToken ct)
     {
-        if (!_queue.Writer.TryWrite(op)) throw new ObjectDisposedException(nameof(SqliteExecutionStore));
-        return op.Done.Task;
+        if (ct.IsCancellationRequested) return Task.FromCanceled<int>(ct);
+        WriteOp op;
+        try
+        {
+            op = new WriteOp(kind, record, record is null ? null : Serialize(record), cutoffTicks, ct);
+        }
+        catch (Exception e)
+        {
+            return Task.FromException<int>(e);
+        }
+        return _queue.Writer.TryWrite(op) ? op.Done.Task : Task.FromException<int>(new ObjectDisposedException(nameof(SqliteExecutionStore)));
     }
 
     // ---- the writer thread ----
@@ -188,8 +193,7 @@ public sealed partial class SqliteExecutionStore : IExecutionStore, IAsyncDispos
         }
         finally
         {
-            _writer?.Dispose();
-            _writer = null;
+            ResetWriter();
             _writerStopped.TrySetResult();
         }
     }
@@ -212,14 +216,15 @@ public sealed partial class SqliteExecutionStore : IExecutionStore, IAsyncDispos
         {
             LogBatchFailed(e, batch.Count);
             ResetWriter();
-            if (batch.Count == 1)
+            if (batch.Count == 1 || IsEnvironmental(e))
             {
-                Fail(batch[0], e);
+                foreach (var op in batch) Fail(op, e);
                 return;
             }
         }
-        // The transaction as a whole failed (not a per-row constraint: those are handled inside it). So that one bad
-        // write cannot fail the others, retry each in a transaction of its own.
+        // The transaction failed as a whole, not from the database's state (busy, full, I/O) nor a constraint (those
+        // fail only their own write, inside the transaction): so that one bad write cannot fail the others, retry
+        // each in a transaction of its own.
         foreach (var op in batch)
         {
             try
@@ -234,6 +239,11 @@ public sealed partial class SqliteExecutionStore : IExecutionStore, IAsyncDispos
             }
         }
     }
+
+    /// <summary>Errors that any write would hit now (another process holds the lock past the timeout, disk full, I/O,
+    /// read-only or damaged file): retrying the writes one by one would only repeat them.</summary>
+    private static bool IsEnvironmental(Exception e) =>
+        e is SqliteException { SqliteErrorCode: 5 or 6 or 7 or 8 or 10 or 11 or 13 or 14 or 26 };
 
     private void Commit(IReadOnlyList<WriteOp> ops)
     {
@@ -275,9 +285,8 @@ public sealed partial class SqliteExecutionStore : IExecutionStore, IAsyncDispos
         Interlocked.Increment(ref _committedBatches);
     }
 
-    private void Complete(IReadOnlyList<WriteOp> ops)
+    private static void Complete(IReadOnlyList<WriteOp> ops)
     {
-        Interlocked.Add(ref _committedWrites, ops.Count);
         foreach (var op in ops)
         {
             if (op.Error is { } error) op.Done.TrySetException(error);
@@ -285,18 +294,14 @@ public sealed partial class SqliteExecutionStore : IExecutionStore, IAsyncDispos
         }
     }
 
-    private void Fail(WriteOp op, Exception e)
-    {
-        Interlocked.Increment(ref _committedWrites);
-        op.Done.TrySetException(e);
-    }
+    private static void Fail(WriteOp op, Exception e) => op.Done.TrySetException(e);
 
     /// <summary>After a failed transaction, start over with a fresh connection and commands: whatever state the old
     /// ones were left in cannot leak into the next batch.</summary>
     private void ResetWriter()
     {
         try { _writer?.Dispose(); }
-        catch (Exception e) { LogBatchFailed(e, 0); }
+        catch (Exception e) { LogCloseFailed(e); }
         _writer = null;
     }
 
@@ -315,11 +320,14 @@ public sealed partial class SqliteExecutionStore : IExecutionStore, IAsyncDispos
         return list;
     }
 
-    [LoggerMessage(EventId = 300, Level = LogLevel.Error, Message = "execution store: a write transaction of {Count} writes failed")]
+    [LoggerMessage(EventId = 600, Level = LogLevel.Error, Message = "execution store: a write transaction of {Count} writes failed")]
     private partial void LogBatchFailed(Exception e, int count);
 
-    [LoggerMessage(EventId = 301, Level = LogLevel.Critical, Message = "execution store: the writer thread stopped unexpectedly")]
+    [LoggerMessage(EventId = 601, Level = LogLevel.Critical, Message = "execution store: the writer thread stopped unexpectedly")]
     private partial void LogWriterCrashed(Exception e);
+
+    [LoggerMessage(EventId = 602, Level = LogLevel.Warning, Message = "execution store: closing the writer's connection failed")]
+    private partial void LogCloseFailed(Exception e);
 
     private enum WriteKind { Insert, Update, DeleteChunk }
 
