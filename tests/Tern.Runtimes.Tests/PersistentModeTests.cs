@@ -405,23 +405,7 @@ public sealed class PersistentWorkerTests
             var resp = await agent.ExecAsync("{}");
             Assert.Equal("success", resp.Status);
             Assert.Equal("done", resp.Output!.Value.GetString());
-            Assert.Empty(ProcessesWithArgument(marker));
+            Assert.Empty(HostProcesses.WithArgument(marker));
         }
-    }
-
-    private static List<int> ProcessesWithArgument(string argument)
-    {
-        var found = new List<int>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
-            try
-            {
-                if (File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0').Contains(argument)) found.Add(pid);
-            }
-            catch (IOException) { }
-            catch (UnauthorizedAccessException) { }
-        }
-        return found;
     }
 }

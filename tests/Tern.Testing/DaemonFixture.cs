@@ -73,4 +73,18 @@ public class DaemonFixture : IAsyncLifetime
         if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"invoke {name}: {(int)response.StatusCode} {text}");
         return JsonNode.Parse(text)!.AsObject();
     }
+
+    /// <summary>Polls GET /v1/executions/{id} until the execution is terminal, and returns that record.</summary>
+    public async Task<JsonObject> WaitTerminalAsync(string executionId, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var record = JsonNode.Parse(await Client.GetStringAsync($"/v1/executions/{executionId}"))!.AsObject();
+            var status = (string?)record["status"];
+            if (status is "success" or "error" or "timeout") return record;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"execution {executionId} still {status}");
+            await Task.Delay(50);
+        }
+    }
 }

@@ -1,3 +1,4 @@
+using Tern.Core.Functions;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
@@ -13,7 +14,7 @@ internal sealed class TernClient(HttpClient http, string serverUrl) : IDisposabl
 
     public string ServerUrl { get; } = serverUrl;
 
-    public Task<JsonNode> CreateAsync(FunctionRequest request, CancellationToken ct) =>
+    public Task<JsonNode> CreateAsync(FunctionSettings request, CancellationToken ct) =>
         SendForJsonAsync(HttpMethod.Post, "/v1/functions", Json(request), ct);
 
     public Task<JsonNode> ListAsync(CancellationToken ct) => SendForJsonAsync(HttpMethod.Get, "/v1/functions", null, ct);
@@ -21,7 +22,7 @@ internal sealed class TernClient(HttpClient http, string serverUrl) : IDisposabl
     public Task<JsonNode> GetAsync(string name, CancellationToken ct) =>
         SendForJsonAsync(HttpMethod.Get, FunctionPath(name), null, ct);
 
-    public Task<JsonNode> UpdateAsync(string name, FunctionRequest request, CancellationToken ct) =>
+    public Task<JsonNode> UpdateAsync(string name, FunctionSettings request, CancellationToken ct) =>
         SendForJsonAsync(HttpMethod.Patch, FunctionPath(name), Json(request), ct);
 
     public async Task DeleteAsync(string name, CancellationToken ct)
@@ -60,9 +61,9 @@ internal sealed class TernClient(HttpClient http, string serverUrl) : IDisposabl
 
     private static string FunctionPath(string name) => "/v1/functions/" + Uri.EscapeDataString(name);
 
-    private static ByteArrayContent Json(FunctionRequest request)
+    private static ByteArrayContent Json(FunctionSettings request)
     {
-        var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(request, CliJsonContext.Default.FunctionRequest));
+        var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(request, CliJsonContext.Default.FunctionSettings));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
         return content;
     }

@@ -1,3 +1,4 @@
+using Tern.Core.Functions;
 using System.CommandLine;
 
 namespace Tern.Cli.Commands;
@@ -62,7 +63,7 @@ internal static class FunctionCommands
         command.SetAction(async (result, ct) =>
         {
             var request = settings.ToRequest(result, name: null);
-            if (request.IsEmptyUpdate)
+            if (FunctionOptions.IsEmptyUpdate(request))
                 throw new CliException("nothing to update: give at least one option, e.g. --memory 256 or --code PATH", ExitCodes.Usage);
             using var client = context.CreateClient(result);
             context.CreateOutput(result).WriteFunction(await client.UpdateAsync(result.GetValue(name)!, request, ct));

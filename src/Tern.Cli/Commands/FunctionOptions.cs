@@ -1,3 +1,4 @@
+using Tern.Core.Functions;
 using System.CommandLine;
 using Tern.Cli.Client;
 using Tern.Cli.Packaging;
@@ -19,6 +20,7 @@ internal sealed class FunctionOptions
     private readonly Option<int?> _minReplicas = new("--min-replicas") { Description = "Warm workers kept at all times", HelpName = "N" };
     private readonly Option<int?> _maxReplicas = new("--max-replicas") { Description = "Most workers at once", HelpName = "N" };
     private readonly Option<int?> _concurrency = new("--concurrency") { Description = "Calls of this function in flight at once, over all workers", HelpName = "N" };
+    private readonly Option<int?> _rateLimit = new("--rate-limit") { Description = "Calls per second this function accepts (0 removes the limit)", HelpName = "N" };
     private readonly Option<int?> _instanceConcurrency = new("--instance-concurrency") { Description = "Calls one worker serves at once (Node and .NET handlers can take more than 1)", HelpName = "N" };
     private readonly Option<int?> _queueSize = new("--queue-size") { Description = "Invocations that may wait for a worker", HelpName = "N" };
     private readonly Option<int?> _maxRetries = new("--max-retries") { Description = "Retries after a platform failure", HelpName = "N" };
@@ -39,14 +41,14 @@ internal sealed class FunctionOptions
     public void AddTo(Command command)
     {
         Option[] all = [_runtime, _code, _handler, _memory, _vcpus, _timeout, _env, _mode, _minReplicas, _maxReplicas,
-            _concurrency, _instanceConcurrency, _queueSize, _maxRetries, _isolation];
+            _concurrency, _instanceConcurrency, _queueSize, _maxRetries, _isolation, _rateLimit];
         foreach (var option in all) command.Options.Add(option);
     }
 
     /// <summary>The request body; reads and packages --code if given (which may fail with a local error).</summary>
-    public FunctionRequest ToRequest(ParseResult result, string? name)
+    public FunctionSettings ToRequest(ParseResult result, string? name)
     {
-        var request = new FunctionRequest
+        var request = new FunctionSettings
         {
             Name = name,
             Runtime = result.GetValue(_runtime),
@@ -63,15 +65,23 @@ internal sealed class FunctionOptions
             QueueSize = result.GetValue(_queueSize),
             MaxRetries = result.GetValue(_maxRetries),
             Isolation = result.GetValue(_isolation),
+            RateLimitPerSecond = result.GetValue(_rateLimit),
         };
         if (result.GetValue(_code) is { } codePath)
         {
             var package = CodePackager.Package(codePath);
-            request.Code = package.Bytes;
+            request.Code = Convert.ToBase64String(package.Bytes);
             request.CodeFileName = package.FileName;
         }
         return request;
     }
+
+    /// <summary>True when nothing but the name is set: a PATCH like that would change nothing.</summary>
+    public static bool IsEmptyUpdate(FunctionSettings s) =>
+        s.Runtime is null && s.Handler is null && s.Code is null && s.CodeFileName is null && s.MemoryMb is null && s.Vcpus is null
+        && s.TimeoutMs is null && s.Env is null && s.Mode is null && s.MinReplicas is null && s.MaxReplicas is null
+        && s.Concurrency is null && s.InstanceConcurrency is null && s.QueueSize is null && s.MaxRetries is null
+        && s.Isolation is null && s.RateLimitPerSecond is null;
 
     /// <summary>Splits at the first '=' so values may contain '='; a later repeat of a key wins.</summary>
     private static Dictionary<string, string>? ParseEnv(string[]? pairs)

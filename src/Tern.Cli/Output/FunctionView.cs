@@ -13,7 +13,7 @@ internal static class FunctionView
     private static readonly string[] KnownFields =
     [
         "name", "runtime", "handler", "codeHash", "codeFileName", "memoryMb", "vcpus", "timeoutMs", "env", "mode",
-        "minReplicas", "maxReplicas", "concurrency", "instanceConcurrency", "queueSize", "maxRetries", "isolation", "createdAt", "updatedAt", "version",
+        "minReplicas", "maxReplicas", "concurrency", "instanceConcurrency", "queueSize", "maxRetries", "rateLimitPerSecond", "isolation", "createdAt", "updatedAt", "version",
     ];
 
     public static string[] ListRow(JsonNode? function) =>

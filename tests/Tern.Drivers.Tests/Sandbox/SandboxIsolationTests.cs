@@ -137,7 +137,7 @@ public sealed class SandboxIsolationTests(DaemonFixture daemon) : IClassFixture<
         Assert.Equal("timeout", (string?)result["status"]);
         Assert.Equal("Timeout", (string?)result["error"]!["code"]);
         Assert.InRange(stopwatch.Elapsed.TotalSeconds, 1.4, 10);
-        Assert.Empty(ProcessesWithArgument(marker));
+        Assert.Empty(HostProcesses.WithArgument(marker));
     }
 
     [Fact]
@@ -150,23 +150,6 @@ public sealed class SandboxIsolationTests(DaemonFixture daemon) : IClassFixture<
             print('"done"')
             """), "main.py");
         Assert.Equal("done", (string?)(await daemon.InvokeAsync("iso-orphan"))["output"]);
-        Assert.Empty(ProcessesWithArgument(marker));
-    }
-
-    private static List<int> ProcessesWithArgument(string argument)
-    {
-        var found = new List<int>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
-            try
-            {
-                var args = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0');
-                if (args.Contains(argument)) found.Add(pid);
-            }
-            catch (IOException) { }
-            catch (UnauthorizedAccessException) { }
-        }
-        return found;
+        Assert.Empty(HostProcesses.WithArgument(marker));
     }
 }

@@ -33,19 +33,6 @@ internal static class AdmissionTestKit
     public static async Task<HttpResponseMessage> PatchAsync(this DaemonFixture daemon, string function, object body) =>
         await daemon.Client.PatchAsync($"/v1/functions/{function}", JsonContent.Create(body));
 
-    public static async Task<JsonObject> WaitTerminalAsync(this DaemonFixture daemon, string executionId, TimeSpan? within = null)
-    {
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            var record = JsonNode.Parse(await daemon.Client.GetStringAsync($"/v1/executions/{executionId}"))!.AsObject();
-            var status = (string?)record["status"];
-            if (status is "success" or "error" or "timeout") return record;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"execution {executionId} still {status}");
-            await Task.Delay(50);
-        }
-    }
-
     /// <summary>Execution records the store holds for a function, read straight from the daemon's database.</summary>
     public static async Task<long> CountRecordsAsync(this DaemonFixture daemon, string function)
     {

@@ -28,19 +28,6 @@ public sealed class AsyncInvocationTests(QuickRetryDaemonFixture daemon) : IClas
         return (response, text.Length > 0 ? JsonNode.Parse(text)?.AsObject() : null);
     }
 
-    private async Task<JsonObject> WaitTerminalAsync(string executionId, TimeSpan? within = null)
-    {
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            var record = JsonNode.Parse(await daemon.Client.GetStringAsync($"/v1/executions/{executionId}"))!.AsObject();
-            var status = (string?)record["status"];
-            if (status is "success" or "error" or "timeout") return record;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"execution {executionId} still {status}");
-            await Task.Delay(50);
-        }
-    }
-
     [Fact]
     public async Task Enqueue_Returns202Queued_ThenTheRecordReachesSuccess()
     {
@@ -51,7 +38,7 @@ public sealed class AsyncInvocationTests(QuickRetryDaemonFixture daemon) : IClas
         var id = (string)body["executionId"]!;
         Assert.Equal(id, response.Headers.GetValues("X-Execution-Id").Single());
 
-        var record = await WaitTerminalAsync(id);
+        var record = await daemon.WaitTerminalAsync(id);
         Assert.Equal("success", (string?)record["status"]);
         Assert.Equal(42, (int)record["output"]!["n"]!);
         Assert.Equal("async-echo", (string?)record["function"]);
@@ -85,7 +72,7 @@ public sealed class AsyncInvocationTests(QuickRetryDaemonFixture daemon) : IClas
         var (_, body) = await EnqueueAsync("async-fail", "{}");
         var id = (string)body!["executionId"]!;
 
-        var record = await WaitTerminalAsync(id);
+        var record = await daemon.WaitTerminalAsync(id);
         Assert.Equal("error", (string?)record["status"]);
         Assert.Equal(3, (int)record["attempt"]!); // the first run and two retries
         Assert.True((bool)record["deadLetter"]!);
@@ -96,7 +83,7 @@ public sealed class AsyncInvocationTests(QuickRetryDaemonFixture daemon) : IClas
 
         using var redrive = await daemon.Client.PostAsync($"/v1/dead-letters/{id}:redrive", null);
         Assert.Equal(HttpStatusCode.Accepted, redrive.StatusCode);
-        var again = await WaitTerminalAsync(id);
+        var again = await daemon.WaitTerminalAsync(id);
         Assert.Equal(id, (string?)again["executionId"]);
         Assert.True((bool)again["deadLetter"]!);
 
@@ -120,7 +107,7 @@ public sealed class AsyncInvocationTests(QuickRetryDaemonFixture daemon) : IClas
         });
         var accepted = responses.Where(r => r.Response.StatusCode == HttpStatusCode.Accepted).Select(r => (string)r.Body!["executionId"]!).ToList();
         Assert.InRange(accepted.Count, 3, 5);
-        foreach (var id in accepted) Assert.Equal("success", (string?)(await WaitTerminalAsync(id))["status"]);
+        foreach (var id in accepted) Assert.Equal("success", (string?)(await daemon.WaitTerminalAsync(id))["status"]);
     }
 
     [Fact]
@@ -132,7 +119,7 @@ public sealed class AsyncInvocationTests(QuickRetryDaemonFixture daemon) : IClas
         var hot = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => EnqueueAsync("async-hot", "{}")));
         var (_, cold) = await EnqueueAsync("async-cold", "{}");
 
-        var coldRecord = await WaitTerminalAsync((string)cold!["executionId"]!);
+        var coldRecord = await daemon.WaitTerminalAsync((string)cold!["executionId"]!);
         Assert.Equal("success", (string?)coldRecord["status"]);
         var hotDone = 0;
         foreach (var (_, body) in hot)
