@@ -5,4 +5,7 @@ namespace Tern.Invocation;
 /// <param name="TraceParent">W3C traceparent, passed through.</param>
 /// <param name="CallbackUrl">X-Callback-Url (async only): the final record is POSTed there.</param>
 /// <param name="IdempotencyKey">Idempotency-Key (already validated): a repeat within 24 h replays the first call.</param>
-public sealed record InvocationOptions(string TraceId, string? TraceParent = null, string? CallbackUrl = null, string? IdempotencyKey = null);
+/// <param name="RecordWhileRunning">Sync only: store the record before the run, not only its outcome, because the
+/// caller may learn the execution id before the run ends (X-Timeout-Ms). An Idempotency-Key implies it.</param>
+public sealed record InvocationOptions(string TraceId, string? TraceParent = null, string? CallbackUrl = null, string? IdempotencyKey = null,
+    bool RecordWhileRunning = false);

@@ -36,22 +36,28 @@ public sealed class InvocationService(
         {
             Status = ExecutionStatus.Running, StartedAt = time.GetUtcNow(), IdempotencyKey = key,
         };
-        try
+        // A plain sync call's id reaches no one before its answer does, so one write of the outcome is enough
+        // (measured: the extra write doubled the warm p50 at one connection).
+        var early = options.RecordWhileRunning || key is not null;
+        if (early)
         {
-            await executions.InsertAsync(record, ct).ConfigureAwait(false);
-        }
-        catch (DuplicateIdempotencyKeyException) when (key is not null)
-        {
-            return Replay(await idempotency.WinnerAsync(definition.Name, key, ct).ConfigureAwait(false));
+            try
+            {
+                await executions.InsertAsync(record, ct).ConfigureAwait(false);
+            }
+            catch (DuplicateIdempotencyKeyException) when (key is not null)
+            {
+                return Replay(await idempotency.WinnerAsync(definition.Name, key, ct).ConfigureAwait(false));
+            }
         }
         // The caller may stop waiting and free its event; the run keeps its own copy.
-        return new StartedInvocation(record.ExecutionId, RunAsync(record, input.Clone(), options), Replayed: false);
+        return new StartedInvocation(record.ExecutionId, RunAsync(record, input.Clone(), options, inserted: early), Replayed: false);
 
         StartedInvocation Replay(ExecutionRecord existing) =>
             new(existing.ExecutionId, idempotency.ResultAsync(existing, definition.TimeoutMs, ct), Replayed: true);
     }
 
-    private async Task<InvocationResult> RunAsync(ExecutionRecord record, JsonElement input, InvocationOptions options)
+    private async Task<InvocationResult> RunAsync(ExecutionRecord record, JsonElement input, InvocationOptions options, bool inserted)
     {
         InvocationResult result;
         try
@@ -61,19 +67,23 @@ public sealed class InvocationService(
         }
         catch (Exception e)
         {
-            await executions.UpdateAsync(record with
+            await StoreOutcomeAsync(record with
             {
                 Status = ExecutionStatus.Error, FinishedAt = time.GetUtcNow(), Error = new InvocationError("PlatformError", e.Message),
-            }, CancellationToken.None).ConfigureAwait(false);
+            }, inserted).ConfigureAwait(false);
             throw;
         }
-        await executions.UpdateAsync(record with
+        await StoreOutcomeAsync(record with
         {
             Status = result.Status, Output = result.Output, Error = result.Error, FinishedAt = time.GetUtcNow(),
             DurationMs = result.DurationMs, ColdStart = result.ColdStart,
-        }, CancellationToken.None).ConfigureAwait(false);
+        }, inserted).ConfigureAwait(false);
         return result;
     }
+
+    private Task StoreOutcomeAsync(ExecutionRecord finished, bool inserted) => inserted
+        ? executions.UpdateAsync(finished, CancellationToken.None)
+        : executions.InsertAsync(finished, CancellationToken.None);
 
     /// <summary>Accepts an async call: checks the queue bound, commits the record, queues it. Throws QueueFullException.</summary>
     public async Task<ExecutionRecord> EnqueueAsync(string function, JsonElement input, InvocationOptions options, CancellationToken ct) =>

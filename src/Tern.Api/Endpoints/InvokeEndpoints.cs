@@ -45,7 +45,7 @@ internal static class InvokeEndpoints
         if (problem is not null) return problem;
         using (document)
         {
-            var options = TraceOptions(request, response) with { IdempotencyKey = key };
+            var options = TraceOptions(request, response) with { IdempotencyKey = key, RecordWhileRunning = waitMs is not null };
             using var stopWaiting = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var started = await invocations.StartInvokeAsync(name, document!.RootElement, options, stopWaiting.Token);
             response.Headers[ExecutionIdHeader] = started.ExecutionId;
