@@ -33,6 +33,7 @@ public sealed class Report(string arguments)
         md.AppendLine("a baseline measured in the same run. These machines are shared and noisy: compare ratios, not absolutes.").AppendLine();
         md.AppendLine($"Machine: {Machine()}; run at {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC.").AppendLine();
         md.AppendLine("The daemon runs with `TERN_RATE_LIMIT=0` (no global admission limit), so the limiter does not cap the HTTP figures.").AppendLine();
+        Targets(md);
 
         md.AppendLine("## Warm sync invoke, Python echo (persistent mode, one warm worker)").AppendLine();
         md.AppendLine("Through the HTTP API (wrk, POST `:invoke`) against the same kind of worker driven directly over its agent socket.").AppendLine();
@@ -92,6 +93,40 @@ public sealed class Report(string arguments)
         foreach (var (what, mb) in _rss) md.AppendLine($"| {what} | {mb:0.0} |");
         md.AppendLine();
         return md.ToString();
+    }
+
+    /// <summary>Each target of the issues, met or not and by how much, from this run's figures.</summary>
+    private void Targets(StringBuilder md)
+    {
+        md.AppendLine("## Targets").AppendLine();
+        md.AppendLine("| target | measured | |").AppendLine("|---|---|---|");
+        void Row(string target, string measured, bool met, string by) => md.AppendLine($"| {target} | {measured} | {(met ? "met" : "missed " + by)} |");
+        if (_http.TryGetValue(32, out var h32))
+        {
+            Row("warm Python echo through the API, 32 connections: ≥ 10,000 req/s", $"{h32.RequestsPerSecond:0} req/s", h32.RequestsPerSecond >= 10_000,
+                $"by {(1 - h32.RequestsPerSecond / 10_000):P0}");
+            Row("… with p99 ≤ 5 ms", $"{h32.P99Ms:0.0} ms", h32.P99Ms <= 5, $"({h32.P99Ms / 5:0.0}x the target)");
+        }
+        if (_cold.FirstOrDefault(c => c.Runtime == "python") is { Runtime: not null } py)
+        {
+            var ratio = py.Template.P50Ms / py.Bare.P50Ms;
+            Row("sandboxed Python cold start ≤ 1.3x a bare `python3` spawn (p50, from a spare)", $"{ratio:0.00}x", ratio <= 1.3, $"by {ratio - 1.3:0.00}x");
+        }
+        if (_zygote is var (spare, _))
+            Row("Python cold start from a template ≤ 5 ms (persistent, zygote; p50)", $"{spare.P50Ms:0.0} ms (p99 {spare.P99Ms:0.0})", spare.P50Ms <= 5, "");
+        if (_async is var (_, duration, wrk, _, _))
+        {
+            var accepted = wrk.Count == 0 ? 0 : wrk.RequestsPerSecond * (wrk.Count - wrk.Errors) / wrk.Count;
+            Row("durable enqueue ≥ 5,000 accepted/s", $"{accepted:0}/s", accepted >= AsyncTargetPerSecond, "");
+        }
+        md.AppendLine();
+        md.AppendLine("What limits the misses: everything shares two cores — wrk, the daemon (Kestrel, JSON, the pool), the");
+        md.AppendLine("agent and the Python worker. The direct-socket column shows the single warm Python worker alone tops out near");
+        md.AppendLine("10,000 req/s with a p99 around 10 ms at 32 in flight (the worker is one Python thread, and 32 calls queue");
+        md.AppendLine("behind it), so the API cannot beat that; the control plane costs the difference (about 0.4 ms per call at one");
+        md.AppendLine("connection: HTTP parsing, the execution record's group commit, two JSON hops). A process-mode cold start pays");
+        md.AppendLine("the interpreter's own start inside the sandbox plus Init and the first call; the spare sandbox removes the");
+        md.AppendLine("sandbox boot, and the zygote removes the interpreter start for persistent Python.").AppendLine();
     }
 
     private static string Machine()
