@@ -18,6 +18,7 @@ public sealed partial class WorkerPool
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private int _starting;
+    private int _waitingForConcurrency;
 
     public WorkerPool(FunctionDefinition function, Func<CancellationToken, Task<PooledWorker>> startWorker, TimeProvider time, ILogger logger)
     {
@@ -42,8 +43,24 @@ public sealed partial class WorkerPool
     {
         var started = _time.GetTimestamp();
         var budget = TimeSpan.FromMilliseconds(Function.TimeoutMs);
-        if (!await _concurrency.WaitAsync(budget, ct).ConfigureAwait(false))
-            throw new PoolExhaustedException(Function.Name, $"concurrency limit {Function.Concurrency} reached", budget);
+        if (!_concurrency.Wait(0))
+        {
+            // At the concurrency limit, at most queueSize calls wait; a burst beyond that is turned away at once.
+            if (Interlocked.Increment(ref _waitingForConcurrency) > Function.QueueSize)
+            {
+                Interlocked.Decrement(ref _waitingForConcurrency);
+                throw new PoolExhaustedException(Function.Name, $"{Function.QueueSize} calls already wait (queueSize)", TimeSpan.Zero, queueFull: true);
+            }
+            try
+            {
+                if (!await _concurrency.WaitAsync(budget, ct).ConfigureAwait(false))
+                    throw new PoolExhaustedException(Function.Name, $"concurrency limit {Function.Concurrency} reached", budget);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _waitingForConcurrency);
+            }
+        }
         try
         {
             return await AcquireSlotAsync(started, budget, ct).ConfigureAwait(false);

@@ -143,6 +143,29 @@ public sealed class WarmPoolTests(FastPoolDaemonFixture daemon) : IClassFixture<
         Assert.True(Cold(next));
     }
 
+    [Fact]
+    public async Task SyncBurstBeyondConcurrencyPlusQueueSize_IsTurnedAwayAtOnce_Never5xx()
+    {
+        await daemon.CreateOkAsync("pool-burst", "python", Py("import time\ntime.sleep(0.5)\nprint(1)"), "main.py",
+            new { concurrency = 1, queueSize = 2, timeoutMs = 20_000 });
+        await daemon.InvokeAsync("pool-burst"); // warm
+        var started = DateTime.UtcNow;
+        var calls = Enumerable.Range(0, 8).Select(async _ =>
+        {
+            var response = await daemon.Client.PostAsync("/v1/functions/pool-burst:invoke", new StringContent("{}"));
+            return (response, DateTime.UtcNow - started);
+        }).ToList();
+        var results = await Task.WhenAll(calls);
+        Assert.All(results, r => Assert.True(r.response.StatusCode is HttpStatusCode.OK or HttpStatusCode.TooManyRequests, r.response.StatusCode.ToString()));
+        var rejected = results.Where(r => r.response.StatusCode == HttpStatusCode.TooManyRequests).ToList();
+        Assert.InRange(rejected.Count, 1, 5); // 1 running + 2 waiting get through; the rest are turned away
+        Assert.All(rejected, r =>
+        {
+            Assert.Equal("queue-full", r.response.Headers.GetValues("X-Tern-Reject-Reason").Single());
+            Assert.True(r.Item2 < TimeSpan.FromSeconds(1.5), $"a rejection took {r.Item2}: it should not wait");
+        });
+    }
+
     private static bool HoldsFile(string pid, string name)
     {
         try

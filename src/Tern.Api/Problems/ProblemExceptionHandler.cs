@@ -25,6 +25,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             BadHttpRequestException e => Problem(e.StatusCode, e.StatusCode == 413 ? "Request too large" : "Bad request", e.Message),
             JsonException e => Problem(StatusCodes.Status400BadRequest, "Malformed JSON", e.Message),
             WorkerStartException e => Problem(StatusCodes.Status503ServiceUnavailable, "No worker could be started", e.Message),
+            PoolExhaustedException { QueueFull: true } e => TooManyRequests(context, "queue-full", "Queue full", e.Message),
             PoolExhaustedException e => TooManyRequests(context, "capacity", "Function at capacity", e.Message),
             QueueFullException e => TooManyRequests(context, "queue-full", "Queue full", e.Message),
             RateLimitedException e => TooManyRequests(context, "rate-limit", "Rate limited", e.Message, e.RetryAfterSeconds),
