@@ -72,6 +72,8 @@ public sealed class CliApp
     private static (string Message, int ExitCode) Describe(Exception e, CancellationToken ct) => e switch
     {
         CliException cli => (cli.Message, cli.ExitCode),
+        TernApiException { Status: System.Net.HttpStatusCode.Unauthorized } api =>
+            ($"{api.Message} (pass --api-key KEY or set {GlobalOptions.ApiKeyVariable})", ExitCodes.Failure),
         TernApiException api => (api.Message, ExitCodes.Failure),
         DaemonUnreachableException unreachable => (unreachable.Message, ExitCodes.Failure),
         HttpRequestException http => ($"request to the Tern daemon failed: {OneLine(http.Message)}", ExitCodes.Failure),
@@ -108,11 +110,14 @@ public sealed class CliApp
         root.SetAction(result => new HelpAction().Invoke(result));
         root.Options.Add(context.Global.Server);
         root.Options.Add(context.Global.Output);
+        root.Options.Add(context.Global.ApiKey);
         foreach (var command in FunctionCommands.Create(context)) root.Subcommands.Add(command);
         root.Subcommands.Add(InvokeCommand.Create(context));
         root.Subcommands.Add(EnqueueCommand.Create(context));
         root.Subcommands.Add(ExecCommands.Create(context, WatchInterval));
         root.Subcommands.Add(DeadLetterCommands.Create(context));
+        root.Subcommands.Add(SecretCommands.Create(context));
+        root.Subcommands.Add(ApiKeyCommands.Create(context));
         root.Subcommands.Add(DaemonCommand.Create(context));
         return root;
     }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Tern.Agent.Protocol;
 using Tern.Core.Functions;
 using Tern.Core.Invocations;
+using Tern.Core.Telemetry;
 using Tern.Pools;
 using Tern.Storage;
 
@@ -11,7 +12,7 @@ namespace Tern.Invocation;
 /// <summary>Runs one call: look the function up, take a slot on a warm worker from its pool (starting one if it must),
 /// Exec over the agent protocol, and turn whatever happens into an InvocationResult. Handler failures are results;
 /// platform failures (no worker could start, no capacity) are exceptions the API maps to problems.</summary>
-public sealed partial class FunctionInvoker(IFunctionStore store, PoolManager pools, ILogger<FunctionInvoker> logger)
+public sealed partial class FunctionInvoker(IFunctionStore store, PoolManager pools, TernMetrics metrics, ILogger<FunctionInvoker> logger)
 {
     /// <summary>Time the host allows beyond the function's timeout for the agent to report it before the worker is killed.</summary>
     private static readonly TimeSpan TimeoutGrace = TimeSpan.FromSeconds(2);
@@ -23,7 +24,29 @@ public sealed partial class FunctionInvoker(IFunctionStore store, PoolManager po
         var executionId = request.ExecutionId ?? NewExecutionId();
         var started = Stopwatch.GetTimestamp();
         var pool = pools.GetPool(function);
+        var tag = TernMetrics.Function(function.Name);
+        metrics.InFlight.Add(1, tag);
+        try
+        {
+            return Record(await RunAsync(function, pool, request, executionId, started, ct).ConfigureAwait(false));
+        }
+        finally
+        {
+            metrics.InFlight.Add(-1, tag);
+        }
 
+        InvocationResult Record(InvocationResult result)
+        {
+            metrics.Invocations.Add(1, tag, new("status", result.Status));
+            (result.ColdStart ? metrics.ColdStarts : metrics.WarmStarts).Add(1, tag);
+            metrics.Duration.Record(result.DurationMs / 1000, tag);
+            return result;
+        }
+    }
+
+    private async Task<InvocationResult> RunAsync(FunctionDefinition function, WorkerPool pool, InvocationRequest request, string executionId,
+        long started, CancellationToken ct)
+    {
         WorkerLease lease;
         try
         {
@@ -37,6 +60,7 @@ public sealed partial class FunctionInvoker(IFunctionStore store, PoolManager po
                 DurationMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds, Error = new(e.Code, e.Message),
             };
         }
+        metrics.QueueWait.Record(lease.Waited.TotalSeconds, TernMetrics.Function(function.Name));
 
         RespMessage? resp = null;
         string? failure = null;

@@ -3,8 +3,10 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Tern.Agent.Protocol;
 using Tern.Core.Functions;
+using Tern.Core.Telemetry;
 using Tern.Drivers;
 using Tern.Storage;
+using Tern.Storage.Secrets;
 
 namespace Tern.Pools;
 
@@ -12,7 +14,7 @@ namespace Tern.Pools;
 /// replaced versions drain and are dropped. Knows how to start and initialise a worker for a function.</summary>
 public sealed partial class PoolManager(
     ICodeStore codeStore, DriverRegistry drivers, WorkerTemplates templates, IOptions<PoolOptions> options, TimeProvider time,
-    ILogger<PoolManager> logger)
+    ILogger<PoolManager> logger, ISecretResolver secrets, TernMetrics metrics)
     : IFunctionObserver
 {
     private readonly ConcurrentDictionary<string, WorkerPool> _current = new(StringComparer.Ordinal);
@@ -28,7 +30,7 @@ public sealed partial class PoolManager(
         lock (_lock)
         {
             if (_current.TryGetValue(function.Name, out pool) && pool.Function.Version >= function.Version) return pool;
-            var fresh = new WorkerPool(function, ct => StartWorkerAsync(function, ct), time, logger);
+            var fresh = new WorkerPool(function, ct => StartWorkerAsync(function, ct), time, logger, metrics);
             if (pool is not null) Retire(pool);
             _current[function.Name] = fresh;
             return fresh;
@@ -75,6 +77,7 @@ public sealed partial class PoolManager(
 
     private async Task<PooledWorker> StartWorkerAsync(FunctionDefinition f, CancellationToken ct)
     {
+        var env = await ResolveEnvAsync(f, ct).ConfigureAwait(false); // before any sandbox starts: a missing secret fails fast
         var code = codeStore.GetMount(f.CodeHash, f.CodeFileName);
         var worker = await TakeTemplateAsync(f, code).ConfigureAwait(false)
             ?? await drivers.Get(f.Isolation).StartWorkerAsync(new WorkerSpec
@@ -84,10 +87,11 @@ public sealed partial class PoolManager(
         var agent = new AgentClient(worker.Stream, Options.MaxMessageBytes);
         try
         {
-            var resp = await agent.InitAsync(InitFor(f), Options.InitTimeout, ct).ConfigureAwait(false);
+            var resp = await agent.InitAsync(InitFor(f, env), Options.InitTimeout, ct).ConfigureAwait(false);
             if (resp.Status != "success")
                 throw new HandlerInitException(resp.Error?.Code ?? "HandlerLoadFailed", resp.Error?.Message ?? "the handler could not be loaded");
             LogStarted(f.Name, f.Version, worker.Id);
+            metrics.WorkersStarted.Add(1, TernMetrics.Function(f.Name));
             return new PooledWorker(worker, agent, time.GetUtcNow());
         }
         catch (Exception e) when (e is not HandlerInitException)
@@ -128,9 +132,23 @@ public sealed partial class PoolManager(
         await worker.DisposeAsync().ConfigureAwait(false);
     }
 
-    private InitMessage InitFor(FunctionDefinition f) => new()
+    /// <summary>The function's env with each value that is exactly <c>$SECRET:name</c> replaced by the secret's value
+    /// (only in the Init message to the worker; the stored definition keeps the reference).</summary>
+    private async Task<Dictionary<string, string>> ResolveEnvAsync(FunctionDefinition f, CancellationToken ct)
     {
-        Runtime = f.Runtime, Handler = f.Handler, Env = new(f.Env), Mode = f.Mode, FunctionName = f.Name,
+        var env = new Dictionary<string, string>(f.Env);
+        foreach (var (key, value) in f.Env)
+        {
+            if (SecretRules.ReferencedName(value) is not { } secret) continue;
+            env[key] = await secrets.ResolveAsync(secret, ct).ConfigureAwait(false)
+                ?? throw new HandlerInitException("SecretNotFound", $"env {key} refers to secret '{secret}', which does not exist");
+        }
+        return env;
+    }
+
+    private InitMessage InitFor(FunctionDefinition f, Dictionary<string, string> env) => new()
+    {
+        Runtime = f.Runtime, Handler = f.Handler, Env = env, Mode = f.Mode, FunctionName = f.Name,
         Version = f.Version, MemoryMb = f.MemoryMb, TimeoutMs = f.TimeoutMs, InstanceConcurrency = f.InstanceConcurrency,
         MaxMessageBytes = Options.MaxMessageBytes,
     };

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Tern.Core.Functions;
+using Tern.Core.Telemetry;
 
 namespace Tern.Pools;
 
@@ -17,11 +18,13 @@ public sealed partial class WorkerPool
     private readonly CancellationTokenSource _closing = new();
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly TernMetrics? _metrics;
     private int _starting;
     private int _waitingForConcurrency;
 
-    public WorkerPool(FunctionDefinition function, Func<CancellationToken, Task<PooledWorker>> startWorker, TimeProvider time, ILogger logger)
+    public WorkerPool(FunctionDefinition function, Func<CancellationToken, Task<PooledWorker>> startWorker, TimeProvider time, ILogger logger, TernMetrics? metrics = null)
     {
+        _metrics = metrics;
         Function = function;
         _startWorker = startWorker;
         _time = time;
@@ -128,7 +131,11 @@ public sealed partial class WorkerPool
         {
             worker.InFlight--;
             worker.LastUsed = _time.GetUtcNow();
-            if (!healthy || worker.IsDead) worker.Retired = true;
+            if ((!healthy || worker.IsDead) && !worker.Retired)
+            {
+                worker.Retired = true;
+                Crashed();
+            }
             if (worker.Retired)
             {
                 if (worker.InFlight == 0 && _workers.Remove(worker)) stop = worker;
@@ -158,6 +165,7 @@ public sealed partial class WorkerPool
                 var idleTooLong = w.InFlight == 0 && (Retiring || now - w.LastUsed >= options.IdleTtl);
                 if (w.IsDead && w.InFlight == 0 || idleTooLong && _workers.Count - stop.Count > keep)
                 {
+                    if (w.IsDead && !w.Retired) Crashed();
                     _workers.Remove(w);
                     stop.Add(w);
                 }
@@ -183,7 +191,11 @@ public sealed partial class WorkerPool
             catch (Exception e) when (e is TimeoutException or IOException or OperationCanceledException or InvalidOperationException)
             {
                 LogPingFailed(Function.Name, w.Worker.Id, e.Message);
-                lock (_lock) w.Retired = true;
+                lock (_lock)
+                {
+                    if (!w.Retired) Crashed();
+                    w.Retired = true;
+                }
             }
         }
         await MaintainAsync(options).ConfigureAwait(false);
@@ -295,9 +307,12 @@ public sealed partial class WorkerPool
 
     private async Task StopAsync(PooledWorker worker)
     {
+        _metrics?.WorkersStopped.Add(1, TernMetrics.Function(Function.Name));
         try { await worker.DisposeAsync().ConfigureAwait(false); }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException) { LogStopFailed(e, Function.Name); }
     }
+
+    private void Crashed() => _metrics?.WorkersCrashed.Add(1, TernMetrics.Function(Function.Name));
 
     private sealed class Waiter
     {

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Tern.Api.Auth;
 using Tern.Api.Hosting;
 using Xunit;
 
@@ -17,12 +18,19 @@ public class DaemonFixture : IAsyncLifetime
     public HttpClient Client { get; private set; } = null!;
     public Uri BaseAddress { get; private set; } = null!;
 
+    /// <summary>Off by default (the daemon is on loopback anyway); a subclass returns On to test API keys.</summary>
+    protected virtual AuthMode Auth => AuthMode.Off;
+
+    /// <summary>With auth on: the admin key the daemon created at its first start (as `tern daemon` prints it).</summary>
+    public string? BootstrapKey { get; private set; }
+
     public virtual async Task InitializeAsync() => await StartAsync();
 
     /// <summary>Starts (or restarts) the daemon on the same data directory.</summary>
     public async Task StartAsync(Action<IServiceCollection>? configure = null)
     {
-        _app = DaemonHost.Build(new DaemonOptions { Listen = "127.0.0.1:0", DataDir = DataDir }, configure);
+        _app = DaemonHost.Build(new DaemonOptions { Listen = "127.0.0.1:0", DataDir = DataDir, Auth = Auth }, configure);
+        BootstrapKey = await _app.Services.GetRequiredService<ApiKeyService>().CreateBootstrapKeyIfNeededAsync() ?? BootstrapKey;
         await _app.StartAsync();
         BaseAddress = new Uri(_app.Urls.First());
         Client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(120) };

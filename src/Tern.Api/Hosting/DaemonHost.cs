@@ -4,7 +4,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Tern.Api.Auth;
 using Tern.Api.Endpoints;
+using Tern.Api.Metrics;
 using Tern.Api.Problems;
 using Tern.Api.Serialization;
 using Tern.Drivers;
@@ -28,6 +30,7 @@ public static class DaemonHost
     public static async Task RunAsync(DaemonOptions options, CancellationToken ct)
     {
         await using var app = Build(options);
+        await ApiKeyAuth.AnnounceBootstrapKeyAsync(app.Services, Console.Out, ct);
         await app.RunAsync(ct);
     }
 
@@ -78,17 +81,23 @@ public static class DaemonHost
         services.AddSingleton<Idempotency>();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(LimitJsonContext.Default));
         services.AddSingleton<InvocationService>();
+        services.AddTernMetrics();
+        services.AddTernSecrets(options.DataDir);
+        services.AddApiKeyAuth(options);
         configure?.Invoke(services);
 
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseApiKeyAuth(); // every route below but /healthz needs a key when auth is on
         app.MapOpenApi();
         app.MapHealthEndpoints();
         app.MapFunctionEndpoints();
         app.MapInvokeEndpoints();
         app.MapExecutionEndpoints();
         app.MapLimitEndpoints();
+        app.MapMetricsEndpoints();
+        app.MapSecretEndpoints();
         return app;
     }
 

@@ -10,6 +10,9 @@ public sealed class DaemonOptions
 
     public string DataDir { get; set; } = Environment.GetEnvironmentVariable("TERN_DATA_DIR") ?? DefaultDataDir();
 
+    /// <summary>API keys required (On), not (Off), or On unless listening on loopback (Auto). Env TERN_AUTH.</summary>
+    public Tern.Api.Auth.AuthMode Auth { get; set; } = Tern.Api.Auth.AuthModes.Parse(Environment.GetEnvironmentVariable(Tern.Api.Auth.AuthModes.Variable));
+
     /// <summary>Overrides where workers' sockets live (default: a per-daemon directory under /tmp).</summary>
     public string? WorkerStateDir { get; set; }
 

@@ -2,8 +2,10 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Tern.Core.Functions;
+using Tern.Core.Telemetry;
 using Tern.Drivers;
 using Tern.Invocation.Admission;
 using Tern.Invocation.Async;
@@ -25,9 +27,9 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             BadHttpRequestException e => Problem(e.StatusCode, e.StatusCode == 413 ? "Request too large" : "Bad request", e.Message),
             JsonException e => Problem(StatusCodes.Status400BadRequest, "Malformed JSON", e.Message),
             WorkerStartException e => Problem(StatusCodes.Status503ServiceUnavailable, "No worker could be started", e.Message),
-            PoolExhaustedException { QueueFull: true } e => TooManyRequests(context, "queue-full", "Queue full", e.Message),
-            PoolExhaustedException e => TooManyRequests(context, "capacity", "Function at capacity", e.Message),
-            QueueFullException e => TooManyRequests(context, "queue-full", "Queue full", e.Message),
+            PoolExhaustedException { QueueFull: true } e => TooManyRequests(context, "queue-full", "Queue full", e.Message, function: e.Function),
+            PoolExhaustedException e => TooManyRequests(context, "capacity", "Function at capacity", e.Message, function: e.Function),
+            QueueFullException e => TooManyRequests(context, "queue-full", "Queue full", e.Message, function: e.Function),
             RateLimitedException e => TooManyRequests(context, "rate-limit", "Rate limited", e.Message, e.RetryAfterSeconds),
             IdempotencyConflictException e => StillRunning(e),
             OperationCanceledException when context.RequestAborted.IsCancellationRequested => null,
@@ -42,12 +44,26 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
     }
 
-    /// <summary>429: Retry-After is a hint; X-Tern-Reject-Reason says which limit (capacity, queue-full, rate-limit).</summary>
-    internal static ProblemDetails TooManyRequests(HttpContext context, string reason, string title, string detail, int retryAfterSeconds = 1)
+    /// <summary>429: Retry-After is a hint; X-Tern-Reject-Reason says which limit (capacity, queue-full, rate-limit).
+    /// Every rejection is counted here (tern_rejections_total), labelled with the function when known.</summary>
+    internal static ProblemDetails TooManyRequests(HttpContext context, string reason, string title, string detail, int retryAfterSeconds = 1,
+        string? function = null)
     {
+        context.RequestServices.GetService<TernMetrics>()?.Rejections.Add(1,
+            TernMetrics.Function(function ?? FunctionInPath(context.Request.Path.Value) ?? ""), new("reason", reason));
         context.Response.Headers.RetryAfter = retryAfterSeconds.ToString();
         context.Response.Headers["X-Tern-Reject-Reason"] = reason;
         return Problem(StatusCodes.Status429TooManyRequests, title, detail);
+    }
+
+    /// <summary>The {name} of /v1/functions/{name}... (route values are cleared by the time an exception is handled).</summary>
+    private static string? FunctionInPath(string? path)
+    {
+        const string prefix = "/v1/functions/";
+        if (path is null || !path.StartsWith(prefix, StringComparison.Ordinal)) return null;
+        var name = path[prefix.Length..];
+        var end = name.IndexOfAny([':', '/']);
+        return end < 0 ? name : name[..end];
     }
 
     /// <summary>409: a replayed Idempotency-Key whose call is still running; executionId says which to poll.</summary>

@@ -8,7 +8,7 @@ namespace Tern.Cli.Client;
 
 /// <summary>The daemon's HTTP API, as the CLI uses it. Responses come back as JsonNode so they can be
 /// printed exactly as received; errors become <see cref="TernApiException"/> or <see cref="DaemonUnreachableException"/>.</summary>
-internal sealed class TernClient(HttpClient http, string serverUrl) : IDisposable
+internal sealed partial class TernClient(HttpClient http, string serverUrl) : IDisposable
 {
     private readonly string _base = serverUrl.TrimEnd('/');
 

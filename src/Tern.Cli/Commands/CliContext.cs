@@ -18,8 +18,12 @@ internal sealed class CliContext
     public required GlobalOptions Global { get; init; }
     public required Func<DaemonOptions, CancellationToken, Task> DaemonRunner { get; init; }
 
-    public TernClient CreateClient(ParseResult result) =>
-        new(TernClient.CreateHttpClient(HttpHandler), Global.GetServer(result));
+    public TernClient CreateClient(ParseResult result)
+    {
+        var http = TernClient.CreateHttpClient(HttpHandler);
+        if (Global.GetApiKey(result) is { } key) http.DefaultRequestHeaders.Add(TernClient.ApiKeyHeader, key);
+        return new(http, Global.GetServer(result));
+    }
 
     public OutputWriter CreateOutput(ParseResult result) => new(Global.GetOutput(result), Stdout, Stderr);
 }

@@ -18,13 +18,18 @@ internal static class DaemonCommand
             Description = "Where functions and code are stored (env TERN_DATA_DIR, default ~/.local/share/tern)",
             HelpName = "DIR",
         };
-        var command = new Command("daemon", "Run the Tern server") { listen, dataDir };
+        var auth = new Option<string>("--auth")
+        {
+            Description = "Require API keys: on, off, or auto = on unless listening on loopback (env TERN_AUTH, default auto)",
+        }.AcceptOnlyFromAmong("on", "off", "auto");
+        var command = new Command("daemon", "Run the Tern server") { listen, dataDir, auth };
         command.SetAction(async (result, ct) =>
         {
             // DaemonOptions already reads TERN_LISTEN / TERN_DATA_DIR; flags given here win.
             var options = new DaemonOptions();
             if (result.GetValue(listen) is { Length: > 0 } address) options.Listen = address;
             if (result.GetValue(dataDir) is { Length: > 0 } dir) options.DataDir = Path.GetFullPath(dir);
+            if (result.GetValue(auth) is { Length: > 0 } mode) options.Auth = Tern.Api.Auth.AuthModes.Parse(mode);
             try
             {
                 await context.DaemonRunner(options, ct);

@@ -8,9 +8,12 @@ internal sealed class GlobalOptions
 {
     public const string DefaultServer = "http://127.0.0.1:8080";
     public const string ServerVariable = "TERN_SERVER";
+    public const string ApiKeyVariable = "TERN_API_KEY";
+    private readonly Func<string, string?> _environment;
 
     public GlobalOptions(Func<string, string?> environment)
     {
+        _environment = environment;
         Server = new Option<string>("--server")
         {
             Description = $"URL of the Tern daemon (env {ServerVariable})",
@@ -27,6 +30,17 @@ internal sealed class GlobalOptions
     }
 
     public Option<string> Server { get; }
+
+    /// <summary>--api-key (env TERN_API_KEY), sent as X-API-Key when the daemon has auth on.</summary>
+    public Option<string> ApiKey { get; } = new("--api-key")
+    {
+        Description = "API key for a daemon with auth on (env TERN_API_KEY)",
+        Recursive = true,
+        HelpName = "KEY",
+    };
+
+    public string? GetApiKey(ParseResult result) =>
+        result.GetValue(ApiKey) is { Length: > 0 } key ? key : _environment(ApiKeyVariable) is { Length: > 0 } fromEnv ? fromEnv : null;
 
     public Option<string> Output { get; }
 

@@ -64,6 +64,12 @@ public sealed partial class AsyncDispatcher(
         lock (_lock) return _queues.TryGetValue(function, out var q) ? q.Waiting : 0;
     }
 
+    /// <summary>Calls waiting (not running), per function with a queue.</summary>
+    public IReadOnlyList<KeyValuePair<string, int>> Depths()
+    {
+        lock (_lock) return [.. _queues.Select(q => KeyValuePair.Create(q.Key, q.Value.Waiting))];
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _stopping = stoppingToken;

@@ -1,0 +1,125 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using Microsoft.Data.Sqlite;
+using Tern.Storage.Sqlite;
+
+namespace Tern.Storage.Secrets;
+
+/// <summary>Secrets in SQLite, one row per name: nonce, ciphertext and tag of AES-256-GCM (never the plain value).</summary>
+public sealed class SqliteSecretStore : ISecretStore, ISecretResolver
+{
+    private readonly SqliteDatabase _database;
+    private readonly SecretCipher _cipher;
+    private readonly TimeProvider _time;
+
+    public SqliteSecretStore(SqliteDatabase database, SecretCipher cipher, TimeProvider? time = null)
+    {
+        _database = database;
+        _cipher = cipher;
+        _time = time ?? TimeProvider.System;
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            CREATE TABLE IF NOT EXISTS secrets (
+                name        TEXT PRIMARY KEY,
+                nonce       BLOB NOT NULL,
+                ciphertext  BLOB NOT NULL,
+                tag         BLOB NOT NULL,
+                created_at  TEXT NOT NULL,
+                updated_at  TEXT NOT NULL
+            );
+            """;
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Checks that the master key opens a stored secret (if there is one); a different key than the one the
+    /// secrets were written with is a <see cref="MasterKeyException"/> at startup rather than a failure at the first call.</summary>
+    public void VerifyKey()
+    {
+        using var connection = _database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT name, nonce, ciphertext, tag FROM secrets ORDER BY updated_at DESC LIMIT 1";
+        using var reader = command.ExecuteReader();
+        if (!reader.Read()) return;
+        var name = reader.GetString(0);
+        try
+        {
+            _cipher.Decrypt(name, Sealed(reader));
+        }
+        catch (CryptographicException)
+        {
+            throw new MasterKeyException(
+                $"the master key does not decrypt the stored secrets (secret '{name}'); start with the key they were written with " +
+                $"({MasterKey.EnvironmentVariable} or {MasterKey.FileName} in the data directory)");
+        }
+    }
+
+    public async Task<(SecretInfo Info, bool Created)> SetAsync(string name, string value, CancellationToken ct = default)
+    {
+        SecretRules.Validate(name, value);
+        var sealedSecret = _cipher.Encrypt(name, value);
+        var now = _time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
+        await using var connection = _database.Open();
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+        string? createdAt;
+        await using (var read = connection.CreateCommand())
+        {
+            read.Transaction = transaction;
+            read.CommandText = "SELECT created_at FROM secrets WHERE name = $name";
+            read.Parameters.AddWithValue("$name", name);
+            createdAt = await read.ExecuteScalarAsync(ct).ConfigureAwait(false) as string;
+        }
+        await using (var write = connection.CreateCommand())
+        {
+            write.Transaction = transaction;
+            write.CommandText = """
+                INSERT INTO secrets (name, nonce, ciphertext, tag, created_at, updated_at) VALUES ($name, $nonce, $cipher, $tag, $now, $now)
+                ON CONFLICT (name) DO UPDATE SET nonce = $nonce, ciphertext = $cipher, tag = $tag, updated_at = $now
+                """;
+            write.Parameters.AddWithValue("$name", name);
+            write.Parameters.AddWithValue("$nonce", sealedSecret.Nonce);
+            write.Parameters.AddWithValue("$cipher", sealedSecret.Ciphertext);
+            write.Parameters.AddWithValue("$tag", sealedSecret.Tag);
+            write.Parameters.AddWithValue("$now", now);
+            await write.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+        await transaction.CommitAsync(ct).ConfigureAwait(false);
+        return (new SecretInfo(name, Parse(createdAt ?? now), Parse(now)), createdAt is null);
+    }
+
+    public async Task<IReadOnlyList<SecretInfo>> ListAsync(CancellationToken ct = default)
+    {
+        await using var connection = _database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT name, created_at, updated_at FROM secrets ORDER BY name";
+        var list = new List<SecretInfo>();
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            list.Add(new SecretInfo(reader.GetString(0), Parse(reader.GetString(1)), Parse(reader.GetString(2))));
+        return list;
+    }
+
+    public async Task<bool> DeleteAsync(string name, CancellationToken ct = default)
+    {
+        await using var connection = _database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM secrets WHERE name = $name";
+        command.Parameters.AddWithValue("$name", name);
+        return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
+    }
+
+    public async Task<string?> ResolveAsync(string name, CancellationToken ct = default)
+    {
+        await using var connection = _database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT nonce, ciphertext, tag FROM secrets WHERE name = $name";
+        command.Parameters.AddWithValue("$name", name);
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        if (!await reader.ReadAsync(ct).ConfigureAwait(false)) return null;
+        return _cipher.Decrypt(name, new SealedSecret((byte[])reader[0], (byte[])reader[1], (byte[])reader[2]));
+    }
+
+    private static SealedSecret Sealed(SqliteDataReader reader) => new((byte[])reader[1], (byte[])reader[2], (byte[])reader[3]);
+
+    private static DateTimeOffset Parse(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+}

@@ -1,0 +1,102 @@
+using Microsoft.Data.Sqlite;
+using Tern.Storage.ApiKeys;
+
+namespace Tern.Storage.Sqlite;
+
+/// <summary>API keys in SQLite (table api_keys, created here). Times are UTC ticks; hash is the SHA-256 as a blob.</summary>
+public sealed class SqliteApiKeyStore : IApiKeyStore
+{
+    private const int SqliteConstraintPrimaryKey = 1555;
+    private const string Columns = "id, name, prefix, hash, created_at, revoked_at, rate_limit_per_second";
+    private readonly SqliteDatabase _database;
+
+    public SqliteApiKeyStore(SqliteDatabase database)
+    {
+        _database = database;
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            CREATE TABLE IF NOT EXISTS api_keys (
+                id                     TEXT PRIMARY KEY,
+                name                   TEXT NOT NULL,
+                prefix                 TEXT NOT NULL,
+                hash                   BLOB NOT NULL,
+                created_at             INTEGER NOT NULL,
+                revoked_at             INTEGER,
+                rate_limit_per_second  INTEGER
+            );
+            """;
+        command.ExecuteNonQuery();
+    }
+
+    public async Task<bool> CreateAsync(ApiKey key, CancellationToken ct = default)
+    {
+        await using var connection = _database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"INSERT INTO api_keys ({Columns}) VALUES ($id, $name, $prefix, $hash, $created, $revoked, $rate)";
+        command.Parameters.AddWithValue("$id", key.Id);
+        command.Parameters.AddWithValue("$name", key.Name);
+        command.Parameters.AddWithValue("$prefix", key.Prefix);
+        command.Parameters.AddWithValue("$hash", key.Hash);
+        command.Parameters.AddWithValue("$created", key.CreatedAt.UtcTicks);
+        command.Parameters.AddWithValue("$revoked", (object?)key.RevokedAt?.UtcTicks ?? DBNull.Value);
+        command.Parameters.AddWithValue("$rate", (object?)key.RateLimitPerSecond ?? DBNull.Value);
+        try
+        {
+            await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            return true;
+        }
+        catch (SqliteException e) when (e.SqliteExtendedErrorCode == SqliteConstraintPrimaryKey)
+        {
+            return false;
+        }
+    }
+
+    public async Task<ApiKey?> GetAsync(string id, CancellationToken ct = default)
+    {
+        await using var connection = _database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {Columns} FROM api_keys WHERE id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        return await reader.ReadAsync(ct).ConfigureAwait(false) ? Read(reader) : null;
+    }
+
+    public async Task<IReadOnlyList<ApiKey>> ListAsync(CancellationToken ct = default)
+    {
+        await using var connection = _database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {Columns} FROM api_keys ORDER BY created_at, id";
+        var list = new List<ApiKey>();
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false)) list.Add(Read(reader));
+        return list;
+    }
+
+    public async Task<bool> RevokeAsync(string id, DateTimeOffset at, CancellationToken ct = default)
+    {
+        await using var connection = _database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE api_keys SET revoked_at = $at WHERE id = $id AND revoked_at IS NULL";
+        command.Parameters.AddWithValue("$id", id);
+        command.Parameters.AddWithValue("$at", at.UtcTicks);
+        return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
+    }
+
+    public async Task<int> CountActiveAsync(CancellationToken ct = default)
+    {
+        await using var connection = _database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NULL";
+        return Convert.ToInt32(await command.ExecuteScalarAsync(ct).ConfigureAwait(false));
+    }
+
+    private static ApiKey Read(SqliteDataReader reader) => new(
+        reader.GetString(0),
+        reader.GetString(1),
+        reader.GetString(2),
+        (byte[])reader.GetValue(3),
+        new DateTimeOffset(reader.GetInt64(4), TimeSpan.Zero),
+        reader.IsDBNull(5) ? null : new DateTimeOffset(reader.GetInt64(5), TimeSpan.Zero),
+        reader.IsDBNull(6) ? null : reader.GetInt32(6));
+}
