@@ -96,6 +96,9 @@ internal sealed class PersistentModeRunner : IModeRunner
             }
             if (loadError is not null) return new RespMessage { Status = "error", Error = loadError };
 
+            // This call's logs: what the handler wrote to stderr from here until its answer (at most 64 KB). With
+            // instanceConcurrency > 1 the handler's calls overlap, so this may include lines of other calls running at
+            // the same time (stderr carries no request id): best effort.
             var mark = process!.Stderr.Mark;
             try
             {

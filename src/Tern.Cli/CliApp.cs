@@ -115,8 +115,11 @@ public sealed class CliApp
         root.Subcommands.Add(InvokeCommand.Create(context));
         root.Subcommands.Add(EnqueueCommand.Create(context));
         root.Subcommands.Add(ExecCommands.Create(context, WatchInterval));
+        root.Subcommands.Add(LogsCommand.Create(context));
         root.Subcommands.Add(DeadLetterCommands.Create(context));
         root.Subcommands.Add(SecretCommands.Create(context));
+        foreach (var command in VersionCommands.Create(context)) root.Subcommands.Add(command);
+        root.Subcommands.Add(ScheduleCommands.Create(context));
         root.Subcommands.Add(ApiKeyCommands.Create(context));
         root.Subcommands.Add(DaemonCommand.Create(context));
         return root;

@@ -4,6 +4,7 @@ using Tern.Agent.Protocol;
 using Tern.Core.Functions;
 using Tern.Core.Invocations;
 using Tern.Core.Telemetry;
+using Tern.Invocation.Logs;
 using Tern.Pools;
 using Tern.Storage;
 
@@ -12,23 +13,24 @@ namespace Tern.Invocation;
 /// <summary>Runs one call: look the function up, take a slot on a warm worker from its pool (starting one if it must),
 /// Exec over the agent protocol, and turn whatever happens into an InvocationResult. Handler failures are results;
 /// platform failures (no worker could start, no capacity) are exceptions the API maps to problems.</summary>
-public sealed partial class FunctionInvoker(IFunctionStore store, PoolManager pools, TernMetrics metrics, ILogger<FunctionInvoker> logger)
+public sealed partial class FunctionInvoker(VersionResolver versions, PoolManager pools, TernMetrics metrics, ILogger<FunctionInvoker> logger,
+    ExecutionLogs logs)
 {
     /// <summary>Time the host allows beyond the function's timeout for the agent to report it before the worker is killed.</summary>
     private static readonly TimeSpan TimeoutGrace = TimeSpan.FromSeconds(2);
 
     public async Task<InvocationResult> InvokeAsync(InvocationRequest request, CancellationToken ct)
     {
-        var function = await store.GetAsync(request.FunctionName, ct).ConfigureAwait(false)
-            ?? throw new FunctionNotFoundException(request.FunctionName);
+        var target = request.Target ?? await versions.ResolveAsync(request.FunctionName, request.Qualifier, ct).ConfigureAwait(false);
+        var function = target.Definition;
         var executionId = request.ExecutionId ?? NewExecutionId();
         var started = Stopwatch.GetTimestamp();
-        var pool = pools.GetPool(function);
+        var pool = pools.GetPool(function, target.PoolKey);
         var tag = TernMetrics.Function(function.Name);
         metrics.InFlight.Add(1, tag);
         try
         {
-            return Record(await RunAsync(function, pool, request, executionId, started, ct).ConfigureAwait(false));
+            return Record(await RunAsync(function, pool, request, executionId, started, ct).ConfigureAwait(false) with { Version = target.Label });
         }
         finally
         {
@@ -40,6 +42,7 @@ public sealed partial class FunctionInvoker(IFunctionStore store, PoolManager po
             metrics.Invocations.Add(1, tag, new("status", result.Status));
             (result.ColdStart ? metrics.ColdStarts : metrics.WarmStarts).Add(1, tag);
             metrics.Duration.Record(result.DurationMs / 1000, tag);
+            logs.Record(function.Name, result); // the handler's output, kept with the execution (sync and async)
             return result;
         }
     }
@@ -90,7 +93,10 @@ public sealed partial class FunctionInvoker(IFunctionStore store, PoolManager po
 
         var result = Classify(executionId, function, resp, failure, lease);
         pool.Release(lease, healthy: IsWorkerHealthy(result, failure));
-        return result with { DurationMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds };
+        return result with
+        {
+            DurationMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds, StdoutTail = resp?.StdoutTail, StderrTail = resp?.StderrTail,
+        };
     }
 
     /// <summary>Time-ordered, so records sort by creation.</summary>

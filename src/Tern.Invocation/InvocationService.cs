@@ -12,7 +12,7 @@ namespace Tern.Invocation;
 /// committed to the store before it is acknowledged, so an accepted call survives a crash.</summary>
 public sealed class InvocationService(
     IFunctionStore functions, IExecutionStore executions, FunctionInvoker invoker, AsyncDispatcher dispatcher, TimeProvider time,
-    RateLimits limits, Idempotency idempotency)
+    RateLimits limits, Idempotency idempotency, VersionResolver versions)
 {
     /// <summary>Runs a call now and records it (running, then its outcome).</summary>
     public async Task<InvocationResult> InvokeAsync(string function, JsonElement input, InvocationOptions options, CancellationToken ct) =>
@@ -25,6 +25,7 @@ public sealed class InvocationService(
     public async Task<StartedInvocation> StartInvokeAsync(string function, JsonElement input, InvocationOptions options, CancellationToken ct)
     {
         var definition = await functions.GetAsync(function, ct).ConfigureAwait(false) ?? throw new FunctionNotFoundException(function);
+        var target = options.Qualifier is null ? null : await versions.ResolveAsync(definition.Name, options.Qualifier, ct).ConfigureAwait(false);
         limits.Acquire(definition);
         string? key = null;
         if (options.IdempotencyKey is not null)
@@ -34,6 +35,7 @@ public sealed class InvocationService(
         }
         var record = NewRecord(definition.Name, input, options, async: false) with
         {
+            Version = target?.Label,
             Status = ExecutionStatus.Running, StartedAt = time.GetUtcNow(), IdempotencyKey = key,
         };
         // A plain sync call's id reaches no one before its answer does, so one write of the outcome is enough
@@ -51,18 +53,19 @@ public sealed class InvocationService(
             }
         }
         // The caller may stop waiting and free its event; the run keeps its own copy.
-        return new StartedInvocation(record.ExecutionId, RunAsync(record, input.Clone(), options, inserted: early), Replayed: false);
+        return new StartedInvocation(record.ExecutionId, RunAsync(record, input.Clone(), options, inserted: early, target), Replayed: false);
 
         StartedInvocation Replay(ExecutionRecord existing) =>
             new(existing.ExecutionId, idempotency.ResultAsync(existing, definition.TimeoutMs, ct), Replayed: true);
     }
 
-    private async Task<InvocationResult> RunAsync(ExecutionRecord record, JsonElement input, InvocationOptions options, bool inserted)
+    private async Task<InvocationResult> RunAsync(ExecutionRecord record, JsonElement input, InvocationOptions options, bool inserted,
+        ResolvedFunction? target)
     {
         InvocationResult result;
         try
         {
-            result = await invoker.InvokeAsync(new InvocationRequest(record.Function, input, options.TraceId, record.ExecutionId, options.TraceParent),
+            result = await invoker.InvokeAsync(new InvocationRequest(record.Function, input, options.TraceId, record.ExecutionId, options.TraceParent, Target: target),
                 CancellationToken.None).ConfigureAwait(false); // the run finishes and is recorded even if the caller leaves
         }
         catch (Exception e)
@@ -94,6 +97,7 @@ public sealed class InvocationService(
     public async Task<EnqueuedCall> EnqueueCallAsync(string function, JsonElement input, InvocationOptions options, CancellationToken ct)
     {
         var definition = await functions.GetAsync(function, ct).ConfigureAwait(false) ?? throw new FunctionNotFoundException(function);
+        var target = options.Qualifier is null ? null : await versions.ResolveAsync(definition.Name, options.Qualifier, ct).ConfigureAwait(false);
         limits.Acquire(definition);
         string? key = null;
         if (options.IdempotencyKey is not null)
@@ -102,7 +106,7 @@ public sealed class InvocationService(
             if (existing is not null) return new EnqueuedCall(existing, Replayed: true);
         }
         dispatcher.Reserve(definition);
-        var record = NewRecord(definition.Name, input, options, async: true) with { IdempotencyKey = key };
+        var record = NewRecord(definition.Name, input, options, async: true) with { IdempotencyKey = key, Version = target?.Label };
         try
         {
             await executions.InsertAsync(record, ct).ConfigureAwait(false);

@@ -23,16 +23,18 @@ public sealed partial class PoolManager(
 
     public PoolOptions Options => options.Value;
 
-    /// <summary>The pool for this exact definition; an older version's pool is retired.</summary>
-    public WorkerPool GetPool(FunctionDefinition function)
+    /// <summary>The pool for this exact definition; an older version's pool is retired. <paramref name="key"/> defaults to
+    /// the function's name; a published version passes its own ("name@v3") so it has workers of its own.</summary>
+    public WorkerPool GetPool(FunctionDefinition function, string? key = null)
     {
-        if (_current.TryGetValue(function.Name, out var pool) && pool.Function.Version == function.Version) return pool;
+        key ??= function.Name;
+        if (_current.TryGetValue(key, out var pool) && pool.Function.Version == function.Version) return pool;
         lock (_lock)
         {
-            if (_current.TryGetValue(function.Name, out pool) && pool.Function.Version >= function.Version) return pool;
+            if (_current.TryGetValue(key, out pool) && pool.Function.Version >= function.Version) return pool;
             var fresh = new WorkerPool(function, ct => StartWorkerAsync(function, ct), time, logger, metrics);
             if (pool is not null) Retire(pool);
-            _current[function.Name] = fresh;
+            _current[key] = fresh;
             return fresh;
         }
     }
@@ -44,7 +46,11 @@ public sealed partial class PoolManager(
         if (current is null)
         {
             lock (_lock)
+            {
                 if (_current.TryRemove(name, out var gone)) Retire(gone);
+                foreach (var key in _current.Keys.Where(k => k.StartsWith(name + "@", StringComparison.Ordinal)))
+                    if (_current.TryRemove(key, out var version)) Retire(version); // published versions' pools ('@' is not in names)
+            }
             return;
         }
         var pool = GetPool(current);

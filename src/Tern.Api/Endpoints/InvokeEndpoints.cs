@@ -26,6 +26,8 @@ internal static class InvokeEndpoints
     public const string ReplayedHeader = "Idempotent-Replayed";
     /// <summary>Sync only: how long this caller waits; past it a 408 names the execution, which goes on.</summary>
     public const string TimeoutHeader = "X-Timeout-Ms";
+    /// <summary>Sync only: which published version ran ("3"), or "$LATEST".</summary>
+    public const string VersionHeader = "X-Tern-Version";
 
     public static void MapInvokeEndpoints(this IEndpointRouteBuilder app)
     {
@@ -41,11 +43,12 @@ internal static class InvokeEndpoints
         var arrived = Stopwatch.GetTimestamp();
         if (ReadIdempotencyKey(request, out var key) is { } badKey) return badKey;
         if (ReadWaitCap(request, out var waitMs) is { } badWait) return badWait;
+        if (ReadQualifier(ref name, request, out var qualifier) is { } badQualifier) return badQualifier;
         var (document, problem) = await ReadEventAsync(name, request, ct);
         if (problem is not null) return problem;
         using (document)
         {
-            var options = TraceOptions(request, response) with { IdempotencyKey = key, RecordWhileRunning = waitMs is not null };
+            var options = TraceOptions(request, response) with { IdempotencyKey = key, RecordWhileRunning = waitMs is not null, Qualifier = qualifier };
             using var stopWaiting = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var started = await invocations.StartInvokeAsync(name, document!.RootElement, options, stopWaiting.Token);
             response.Headers[ExecutionIdHeader] = started.ExecutionId;
@@ -68,6 +71,7 @@ internal static class InvokeEndpoints
                     return CallerTimeout(started.ExecutionId, ms);
                 }
             }
+            if (result.Version is { } ran) response.Headers[VersionHeader] = ran;
             return Results.Json(result, ApiJsonContext.Default.InvocationResult);
         }
     }
@@ -76,6 +80,7 @@ internal static class InvokeEndpoints
         InvocationService invocations, CancellationToken ct)
     {
         if (ReadIdempotencyKey(request, out var key) is { } badKey) return badKey;
+        if (ReadQualifier(ref name, request, out var qualifier) is { } badQualifier) return badQualifier;
         var (document, problem) = await ReadEventAsync(name, request, ct);
         if (problem is not null) return problem;
         var callback = request.Headers[CallbackUrlHeader].FirstOrDefault();
@@ -83,13 +88,32 @@ internal static class InvokeEndpoints
             return Problems.Problems.BadRequest("Invalid callback", $"{CallbackUrlHeader} must be an absolute http(s) URL");
         using (document)
         {
-            var options = TraceOptions(request, response) with { CallbackUrl = callback, IdempotencyKey = key };
+            var options = TraceOptions(request, response) with { CallbackUrl = callback, IdempotencyKey = key, Qualifier = qualifier };
             var (record, replayed) = await invocations.EnqueueCallAsync(name, document!.RootElement, options, ct);
             response.Headers[ExecutionIdHeader] = record.ExecutionId;
             if (replayed) response.Headers[ReplayedHeader] = "true";
             return Results.Json(new EnqueueResponse(record.ExecutionId, replayed ? record.Status : ExecutionStatus.Queued),
                 ApiJsonContext.Default.EnqueueResponse, statusCode: StatusCodes.Status202Accepted);
         }
+    }
+
+    /// <summary>The version or alias to run: <c>name:3</c> / <c>name:prod</c> in the path (the route's {name} holds it), or
+    /// <c>?qualifier=</c>; both only when they agree. Null means $LATEST.</summary>
+    private static IResult? ReadQualifier(ref string name, HttpRequest request, out string? qualifier)
+    {
+        qualifier = null;
+        var colon = name.IndexOf(':', StringComparison.Ordinal);
+        if (colon >= 0)
+        {
+            qualifier = name[(colon + 1)..];
+            name = name[..colon];
+        }
+        var query = request.Query["qualifier"];
+        if (query.Count > 1 || (query.Count == 1 && qualifier is not null && query[0] != qualifier))
+            return Problems.Problems.BadRequest("Invalid qualifier", "give the version or alias once: name:3 in the path or ?qualifier=3");
+        if (query.Count == 1) qualifier = query[0];
+        if (qualifier is not null && Qualifiers.Check(qualifier) is { } wrong) return Problems.Problems.BadRequest("Invalid qualifier", wrong);
+        return null;
     }
 
     /// <summary>Idempotency-Key: absent, or one value of 1..200 printable ASCII characters.</summary>

@@ -83,10 +83,14 @@ public static class DaemonHost
         services.AddSingleton<InvocationService>();
         services.AddTernMetrics();
         services.AddTernSecrets(options.DataDir);
+        services.AddTernSchedules();
+        services.AddTernVersions();
+        services.AddTernLogs(options.DataDir);
         services.AddApiKeyAuth(options);
         configure?.Invoke(services);
 
         var app = builder.Build();
+        app.UseRequestLog(); // outermost: logs the status the client got
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseApiKeyAuth(); // every route below but /healthz needs a key when auth is on
@@ -98,6 +102,9 @@ public static class DaemonHost
         app.MapLimitEndpoints();
         app.MapMetricsEndpoints();
         app.MapSecretEndpoints();
+        app.MapScheduleEndpoints();
+        app.MapVersionEndpoints();
+        app.MapLogEndpoints();
         return app;
     }
 

@@ -23,6 +23,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         {
             FunctionValidationException e => Validation(e.Errors),
             FunctionNotFoundException e => Problem(StatusCodes.Status404NotFound, "Function not found", e.Message),
+            VersionNotFoundException e => Problem(StatusCodes.Status404NotFound, "Version or alias not found", e.Message),
             FunctionAlreadyExistsException e => Problem(StatusCodes.Status409Conflict, "Function already exists", e.Message),
             BadHttpRequestException e => Problem(e.StatusCode, e.StatusCode == 413 ? "Request too large" : "Bad request", e.Message),
             JsonException e => Problem(StatusCodes.Status400BadRequest, "Malformed JSON", e.Message),

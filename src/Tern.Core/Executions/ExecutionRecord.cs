@@ -9,6 +9,8 @@ public sealed record ExecutionRecord
 {
     public required string ExecutionId { get; init; }
     public required string Function { get; init; }
+    /// <summary>The published version the call runs ("3", an alias resolved when the call was accepted), or null for $LATEST.</summary>
+    public string? Version { get; init; }
     public required string Status { get; init; }
     /// <summary>1 for the first run; a retry of an async call keeps the ExecutionId and increments this.</summary>
     public int Attempt { get; init; } = 1;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Tern.Core.Invocations;
 
@@ -11,4 +12,15 @@ public sealed record InvocationResult
     public InvocationError? Error { get; init; }
     public double DurationMs { get; init; }
     public bool ColdStart { get; init; }
+    /// <summary>Which published version ran ("3"), or "$LATEST" for the current definition.</summary>
+    public string? Version { get; init; }
+
+    /// <summary>The end of what the handler wrote to stdout during this call (process mode only; at most 64 KB). Kept
+    /// for the execution's logs, never part of the response body.</summary>
+    [JsonIgnore]
+    public string? StdoutTail { get; init; }
+
+    /// <summary>The end of what the handler wrote to stderr during this call (at most 64 KB), for the logs; not in the body.</summary>
+    [JsonIgnore]
+    public string? StderrTail { get; init; }
 }

@@ -176,7 +176,7 @@ public sealed partial class AsyncDispatcher(
             try
             {
                 result = await invoker.InvokeAsync(new InvocationRequest(record.Function, input.RootElement, record.TraceId,
-                    record.ExecutionId, record.TraceParent), _stopping).ConfigureAwait(false);
+                    record.ExecutionId, record.TraceParent, Qualifier: record.Version), _stopping).ConfigureAwait(false);
             }
             catch (Exception e) when (e is PoolExhaustedException or WorkerStartException)
             {

@@ -1,0 +1,34 @@
+using System.Globalization;
+using Tern.Core.Functions;
+using Tern.Storage;
+
+namespace Tern.Invocation;
+
+/// <summary>What a call runs: a definition, and the published version it is (null for $LATEST).</summary>
+public sealed record ResolvedFunction(FunctionDefinition Definition, int? PublishedVersion)
+{
+    /// <summary>"3", or "$LATEST".</summary>
+    public string Label => PublishedVersion?.ToString(CultureInfo.InvariantCulture) ?? Qualifiers.Latest;
+    /// <summary>Published versions get pools of their own ("name@v3"); $LATEST keeps the function's pool.</summary>
+    public string PoolKey => PublishedVersion is int v ? $"{Definition.Name}@v{v}" : Definition.Name;
+}
+
+/// <summary>Turns name + qualifier (null or $LATEST, a version number, an alias) into the definition to run. An alias
+/// with a split picks its additional version with the alias's weight, per call.</summary>
+public sealed class VersionResolver(IFunctionStore functions, IVersionStore versions)
+{
+    public async Task<ResolvedFunction> ResolveAsync(string name, string? qualifier, CancellationToken ct)
+    {
+        var latest = await functions.GetAsync(name, ct).ConfigureAwait(false) ?? throw new FunctionNotFoundException(name);
+        if (qualifier is null or Qualifiers.Latest) return new(latest, null);
+        if (Qualifiers.Check(qualifier) is { } problem) throw new FunctionValidationException("qualifier", problem);
+        if (!Qualifiers.TryParseVersion(qualifier, out var version))
+        {
+            var alias = await versions.GetAliasAsync(name, qualifier, ct).ConfigureAwait(false) ?? throw new VersionNotFoundException(name, qualifier);
+            version = alias is { AdditionalVersion: int extra, AdditionalWeight: int weight } && Random.Shared.Next(100) < weight
+                ? extra : alias.Version;
+        }
+        var published = await versions.GetAsync(name, version, ct).ConfigureAwait(false) ?? throw new VersionNotFoundException(name, qualifier);
+        return new(published.Definition, published.Version);
+    }
+}
