@@ -27,10 +27,16 @@ public sealed partial class FunctionInvoker(VersionResolver versions, PoolManage
         var started = Stopwatch.GetTimestamp();
         var pool = pools.GetPool(function, target.PoolKey);
         var tag = TernMetrics.Function(function.Name);
+        using var span = TernTracing.StartInvocation(function.Name, executionId, request.TraceParent);
         metrics.InFlight.Add(1, tag);
         try
         {
             return Record(await RunAsync(function, pool, request, executionId, started, ct).ConfigureAwait(false) with { Version = target.Label });
+        }
+        catch (Exception e) when (span is not null)
+        {
+            span.SetStatus(ActivityStatusCode.Error, e.Message);
+            throw;
         }
         finally
         {
@@ -43,6 +49,13 @@ public sealed partial class FunctionInvoker(VersionResolver versions, PoolManage
             (result.ColdStart ? metrics.ColdStarts : metrics.WarmStarts).Add(1, tag);
             metrics.Duration.Record(result.DurationMs / 1000, tag);
             logs.Record(function.Name, result); // the handler's output, kept with the execution (sync and async)
+            if (span is { IsAllDataRequested: true })
+            {
+                span.SetTag("tern.status", result.Status);
+                span.SetTag("tern.cold_start", result.ColdStart);
+                span.SetTag("tern.version", result.Version);
+                if (result.Status != InvocationStatus.Success) span.SetStatus(ActivityStatusCode.Error, result.Error?.Code);
+            }
             return result;
         }
     }

@@ -24,12 +24,18 @@ public class DaemonFixture : IAsyncLifetime
     /// <summary>With auth on: the admin key the daemon created at its first start (as `tern daemon` prints it).</summary>
     public string? BootstrapKey { get; private set; }
 
+    /// <summary>A subclass adjusts the daemon's options here (for example an OTLP endpoint).</summary>
+    protected virtual void ConfigureOptions(DaemonOptions options) { }
+
     public virtual async Task InitializeAsync() => await StartAsync();
 
     /// <summary>Starts (or restarts) the daemon on the same data directory.</summary>
     public async Task StartAsync(Action<IServiceCollection>? configure = null)
     {
-        _app = DaemonHost.Build(new DaemonOptions { Listen = "127.0.0.1:0", DataDir = DataDir, Auth = Auth }, configure);
+        // Tests never export unless they ask: an OTLP endpoint in the environment is ignored here.
+        var options = new DaemonOptions { Listen = "127.0.0.1:0", DataDir = DataDir, Auth = Auth, OtlpEndpoint = null };
+        ConfigureOptions(options);
+        _app = DaemonHost.Build(options, configure);
         BootstrapKey = await _app.Services.GetRequiredService<ApiKeyService>().CreateBootstrapKeyIfNeededAsync() ?? BootstrapKey;
         await _app.StartAsync();
         BaseAddress = new Uri(_app.Urls.First());

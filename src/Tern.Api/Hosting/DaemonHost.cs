@@ -9,6 +9,7 @@ using Tern.Api.Endpoints;
 using Tern.Api.Metrics;
 using Tern.Api.Problems;
 using Tern.Api.Serialization;
+using Tern.Api.Telemetry;
 using Tern.Drivers;
 using Tern.Drivers.Sandbox;
 using Tern.Invocation;
@@ -87,9 +88,11 @@ public static class DaemonHost
         services.AddTernVersions();
         services.AddTernLogs(options.DataDir);
         services.AddApiKeyAuth(options);
+        services.AddTernOtlpExport(options);
         configure?.Invoke(services);
 
         var app = builder.Build();
+        app.Services.StartTernOtlpExport();
         app.UseRequestLog(); // outermost: logs the status the client got
         app.UseExceptionHandler();
         app.UseStatusCodePages();

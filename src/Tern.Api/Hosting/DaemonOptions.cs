@@ -16,6 +16,17 @@ public sealed class DaemonOptions
     /// <summary>Overrides where workers' sockets live (default: a per-daemon directory under /tmp).</summary>
     public string? WorkerStateDir { get; set; }
 
+    /// <summary>Where to send traces and metrics over OTLP (base URL, e.g. http://collector:4318); null means no export.
+    /// Env TERN_OTLP_ENDPOINT, else the standard OTEL_EXPORTER_OTLP_ENDPOINT.</summary>
+    public string? OtlpEndpoint { get; set; } = NonEmpty(Environment.GetEnvironmentVariable("TERN_OTLP_ENDPOINT"))
+        ?? NonEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"));
+
+    /// <summary>Overrides the metric export interval and the span batch delay (tests); null keeps the SDK's defaults
+    /// and its OTEL_METRIC_EXPORT_INTERVAL / OTEL_BSP_SCHEDULE_DELAY variables.</summary>
+    public TimeSpan? OtlpExportInterval { get; set; }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+
     public static string DefaultDataDir()
     {
         var xdg = Environment.GetEnvironmentVariable("XDG_DATA_HOME");

@@ -11,7 +11,7 @@ internal static class ApiKeyOutput
     /// works) and a note on stderr; json/yaml the whole response.</summary>
     public static void WriteCreated(OutputFormat format, TextWriter stdout, TextWriter stderr, JsonNode created)
     {
-        if (WriteStructured(format, stdout, created)) return;
+        if (OutputWriter.WriteStructured(format, stdout, created)) return;
         stderr.WriteLine($"created API key {FunctionView.Text(created["name"])} (id {FunctionView.Text(created["id"])}); it is shown only this once:");
         stdout.WriteLine(FunctionView.Text(created["key"]));
     }
@@ -19,27 +19,12 @@ internal static class ApiKeyOutput
     /// <summary>GET /v1/api-keys: {"apiKeys":[...]}, one row per key in table form.</summary>
     public static void WriteList(OutputFormat format, TextWriter stdout, JsonNode list)
     {
-        if (WriteStructured(format, stdout, list)) return;
+        if (OutputWriter.WriteStructured(format, stdout, list)) return;
         var keys = (list as JsonObject)?["apiKeys"] as JsonArray ?? new JsonArray();
         TableWriter.Write(stdout, Headers, keys.Select(k => (IReadOnlyList<string>)
         [
             FunctionView.Text(k?["id"]), FunctionView.Text(k?["name"]), FunctionView.Text(k?["createdAt"]),
             FunctionView.Text(k?["revokedAt"]), FunctionView.Text(k?["rateLimitPerSecond"]),
         ]));
-    }
-
-    private static bool WriteStructured(OutputFormat format, TextWriter stdout, JsonNode node)
-    {
-        switch (format)
-        {
-            case OutputFormat.Json:
-                stdout.WriteLine(JsonText.Format(node));
-                return true;
-            case OutputFormat.Yaml:
-                stdout.WriteLine(YamlText.Format(node));
-                return true;
-            default:
-                return false;
-        }
     }
 }

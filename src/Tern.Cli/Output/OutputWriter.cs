@@ -96,9 +96,12 @@ internal sealed class OutputWriter(OutputFormat format, TextWriter stdout, TextW
         return string.Join(": ", parts);
     }
 
-    private bool WriteStructured(JsonNode node)
+    private bool WriteStructured(JsonNode node) => WriteStructured(Format, stdout, node);
+
+    /// <summary>Writes <paramref name="node"/> as JSON or YAML; false for table output (the caller renders a table).</summary>
+    internal static bool WriteStructured(OutputFormat format, TextWriter stdout, JsonNode node)
     {
-        switch (Format)
+        switch (format)
         {
             case OutputFormat.Json:
                 stdout.WriteLine(JsonText.Format(node));

@@ -10,7 +10,7 @@ internal static class SecretOutput
     /// <summary>GET /v1/secrets: {"secrets":[...]}, one row per secret in table form; json/yaml as received.</summary>
     public static void WriteList(OutputFormat format, TextWriter stdout, JsonNode list)
     {
-        if (WriteStructured(format, stdout, list)) return;
+        if (OutputWriter.WriteStructured(format, stdout, list)) return;
         var secrets = (list as JsonObject)?["secrets"] as JsonArray ?? new JsonArray();
         TableWriter.Write(stdout, Headers, secrets.Select(s => (IReadOnlyList<string>)
             [FunctionView.Text(s?["name"]), FunctionView.Text(s?["createdAt"]), FunctionView.Text(s?["updatedAt"])]));
@@ -19,22 +19,7 @@ internal static class SecretOutput
     /// <summary>PUT /v1/secrets/NAME: "secret NAME set" in table form; json/yaml as received.</summary>
     public static void WriteSet(OutputFormat format, TextWriter stdout, JsonNode secret)
     {
-        if (WriteStructured(format, stdout, secret)) return;
+        if (OutputWriter.WriteStructured(format, stdout, secret)) return;
         stdout.WriteLine($"secret {FunctionView.Text(secret["name"])} set");
-    }
-
-    private static bool WriteStructured(OutputFormat format, TextWriter stdout, JsonNode node)
-    {
-        switch (format)
-        {
-            case OutputFormat.Json:
-                stdout.WriteLine(JsonText.Format(node));
-                return true;
-            case OutputFormat.Yaml:
-                stdout.WriteLine(YamlText.Format(node));
-                return true;
-            default:
-                return false;
-        }
     }
 }

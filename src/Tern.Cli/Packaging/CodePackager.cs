@@ -9,9 +9,10 @@ internal static class CodePackager
     /// <summary>Unix "regular file" type bits (S_IFREG), stored with the permissions in the zip's external attributes.</summary>
     private const int RegularFileType = 0x8000;
 
-    public static CodePackage Package(string path)
+    /// <param name="exclude">Full paths of files to leave out of a directory's zip (e.g. the tern.yaml inside it).</param>
+    public static CodePackage Package(string path, IReadOnlyCollection<string>? exclude = null)
     {
-        if (Directory.Exists(path)) return new CodePackage(ZipDirectory(path), null);
+        if (Directory.Exists(path)) return new CodePackage(ZipDirectory(path, exclude), null);
         if (!File.Exists(path)) throw new CliException($"code path '{path}' does not exist");
 
         var bytes = Read(path);
@@ -22,10 +23,11 @@ internal static class CodePackager
 
     /// <summary>Zips every file under <paramref name="directory"/> with paths relative to it and its Unix
     /// permissions kept, so executables (bootstrap binaries, scripts) stay executable on the server.</summary>
-    public static byte[] ZipDirectory(string directory)
+    public static byte[] ZipDirectory(string directory, IReadOnlyCollection<string>? exclude = null)
     {
         var root = Path.GetFullPath(directory);
-        var files = EnumerateFiles(root).Order(StringComparer.Ordinal).ToList();
+        var files = EnumerateFiles(root).Where(f => exclude is null || !exclude.Contains(Path.GetFullPath(f)))
+            .Order(StringComparer.Ordinal).ToList();
         if (files.Count == 0) throw new CliException($"code directory '{directory}' contains no files");
 
         using var buffer = new MemoryStream();
