@@ -10,12 +10,8 @@ public sealed class CliAsyncAgainstRealDaemonTests(DaemonFixture daemon) : IClas
 
     private async Task<CliRun> TernAsync(params string[] args)
     {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var app = new CliApp(stdout, stderr, null, null, _ => null);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var exit = await app.RunAsync([.. args, "--server", daemon.BaseAddress.ToString()], timeout.Token);
-        return new CliRun(exit, stdout.ToString(), stderr.ToString());
+        return await CliHarness.RunAgainstAsync(daemon.BaseAddress, args, timeout.Token);
     }
 
     [Fact]

@@ -15,4 +15,13 @@ internal static class CliHarness
         var exitCode = await app.RunAsync(args);
         return new CliRun(exitCode, stdout.ToString(), stderr.ToString());
     }
+
+    /// <summary>Runs the CLI in-process against a real daemon (no stub), with an empty environment.</summary>
+    public static async Task<CliRun> RunAgainstAsync(Uri server, string[] args, CancellationToken ct = default)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exit = await new CliApp(stdout, stderr, null, null, _ => null).RunAsync([.. args, "--server", server.ToString()], ct);
+        return new CliRun(exit, stdout.ToString(), stderr.ToString());
+    }
 }

@@ -10,14 +10,7 @@ public sealed class CliLogsAgainstRealDaemonTests(DaemonFixture daemon) : IClass
     private static readonly byte[] Logger = Encoding.UTF8.GetBytes(
         "import json, sys\nprint('working ' + sys.argv[1][-4:], file=sys.stderr)\nprint(json.dumps({'ok': True}))\n");
 
-    private async Task<CliRun> TernAsync(CancellationToken ct, params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var app = new CliApp(stdout, stderr, null, null, _ => null);
-        var exit = await app.RunAsync([.. args, "--server", daemon.BaseAddress.ToString()], ct);
-        return new CliRun(exit, stdout.ToString(), stderr.ToString());
-    }
+    private Task<CliRun> TernAsync(CancellationToken ct, params string[] args) => CliHarness.RunAgainstAsync(daemon.BaseAddress, args, ct);
 
     [Fact]
     public async Task Logs_PrintsTimeStreamExecutionIdText_AndFollowPrintsNewLinesUntilCancelled()

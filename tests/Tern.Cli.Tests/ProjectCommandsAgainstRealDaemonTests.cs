@@ -10,14 +10,7 @@ public sealed class ProjectCommandsAgainstRealDaemonTests(DaemonFixture daemon) 
 
     public void Dispose() => _dir.Dispose();
 
-    private async Task<CliRun> TernAsync(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var app = new CliApp(stdout, stderr, null, null, _ => null);
-        var exit = await app.RunAsync([.. args, "--server", daemon.BaseAddress.ToString()]);
-        return new CliRun(exit, stdout.ToString(), stderr.ToString());
-    }
+    private Task<CliRun> TernAsync(params string[] args) => CliHarness.RunAgainstAsync(daemon.BaseAddress, args);
 
     [Fact]
     public async Task InitApplyInvoke_ReapplyIsNoOp_EditedYamlUpdates()

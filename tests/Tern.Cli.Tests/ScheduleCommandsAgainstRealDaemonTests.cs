@@ -7,14 +7,7 @@ namespace Tern.Cli.Tests;
 /// <summary>`tern schedule add|list|disable|remove` in-process against a real daemon.</summary>
 public sealed class ScheduleCommandsAgainstRealDaemonTests(DaemonFixture daemon) : IClassFixture<DaemonFixture>
 {
-    private async Task<CliRun> TernAsync(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var app = new CliApp(stdout, stderr, null, null, _ => null);
-        var exit = await app.RunAsync([.. args, "--server", daemon.BaseAddress.ToString()]);
-        return new CliRun(exit, stdout.ToString(), stderr.ToString());
-    }
+    private Task<CliRun> TernAsync(params string[] args) => CliHarness.RunAgainstAsync(daemon.BaseAddress, args);
 
     [Fact]
     public async Task AddListDisableRemove()

@@ -60,13 +60,7 @@ public sealed class VersionCommandsWithStubHttpHandlerTests
 /// <summary>The whole path against a real daemon: publish, alias, invoke NAME:ALIAS, rollback.</summary>
 public sealed class VersionCommandsAgainstRealDaemonTests(DaemonFixture daemon) : IClassFixture<DaemonFixture>
 {
-    private async Task<CliRun> TernAsync(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var exit = await new CliApp(stdout, stderr, null, null, _ => null).RunAsync([.. args, "--server", daemon.BaseAddress.ToString()]);
-        return new CliRun(exit, stdout.ToString(), stderr.ToString());
-    }
+    private Task<CliRun> TernAsync(params string[] args) => CliHarness.RunAgainstAsync(daemon.BaseAddress, args);
 
     [Fact]
     public async Task PublishAliasInvokeRollback()
