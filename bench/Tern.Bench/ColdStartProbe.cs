@@ -1,10 +1,10 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Tern.Agent.Protocol;
 using Tern.Drivers;
 using Tern.Drivers.Sandbox;
+using Tern.Json;
 
 namespace Tern.Bench;
 
@@ -28,7 +28,7 @@ public sealed class ColdStartProbe(string examplesDir, string stateDir)
     public async Task<LatencyStats> SandboxedAsync(Runtime runtime, int iterations, bool fromTemplate = false)
     {
         var samples = new List<double>();
-        var evt = JsonDocument.Parse("{\"name\":\"bench\"}").RootElement;
+        var evt = RawJson.Parse("{\"name\":\"bench\"}");
         var code = new CodeMount(Path.IsPathRooted(runtime.Dir) ? runtime.Dir : Path.Combine(examplesDir, runtime.Dir), null);
         for (var i = 0; i < iterations + 1; i++)
         {

@@ -58,6 +58,10 @@ public sealed class DaemonProcess : IAsyncDisposable
 
     public static string Base64(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text));
 
+    /// <summary>The daemon's tern_process_allocated_bytes_total (managed bytes allocated since it started).</summary>
+    public async Task<double> AllocatedBytesAsync() =>
+        WarmPathBench.ParseMetric(await Client.GetStringAsync("/metrics"), "tern_process_allocated_bytes_total");
+
     /// <summary>Resident set size of the daemon process, in MB.</summary>
     public double RssMb() => Rss.OfPid(_process.Id);
 
@@ -73,7 +77,7 @@ public sealed class DaemonProcess : IAsyncDisposable
         try { Directory.Delete(_dataDir, recursive: true); } catch (IOException) { }
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         l.Start();

@@ -1,28 +1,40 @@
 using System.Globalization;
-using System.Text.Json;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-using Tern.Agent.Protocol;
 using Tern.Bench;
-using Tern.Drivers;
-using Tern.Drivers.Sandbox;
 
-// bench/run.sh builds everything and runs this: Tern.Bench --repo DIR --tern-dll PATH --out docs/benchmarks.md [--quick]
+// bench/run.sh builds everything and runs this:
+//   Tern.Bench --repo DIR --tern-dll PATH --bare-echo-dll PATH --go-echo PATH --out docs/benchmarks.md [--quick]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var arg = (string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
 var repo = arg("--repo") ?? throw new ArgumentException("--repo is required");
 var ternDll = arg("--tern-dll") ?? throw new ArgumentException("--tern-dll is required");
+var bareEchoDll = arg("--bare-echo-dll") ?? throw new ArgumentException("--bare-echo-dll is required");
+var goEcho = arg("--go-echo") ?? throw new ArgumentException("--go-echo is required");
 var outFile = arg("--out") ?? Path.Combine(repo, "docs", "benchmarks.md");
 var quick = args.Contains("--quick");
-var loadDuration = TimeSpan.FromSeconds(quick ? 2 : 6);
+var measure = TimeSpan.FromSeconds(quick ? 3 : 8);
+var warmUp = TimeSpan.FromSeconds(quick ? 4 : 20);
 var coldIterations = quick ? 5 : 20;
 var examples = Path.Combine(repo, "artifacts", "examples");
 var stateDir = Path.Combine(Path.GetTempPath(), "tern-bench-workers-" + Environment.ProcessId);
+Directory.CreateDirectory(stateDir);
 var report = new Report(string.Join(' ', args));
-var echoPy = "def handler(event, context):\n    return event\n";
-const string Event = "{\"name\":\"bench\",\"n\":1}";
-// The daemon's global admission limit (default 1,000 calls/s) would cap every HTTP figure here: measure without it.
-var unlimited = new Dictionary<string, string> { ["TERN_RATE_LIMIT"] = "0" };
+var lua = WarmPathBench.LuaPost(stateDir);
+const string EchoPy = "def handler(event, context):\n    return event\n";
+
+// The two echo functions of the headline, registered as a new user would: runtime, code, mode and handler, nothing else.
+var pyEchoDir = Path.Combine(stateDir, "py-echo");
+Directory.CreateDirectory(pyEchoDir);
+await File.WriteAllTextAsync(Path.Combine(pyEchoDir, "echo.py"), EchoPy);
+var goEchoDir = Path.Combine(stateDir, "go-echo");
+Directory.CreateDirectory(goEchoDir);
+File.Copy(goEcho, Path.Combine(goEchoDir, "bootstrap"), overwrite: true);
+var pyEcho = new { name = "py-echo", runtime = "python", mode = "persistent", handler = "echo.handler", codeFileName = "echo.py", code = DaemonProcess.Base64(EchoPy) };
+var goEchoFunction = new
+{
+    name = "go-echo", runtime = "go", mode = "persistent", handler = "bootstrap", codeFileName = "bootstrap",
+    code = Convert.ToBase64String(await File.ReadAllBytesAsync(goEcho)),
+};
+int[] connectionCounts = [1, 8, 32];
 
 // 1. Cold starts, first, while nothing else runs.
 var probe = new ColdStartProbe(examples, stateDir);
@@ -35,50 +47,72 @@ foreach (var runtime in probe.Runtimes)
     report.ColdStart(runtime.Name, bare, sandboxed, fromTemplate);
 }
 {
-    // Persistent Python from a spare: the spare's agent has a Python zygote waiting, so Init only imports the module.
-    var echoDir = Path.Combine(stateDir, "zygote-code");
-    Directory.CreateDirectory(echoDir);
-    await File.WriteAllTextAsync(Path.Combine(echoDir, "echo.py"), "def handler(event, context):\n    return event\n");
-    var persistent = new ColdStartProbe.Runtime("python", echoDir, "echo.handler", [], "persistent");
+    var persistent = new ColdStartProbe.Runtime("python", pyEchoDir, "echo.handler", [], "persistent");
     Console.WriteLine("cold start: persistent python from a spare (zygote)");
     report.ZygoteColdStart(await probe.SandboxedAsync(persistent, coldIterations, fromTemplate: true),
         await probe.SandboxedAsync(persistent, coldIterations));
 }
 
-// 2. Warm invoke through the HTTP API (a separate daemon process, wrk as the client).
-await using (var daemon = await DaemonProcess.StartAsync(ternDll, unlimited))
+// 2. The HTTP floor: a bare ASP.NET Core echo, same load, same run.
+await using (var bare = await BareEchoProcess.StartAsync(bareEchoDll))
 {
-    await daemon.CreateAsync(new
+    await WrkLoad.RunAsync(new Uri(bare.BaseAddress, "/echo"), 8, warmUp / 2, lua);
+    foreach (var c in connectionCounts)
     {
-        name = "echo", runtime = "python", mode = "persistent", handler = "echo.handler", codeFileName = "echo.py",
-        code = DaemonProcess.Base64(echoPy), minReplicas = 1, maxReplicas = 1, instanceConcurrency = 64, concurrency = 256,
-    });
-    var lua = Path.Combine(stateDir, "post.lua");
-    Directory.CreateDirectory(stateDir);
-    await File.WriteAllTextAsync(lua, $"wrk.method = \"POST\"\nwrk.body = '{Event}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\n");
-    var url = new Uri(daemon.BaseAddress, "/v1/functions/echo:invoke");
-    await WrkLoad.RunAsync(url, 8, TimeSpan.FromSeconds(2), lua); // warm-up: JIT, worker start
-    foreach (var connections in new[] { 1, 8, 32 })
-    {
-        Console.WriteLine($"warm HTTP: {connections} connections");
-        report.WarmHttp(connections, await WrkLoad.RunAsync(url, connections, loadDuration, lua));
+        Console.WriteLine($"bare echo: {c} connections");
+        report.Bare(await WarmPathBench.BareAsync(bare, c, measure, lua));
     }
+}
 
-    // 3. The daemon's memory with 1,000 functions registered.
-    report.DaemonRss("daemon after the warm runs (1 function)", daemon.RssMb());
+// 3. The headline: warm sync calls through the API, function defaults, everything on (records, metrics, logs).
+await using (var daemon = await DaemonProcess.StartAsync(ternDll))
+{
+    await daemon.CreateAsync(pyEcho);
+    await daemon.CreateAsync(goEchoFunction);
+    Console.WriteLine("warm-up (the daemon's JIT tiering)");
+    await WarmPathBench.WarmUpAsync(daemon, ["py-echo", "go-echo"], warmUp, lua);
+    foreach (var (scenario, function) in new[] { ("Python echo", "py-echo"), ("Go echo", "go-echo") })
+        foreach (var c in connectionCounts)
+        {
+            Console.WriteLine($"warm API: {scenario}, {c} connections");
+            report.Headline(await WarmPathBench.ApiAsync(daemon, scenario, function, c, measure, lua));
+        }
+
+    // Tuned variants, in their own table: many calls per worker.
+    await daemon.CreateAsync(new { name = "go-ic64", goEchoFunction.runtime, goEchoFunction.mode, goEchoFunction.handler, goEchoFunction.codeFileName, goEchoFunction.code,
+        instanceConcurrency = 64, concurrency = 256, maxReplicas = 1 });
+    await daemon.CreateAsync(new { name = "py-ic64", pyEcho.runtime, pyEcho.mode, pyEcho.handler, pyEcho.codeFileName, pyEcho.code,
+        instanceConcurrency = 64, concurrency = 256, maxReplicas = 1 });
+    await WarmPathBench.WarmUpAsync(daemon, ["go-ic64", "py-ic64"], warmUp / 2, lua);
+    Console.WriteLine("warm API: tuned variants");
+    report.Variant(await WarmPathBench.ApiAsync(daemon, "Go echo, instanceConcurrency 64, one worker", "go-ic64", 32, measure, lua));
+    report.Variant(await WarmPathBench.ApiAsync(daemon, "Python echo, instanceConcurrency 64, one worker", "py-ic64", 32, measure, lua));
+
+    report.DaemonRss("daemon after the warm runs (4 functions)", daemon.RssMb());
     var small = DaemonProcess.Base64("print('\"hi\"')\n");
     for (var i = 0; i < 1000; i++)
         await daemon.CreateAsync(new { name = $"fn-{i:D4}", runtime = "python", code = small, codeFileName = "main.py" });
-    GC.Collect();
     await Task.Delay(1000);
     report.DaemonRss("daemon with 1,000 functions registered", daemon.RssMb());
 }
 
-// 3b. Async: durable enqueue throughput and enqueue-to-finished latency, on a fresh daemon (latency first, while the
-// daemon is quiet; the throughput run leaves a long backlog draining behind it).
-await using (var daemon = await DaemonProcess.StartAsync(ternDll, unlimited))
+// 3b. The same Go echo with traces and metrics exported over OTLP (to a stand-in collector).
+await using (var sink = await OtlpSink.StartAsync())
+await using (var daemon = await DaemonProcess.StartAsync(ternDll, new Dictionary<string, string>
 {
-    Directory.CreateDirectory(stateDir);
+    ["TERN_OTLP_ENDPOINT"] = sink.Endpoint.ToString(), ["OTEL_BSP_SCHEDULE_DELAY"] = "1000", ["OTEL_METRIC_EXPORT_INTERVAL"] = "1000",
+}))
+{
+    await daemon.CreateAsync(goEchoFunction);
+    await WarmPathBench.WarmUpAsync(daemon, ["go-echo"], warmUp, lua);
+    Console.WriteLine("warm API: Go echo with OTLP export");
+    report.Variant(await WarmPathBench.ApiAsync(daemon, "Go echo, traces and metrics exported over OTLP", "go-echo", 32, measure, lua));
+    report.OtlpExports(sink.Exports);
+}
+
+// 4. Async: durable enqueue throughput and enqueue-to-finished latency, on a fresh daemon.
+await using (var daemon = await DaemonProcess.StartAsync(ternDll))
+{
     Console.WriteLine("async: enqueue-to-finished latency");
     var (server, client) = await AsyncEnqueueBench.LatencyAsync(daemon, quick ? 20 : 50);
     var asyncDuration = TimeSpan.FromSeconds(quick ? 2 : 5);
@@ -87,29 +121,16 @@ await using (var daemon = await DaemonProcess.StartAsync(ternDll, unlimited))
     report.AsyncEnqueue(AsyncEnqueueBench.ThroughputConnections, asyncDuration, throughput, server, client);
 }
 
-// 4. Baseline: the same persistent Python echo worker driven directly over its socket.
-var codeDir = Path.Combine(stateDir, "echo-code");
-Directory.CreateDirectory(codeDir);
-await File.WriteAllTextAsync(Path.Combine(codeDir, "echo.py"), echoPy);
-var driver = new BubblewrapDriver(Options.Create(new SandboxOptions { StateDir = stateDir }), NullLogger<BubblewrapDriver>.Instance);
-var spec = new WorkerSpec { WorkerId = "direct" + Environment.ProcessId, FunctionName = "echo", Code = new CodeMount(codeDir, null), MemoryMb = 256 };
-await using (var worker = await driver.StartWorkerAsync(spec, CancellationToken.None))
-await using (var agent = new AgentClient(worker.Stream))
-{
-    var init = await agent.InitAsync(new InitMessage
+// 5. The handler floor: the same workers driven straight over their sockets, as many as the API runs used.
+foreach (var (scenario, runtime, dir, handler) in new[] { ("Python echo", "python", pyEchoDir, "echo.handler"), ("Go echo", "go", goEchoDir, "bootstrap") })
+    foreach (var workers in new[] { 1, 4 })
     {
-        Runtime = "python", Handler = "echo.handler", Mode = "persistent", FunctionName = "echo", MemoryMb = 256,
-        TimeoutMs = 30_000, InstanceConcurrency = 64,
-    }, TimeSpan.FromSeconds(30), CancellationToken.None);
-    if (init.Status != "success") throw new InvalidOperationException($"direct worker Init failed: {init.Error?.Message}");
-    await DirectAgentLoad.RunAsync(agent, 8, TimeSpan.FromSeconds(1), Event);
-    report.WorkerRss(Rss.OfCgroup(spec.WorkerId));
-    foreach (var concurrency in new[] { 1, 8, 32 })
-    {
-        Console.WriteLine($"direct socket: {concurrency} in flight");
-        report.Direct(concurrency, await DirectAgentLoad.RunAsync(agent, concurrency, loadDuration, Event));
+        Console.WriteLine($"direct socket: {scenario}, {workers} workers");
+        await using var direct = await DirectWorkers.StartAsync(stateDir, workers, runtime, dir, handler);
+        await direct.RunAsync(scenario, warmUp / 4);
+        if (workers == 1 && runtime == "python") report.WorkerRss(Rss.OfCgroup(direct.WorkerIds[0]));
+        report.Direct(await direct.RunAsync(scenario, measure));
     }
-}
 
 try { Directory.Delete(stateDir, recursive: true); } catch (IOException) { }
 await File.WriteAllTextAsync(outFile, report.ToMarkdown());

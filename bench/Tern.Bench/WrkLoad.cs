@@ -15,9 +15,10 @@ public static partial class WrkLoad
             psi.ArgumentList.Add(a);
         using var process = Process.Start(psi)!;
         var output = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
+        await process.WaitForExitAsync(); // reaped here, so getrusage(RUSAGE_CHILDREN) now counts its CPU
         var rps = double.Parse(Rps().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
         var errors = Non2xx().Match(output) is { Success: true } m ? int.Parse(m.Groups[1].Value) : 0;
+        errors += SocketErrors().Match(output) is { Success: true } s ? s.Groups.Cast<Group>().Skip(1).Sum(g => int.Parse(g.Value)) : 0;
         var count = int.Parse(Requests().Match(output).Groups[1].Value);
         return new LatencyStats(rps, Latency(output, "50%"), Latency(output, "99%"), count, errors);
     }
@@ -31,5 +32,6 @@ public static partial class WrkLoad
 
     [GeneratedRegex(@"Requests/sec:\s+([\d.]+)")] private static partial Regex Rps();
     [GeneratedRegex(@"Non-2xx or 3xx responses:\s+(\d+)")] private static partial Regex Non2xx();
+    [GeneratedRegex(@"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")] private static partial Regex SocketErrors();
     [GeneratedRegex(@"(\d+) requests in")] private static partial Regex Requests();
 }

@@ -1,13 +1,15 @@
-using System.Collections.Concurrent;
-
 namespace Tern.Agent.Protocol;
 
 /// <summary>The host's side of one agent connection: sends Init/Exec/Ping/Stop and matches each Resp to its
-/// caller by RequestId, so several calls can be in flight on one worker.</summary>
+/// caller by RequestId, so several calls can be in flight on one worker.
+/// <para>A Resp completes its caller inline on the read loop (no hop through the thread pool: each wake-up is
+/// costly on the small paravirtual machines Tern targets). Callers therefore must not block after an await of
+/// ExecAsync; Tern's callers are async throughout. Timeouts are coarse (a shared sweep every
+/// <see cref="PendingCalls.SweepInterval"/>): they are a backstop behind the agent's own, exact timeout.</para></summary>
 public sealed class AgentClient : IAsyncDisposable
 {
     private readonly AgentChannel _channel;
-    private readonly ConcurrentDictionary<string, TaskCompletionSource<RespMessage>> _pending = new();
+    private readonly PendingCalls _pending = new();
     private readonly CancellationTokenSource _closing = new();
     private long _nextId;
     private int _disposed;
@@ -35,25 +37,49 @@ public sealed class AgentClient : IAsyncDisposable
         return SendAsync(id, new PingMessage { RequestId = id }, timeout, ct);
     }
 
-    private async Task<RespMessage> SendAsync(string requestId, AgentMessage message, TimeSpan timeout, CancellationToken ct)
+    /// <summary>Registers the call, sends its frame and returns the call's task. When the frame is written at once (the
+    /// usual case) and there is no token to watch, the caller awaits the pending call itself: no async frame here.
+    /// The answer, a sweep or a lost connection removes the call from the pending set.</summary>
+    private Task<RespMessage> SendAsync(string requestId, AgentMessage message, TimeSpan timeout, CancellationToken ct)
     {
-        var tcs = new TaskCompletionSource<RespMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_pending.TryAdd(requestId, tcs)) throw new InvalidOperationException($"request id {requestId} is already in flight");
+        var call = _pending.Add(requestId, timeout);
+        ValueTask write;
         try
         {
             if (Completion.IsCompleted) throw new AgentLostException("the agent connection is closed");
-            await _channel.WriteAsync(message, ct).ConfigureAwait(false);
-            return await tcs.Task.WaitAsync(timeout, ct).ConfigureAwait(false);
+            write = _channel.WriteAsync(message, ct);
         }
-        catch (IOException e) when (e is not FrameTooLargeException and not AgentLostException)
+        catch (Exception e)
         {
-            throw new AgentLostException($"the agent connection failed: {e.Message}", e);
+            _pending.Remove(requestId, call);
+            return Task.FromException<RespMessage>(Lost(e));
+        }
+        return write.IsCompletedSuccessfully && !ct.CanBeCanceled ? call.Task : WaitAsync(requestId, call, write, ct);
+    }
+
+    private async Task<RespMessage> WaitAsync(string requestId, PendingCall call, ValueTask write, CancellationToken ct)
+    {
+        try
+        {
+            await write.ConfigureAwait(false);
+            if (!ct.CanBeCanceled) return await call.Task.ConfigureAwait(false);
+            await using (ct.Register(static c => ((PendingCall)c!).TrySetCanceled(), call).ConfigureAwait(false))
+                return await call.Task.ConfigureAwait(false);
+        }
+        catch (Exception e) when (Lost(e) != e)
+        {
+            throw Lost(e);
         }
         finally
         {
-            _pending.TryRemove(requestId, out _);
+            _pending.Remove(requestId, call);
         }
     }
+
+    /// <summary>An I/O failure of the connection is the worker lost; anything else is itself.</summary>
+    private static Exception Lost(Exception e) => e is IOException and not FrameTooLargeException and not AgentLostException
+        ? new AgentLostException($"the agent connection failed: {e.Message}", e)
+        : e;
 
     private async Task ReadLoopAsync()
     {
@@ -72,7 +98,7 @@ public sealed class AgentClient : IAsyncDisposable
                     continue; // skipped whole; its caller times out rather than the worker dying
                 }
                 if (message is null) break;
-                if (message is RespMessage resp && _pending.TryGetValue(resp.RequestId, out var tcs)) tcs.TrySetResult(resp);
+                if (message is RespMessage resp) _pending.Complete(resp);
             }
         }
         catch (Exception e)
@@ -82,7 +108,7 @@ public sealed class AgentClient : IAsyncDisposable
         }
         var lost = failure is null ? "the worker closed its connection before answering"
             : $"the worker connection broke before answering: {failure.Message}";
-        foreach (var tcs in _pending.Values) tcs.TrySetException(new AgentLostException(lost, failure));
+        _pending.FailAll(new AgentLostException(lost, failure));
     }
 
     public async ValueTask DisposeAsync()
@@ -96,6 +122,7 @@ public sealed class AgentClient : IAsyncDisposable
         _closing.Cancel();
         await _channel.DisposeAsync().ConfigureAwait(false);
         await Completion.ConfigureAwait(false);
+        _pending.Dispose();
         _closing.Dispose();
     }
 }

@@ -1,5 +1,5 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
+using Tern.Json;
 
 namespace Tern.Agent.Protocol;
 
@@ -33,7 +33,8 @@ public sealed class InitMessage : AgentMessage
 public sealed class ExecMessage : AgentMessage
 {
     public string RequestId { get; set; } = "";
-    public JsonElement Input { get; set; }
+    /// <summary>The event, as the caller sent it.</summary>
+    public RawJson Input { get; set; }
     public int TimeoutMs { get; set; }
     public string? TraceId { get; set; }
     /// <summary>W3C traceparent of the call, when the caller sent one.</summary>
@@ -46,7 +47,7 @@ public sealed class RespMessage : AgentMessage
     public string RequestId { get; set; } = "";
     /// <summary>success, error or timeout.</summary>
     public string Status { get; set; } = "success";
-    public JsonElement? Output { get; set; }
+    public RawJson? Output { get; set; }
     public AgentError? Error { get; set; }
     public double DurationMs { get; set; }
     public string? StdoutTail { get; set; }

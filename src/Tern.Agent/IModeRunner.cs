@@ -9,6 +9,7 @@ internal interface IModeRunner : IAsyncDisposable
     /// (for example HandlerLoadFailed with the bootstrap's ImportError).</summary>
     Task<AgentError?> StartAsync();
 
-    /// <summary>Runs one call. Never throws: every failure is an answer. May be called concurrently.</summary>
-    Task<RespMessage> RunAsync(ExecMessage exec);
+    /// <summary>Starts one call and returns at once (called on the agent's frame-reading thread); the call's answer
+    /// goes to <paramref name="answers"/> when it is ready. Never throws: every failure is an answer.</summary>
+    void Dispatch(ExecMessage exec, AnswerWriter answers);
 }

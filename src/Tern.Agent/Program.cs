@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Tern.Agent;
+using Tern.Agent.Persistent;
 using Tern.Agent.Protocol;
 
 // The agent: started inside a worker, connects back to the host, and serves Init/Exec/Ping/Stop.
@@ -13,7 +14,7 @@ if (!PrivilegeDrop.ApplyFromEnvironment(out var dropError))
 AgentThreads.Prewarm();
 PythonZygote.StartIfTemplate(); // warms up while the host decides what this worker will run
 
-using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
 try
 {
     socket.Connect(new UnixDomainSocketEndPoint(socketPath));
@@ -24,6 +25,6 @@ catch (SocketException e)
     return 69;
 }
 
-await using var channel = new AgentChannel(new NetworkStream(socket, ownsSocket: false));
-await new AgentLoop(channel).RunAsync();
+using var channel = new AgentChannel(new NetworkStream(socket, ownsSocket: true));
+new AgentLoop(channel).Run();
 return 0;

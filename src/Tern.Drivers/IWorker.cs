@@ -11,8 +11,9 @@ public interface IWorker : IAsyncDisposable
     /// <summary>Completes when the worker has gone, for whatever reason.</summary>
     Task Exited { get; }
 
-    /// <summary>What is known about how the worker is doing or why it ended (for example an OOM kill).</summary>
-    WorkerDiagnostics Diagnose();
+    /// <summary>What is known about how the worker is doing or why it ended (for example an OOM kill). Asked only after
+    /// a call failed; a remote driver may need a round trip to answer.</summary>
+    ValueTask<WorkerDiagnostics> DiagnoseAsync();
 
     /// <summary>Gives a template worker (started without code) its function's code and limits, before Init.
     /// Throws NotSupportedException for a worker that already has code.</summary>

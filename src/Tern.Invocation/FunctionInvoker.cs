@@ -5,6 +5,7 @@ using Tern.Core.Functions;
 using Tern.Core.Invocations;
 using Tern.Core.Telemetry;
 using Tern.Invocation.Logs;
+using Tern.Drivers;
 using Tern.Pools;
 using Tern.Storage;
 
@@ -29,9 +30,20 @@ public sealed partial class FunctionInvoker(VersionResolver versions, PoolManage
         var tag = TernMetrics.Function(function.Name);
         using var span = TernTracing.StartInvocation(function.Name, executionId, request.TraceParent);
         metrics.InFlight.Add(1, tag);
+        InvocationResult result;
         try
         {
-            return Record(await RunAsync(function, pool, request, executionId, started, ct).ConfigureAwait(false) with { Version = target.Label });
+            WorkerLease? lease = null;
+            InvocationResult? loadFailure = null;
+            try
+            {
+                lease = await pool.AcquireAsync(ct).ConfigureAwait(false);
+            }
+            catch (HandlerInitException e)
+            {
+                loadFailure = LoadFailed(e, executionId, started, target.Label);
+            }
+            result = loadFailure ?? await RunOnAsync(lease!, pool, function, request, executionId, started, target.Label, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (span is not null)
         {
@@ -42,74 +54,69 @@ public sealed partial class FunctionInvoker(VersionResolver versions, PoolManage
         {
             metrics.InFlight.Add(-1, tag);
         }
-
-        InvocationResult Record(InvocationResult result)
+        metrics.Invocations.Add(1, tag, new("status", result.Status));
+        (result.ColdStart ? metrics.ColdStarts : metrics.WarmStarts).Add(1, tag);
+        metrics.Duration.Record(result.DurationMs / 1000, tag);
+        logs.Record(function.Name, result); // the handler's output, kept with the execution (sync and async)
+        if (span is { IsAllDataRequested: true })
         {
-            metrics.Invocations.Add(1, tag, new("status", result.Status));
-            (result.ColdStart ? metrics.ColdStarts : metrics.WarmStarts).Add(1, tag);
-            metrics.Duration.Record(result.DurationMs / 1000, tag);
-            logs.Record(function.Name, result); // the handler's output, kept with the execution (sync and async)
-            if (span is { IsAllDataRequested: true })
-            {
-                span.SetTag("tern.status", result.Status);
-                span.SetTag("tern.cold_start", result.ColdStart);
-                span.SetTag("tern.version", result.Version);
-                if (result.Status != InvocationStatus.Success) span.SetStatus(ActivityStatusCode.Error, result.Error?.Code);
-            }
-            return result;
+            span.SetTag("tern.status", result.Status);
+            span.SetTag("tern.cold_start", result.ColdStart);
+            span.SetTag("tern.version", result.Version);
+            if (result.Status != InvocationStatus.Success) span.SetStatus(ActivityStatusCode.Error, result.Error?.Code);
         }
+        return result;
     }
 
-    private async Task<InvocationResult> RunAsync(FunctionDefinition function, WorkerPool pool, InvocationRequest request, string executionId,
-        long started, CancellationToken ct)
+    /// <summary>The call's result when the worker it needed could not load the handler.</summary>
+    private static InvocationResult LoadFailed(HandlerInitException e, string executionId, long started, string version) => new()
     {
-        WorkerLease lease;
+        ExecutionId = executionId, Status = InvocationStatus.Error, ColdStart = true, Version = version,
+        DurationMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds, Error = new(e.Code, e.Message),
+    };
+
+    /// <summary>Runs the call on its leased slot and gives the slot back (retiring the worker if the call left it in
+    /// doubt). One async frame for the whole exchange with the worker: on the hot path every frame is an allocation.</summary>
+    private async ValueTask<InvocationResult> RunOnAsync(WorkerLease lease, WorkerPool pool, FunctionDefinition function,
+        InvocationRequest request, string executionId, long started, string version, CancellationToken ct)
+    {
+        var healthy = false;
         try
         {
-            lease = await pool.AcquireAsync(ct).ConfigureAwait(false);
-        }
-        catch (HandlerInitException e)
-        {
-            return new InvocationResult
+            metrics.QueueWait.Record(lease.Waited.TotalSeconds, TernMetrics.Function(function.Name));
+            RespMessage? resp = null;
+            string? failure = null;
+            try
             {
-                ExecutionId = executionId, Status = InvocationStatus.Error, ColdStart = true,
-                DurationMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds, Error = new(e.Code, e.Message),
-            };
-        }
-        metrics.QueueWait.Record(lease.Waited.TotalSeconds, TernMetrics.Function(function.Name));
-
-        RespMessage? resp = null;
-        string? failure = null;
-        try
-        {
-            var exec = new ExecMessage
+                var exec = new ExecMessage
+                {
+                    RequestId = executionId, Input = request.Input, TimeoutMs = function.TimeoutMs, TraceId = request.TraceId,
+                    TraceParent = request.TraceParent,
+                };
+                resp = await lease.Worker.Agent.ExecAsync(exec, TimeSpan.FromMilliseconds(function.TimeoutMs) + TimeoutGrace, ct).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
             {
-                RequestId = executionId, Input = request.Input, TimeoutMs = function.TimeoutMs, TraceId = request.TraceId,
-                TraceParent = request.TraceParent,
-            };
-            resp = await lease.Worker.Agent.ExecAsync(exec, TimeSpan.FromMilliseconds(function.TimeoutMs) + TimeoutGrace, ct).ConfigureAwait(false);
+                failure = InvocationError.Timeout;
+            }
+            catch (FrameTooLargeException e)
+            {
+                failure = InvocationError.PayloadTooLarge;
+                resp = new RespMessage { Status = InvocationStatus.Error, Error = new AgentError { Code = InvocationError.PayloadTooLarge, Message = e.Message } };
+            }
+            catch (AgentLostException e)
+            {
+                failure = InvocationError.WorkerCrashed;
+                LogWorkerLost(function.Name, executionId, e.Message);
+            }
+            var result = await ClassifyAsync(executionId, function, resp, failure, lease, started, version).ConfigureAwait(false);
+            healthy = IsWorkerHealthy(result, failure);
+            return result;
         }
-        catch (TimeoutException)
+        finally
         {
-            failure = InvocationError.Timeout;
+            pool.Release(lease, healthy);
         }
-        catch (FrameTooLargeException e)
-        {
-            failure = InvocationError.PayloadTooLarge;
-            resp = new RespMessage { Status = InvocationStatus.Error, Error = new AgentError { Code = InvocationError.PayloadTooLarge, Message = e.Message } };
-        }
-        catch (AgentLostException e)
-        {
-            failure = InvocationError.WorkerCrashed;
-            LogWorkerLost(function.Name, executionId, e.Message);
-        }
-
-        var result = Classify(executionId, function, resp, failure, lease);
-        pool.Release(lease, healthy: IsWorkerHealthy(result, failure));
-        return result with
-        {
-            DurationMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds, StdoutTail = resp?.StdoutTail, StderrTail = resp?.StderrTail,
-        };
     }
 
     /// <summary>Time-ordered, so records sort by creation.</summary>
@@ -121,18 +128,36 @@ public sealed partial class FunctionInvoker(VersionResolver versions, PoolManage
         && result.Error?.Code is not (InvocationError.Timeout or InvocationError.OutOfMemory or InvocationError.WorkerCrashed
             or InvocationError.HandlerCrashed or InvocationError.OutputTooLarge);
 
-    private static InvocationResult Classify(string executionId, FunctionDefinition f, RespMessage? resp, string? failure, WorkerLease lease)
+    /// <summary>The call's result. The worker is asked what happened (an OOM kill, its last stderr) only when the call
+    /// did not succeed.</summary>
+    private static async ValueTask<InvocationResult> ClassifyAsync(string executionId, FunctionDefinition f, RespMessage? resp, string? failure,
+        WorkerLease lease, long started, string version)
     {
-        var result = new InvocationResult { ExecutionId = executionId, Status = InvocationStatus.Error, ColdStart = lease.ColdStart };
-        if (resp?.Status != InvocationStatus.Success && lease.Worker.Worker.Diagnose().OutOfMemory)
-            return result with { Error = new(InvocationError.OutOfMemory, $"function exceeded its memory limit of {f.MemoryMb} MB and was killed") };
+        var durationMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        if (resp is { Status: InvocationStatus.Success })
+            return new InvocationResult
+            {
+                ExecutionId = executionId, Status = InvocationStatus.Success, Output = resp.Output, ColdStart = lease.ColdStart,
+                Version = version, DurationMs = durationMs, StdoutTail = resp.StdoutTail, StderrTail = resp.StderrTail,
+            };
+        var diagnosis = await lease.Worker.DiagnoseAsync().ConfigureAwait(false);
+        var (status, error) = Failure(f, resp, failure, diagnosis);
+        return new InvocationResult
+        {
+            ExecutionId = executionId, Status = status, Error = error, ColdStart = lease.ColdStart, Version = version,
+            DurationMs = durationMs, StdoutTail = resp?.StdoutTail, StderrTail = resp?.StderrTail,
+        };
+    }
+
+    private static (string Status, InvocationError Error) Failure(FunctionDefinition f, RespMessage? resp, string? failure, WorkerDiagnostics diagnosis)
+    {
+        if (diagnosis.OutOfMemory)
+            return (InvocationStatus.Error, new(InvocationError.OutOfMemory, $"function exceeded its memory limit of {f.MemoryMb} MB and was killed"));
         if (failure == InvocationError.Timeout || resp?.Status == InvocationStatus.Timeout)
-            return result with { Status = InvocationStatus.Timeout, Error = new(InvocationError.Timeout, $"function exceeded its timeout of {f.TimeoutMs} ms and was killed") };
+            return (InvocationStatus.Timeout, new(InvocationError.Timeout, $"function exceeded its timeout of {f.TimeoutMs} ms and was killed"));
         if (resp is null)
-            return result with { Error = new(InvocationError.WorkerCrashed, "the worker stopped before answering" + Suffix(lease.Worker.Worker.Diagnose().StderrTail)) };
-        if (resp.Status == InvocationStatus.Success)
-            return result with { Status = InvocationStatus.Success, Output = resp.Output };
-        return result with { Error = new(resp.Error?.Code ?? InvocationError.HandlerFailed, resp.Error?.Message ?? "handler failed") };
+            return (InvocationStatus.Error, new(InvocationError.WorkerCrashed, "the worker stopped before answering" + Suffix(diagnosis.StderrTail)));
+        return (InvocationStatus.Error, new(resp.Error?.Code ?? InvocationError.HandlerFailed, resp.Error?.Message ?? "handler failed"));
     }
 
     private static string Suffix(string? text) => string.IsNullOrWhiteSpace(text) ? "" : ": " + text;

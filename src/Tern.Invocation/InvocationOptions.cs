@@ -8,5 +8,5 @@ namespace Tern.Invocation;
 /// <param name="RecordWhileRunning">Sync only: store the record before the run, not only its outcome, because the
 /// caller may learn the execution id before the run ends (X-Timeout-Ms). An Idempotency-Key implies it.</param>
 /// <param name="Qualifier">A published version number or alias (name:3, name:prod); null runs $LATEST.</param>
-public sealed record InvocationOptions(string TraceId, string? TraceParent = null, string? CallbackUrl = null, string? IdempotencyKey = null,
+public readonly record struct InvocationOptions(string TraceId, string? TraceParent = null, string? CallbackUrl = null, string? IdempotencyKey = null,
     bool RecordWhileRunning = false, string? Qualifier = null);

@@ -1,9 +1,9 @@
-using System.Text.Json;
 using Tern.Core.Executions;
 using Tern.Core.Functions;
 using Tern.Core.Invocations;
 using Tern.Invocation.Admission;
 using Tern.Invocation.Async;
+using Tern.Json;
 using Tern.Storage;
 
 namespace Tern.Invocation;
@@ -15,14 +15,14 @@ public sealed class InvocationService(
     RateLimits limits, Idempotency idempotency, VersionResolver versions)
 {
     /// <summary>Runs a call now and records it (running, then its outcome).</summary>
-    public async Task<InvocationResult> InvokeAsync(string function, JsonElement input, InvocationOptions options, CancellationToken ct) =>
+    public async Task<InvocationResult> InvokeAsync(string function, RawJson input, InvocationOptions options, CancellationToken ct) =>
         await (await StartInvokeAsync(function, input, options, ct).ConfigureAwait(false)).Result.ConfigureAwait(false);
 
-    /// <summary>Admits a sync call (rate limits, Idempotency-Key), records it as running and starts it; returns once the
-    /// record exists, with a task for the result. The run does not depend on the caller: it finishes and is recorded
-    /// even if the caller stops waiting. <paramref name="ct"/> covers admission and, for a replay, waiting for the
-    /// earlier call. Throws RateLimitedException (no record is written).</summary>
-    public async Task<StartedInvocation> StartInvokeAsync(string function, JsonElement input, InvocationOptions options, CancellationToken ct)
+    /// <summary>Admits a sync call (rate limits, Idempotency-Key), records it as running when its id can reach anyone
+    /// early, and starts it; returns with a task for the result. The run does not depend on the caller: it finishes and
+    /// is recorded even if the caller stops waiting. <paramref name="ct"/> covers admission and, for a replay, waiting
+    /// for the earlier call. Throws RateLimitedException (no record is written).</summary>
+    public async ValueTask<StartedInvocation> StartInvokeAsync(string function, RawJson input, InvocationOptions options, CancellationToken ct)
     {
         var definition = await functions.GetAsync(function, ct).ConfigureAwait(false) ?? throw new FunctionNotFoundException(function);
         var target = options.Qualifier is null ? null : await versions.ResolveAsync(definition.Name, options.Qualifier, ct).ConfigureAwait(false);
@@ -31,13 +31,10 @@ public sealed class InvocationService(
         if (options.IdempotencyKey is not null)
         {
             (var existing, key) = await idempotency.LookupAsync(definition.Name, options.IdempotencyKey, ct).ConfigureAwait(false);
-            if (existing is not null) return Replay(existing);
+            if (existing is not null) return Replay(existing, definition, ct);
         }
-        var record = NewRecord(definition.Name, input, options, async: false) with
-        {
-            Version = target?.Label,
-            Status = ExecutionStatus.Running, StartedAt = time.GetUtcNow(), IdempotencyKey = key,
-        };
+        var call = new SyncCall(FunctionInvoker.NewExecutionId(), definition.Name, target?.Label, input, time.GetUtcNow(),
+            options.TraceId, options.TraceParent, key);
         // A plain sync call's id reaches no one before its answer does, so one write of the outcome is enough
         // (measured: the extra write doubled the warm p50 at one connection).
         var early = options.RecordWhileRunning || key is not null;
@@ -45,56 +42,71 @@ public sealed class InvocationService(
         {
             try
             {
-                await executions.InsertAsync(record, ct).ConfigureAwait(false);
+                await executions.InsertAsync(call.Record(ExecutionStatus.Running), ct).ConfigureAwait(false);
             }
             catch (DuplicateIdempotencyKeyException) when (key is not null)
             {
-                return Replay(await idempotency.WinnerAsync(definition.Name, key, ct).ConfigureAwait(false));
+                return Replay(await idempotency.WinnerAsync(definition.Name, key, ct).ConfigureAwait(false), definition, ct);
             }
         }
-        // The caller may stop waiting and free its event; the run keeps its own copy.
-        return new StartedInvocation(record.ExecutionId, RunAsync(record, input.Clone(), options, inserted: early, target), Replayed: false);
-
-        StartedInvocation Replay(ExecutionRecord existing) =>
-            new(existing.ExecutionId, idempotency.ResultAsync(existing, definition.TimeoutMs, ct), Replayed: true);
+        return new StartedInvocation(call.ExecutionId, RunAsync(call, inserted: early, target), Replayed: false);
     }
 
-    private async Task<InvocationResult> RunAsync(ExecutionRecord record, JsonElement input, InvocationOptions options, bool inserted,
-        ResolvedFunction? target)
+    private StartedInvocation Replay(ExecutionRecord existing, FunctionDefinition definition, CancellationToken ct) =>
+        new(existing.ExecutionId, idempotency.ResultAsync(existing, definition.TimeoutMs, ct), Replayed: true);
+
+    private async Task<InvocationResult> RunAsync(SyncCall call, bool inserted, ResolvedFunction? target)
     {
         InvocationResult result;
         try
         {
-            result = await invoker.InvokeAsync(new InvocationRequest(record.Function, input, options.TraceId, record.ExecutionId, options.TraceParent, Target: target),
+            result = await invoker.InvokeAsync(new InvocationRequest(call.Function, call.Input, call.TraceId, call.ExecutionId, call.TraceParent, Target: target),
                 CancellationToken.None).ConfigureAwait(false); // the run finishes and is recorded even if the caller leaves
         }
         catch (Exception e)
         {
-            await StoreOutcomeAsync(record with
+            await StoreOutcomeAsync(call.Record(ExecutionStatus.Error) with
             {
-                Status = ExecutionStatus.Error, FinishedAt = time.GetUtcNow(), Error = new InvocationError("PlatformError", e.Message),
+                FinishedAt = time.GetUtcNow(), Error = new InvocationError("PlatformError", e.Message),
             }, inserted).ConfigureAwait(false);
             throw;
         }
-        await StoreOutcomeAsync(record with
-        {
-            Status = result.Status, Output = result.Output, Error = result.Error, FinishedAt = time.GetUtcNow(),
-            DurationMs = result.DurationMs, ColdStart = result.ColdStart,
-        }, inserted).ConfigureAwait(false);
+        await StoreOutcomeAsync(call.Record(result.Status, result, time.GetUtcNow()), inserted).ConfigureAwait(false);
         return result;
     }
 
-    private Task StoreOutcomeAsync(ExecutionRecord finished, bool inserted) => inserted
-        ? executions.UpdateAsync(finished, CancellationToken.None)
-        : executions.InsertAsync(finished, CancellationToken.None);
+    /// <summary>A record that exists already (its id could reach someone early) is updated before the answer goes out.
+    /// A plain sync call's only record is written behind its answer: its caller gets the result in the response, and
+    /// the store serves the record to readers of this daemon before it is committed (read-your-writes); a write that
+    /// fails is logged by the store. Waiting for the commit put every SQLite checkpoint into the calls' tail latency
+    /// (docs/hot-path.md).</summary>
+    private Task StoreOutcomeAsync(ExecutionRecord finished, bool inserted)
+    {
+        if (inserted) return executions.UpdateAsync(finished, CancellationToken.None);
+        _ = executions.InsertAsync(finished, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>What a sync call's record is made of, so a plain call builds exactly one record (its outcome).</summary>
+    private readonly record struct SyncCall(string ExecutionId, string Function, string? Version, RawJson Input, DateTimeOffset CreatedAt,
+        string TraceId, string? TraceParent, string? IdempotencyKey)
+    {
+        public ExecutionRecord Record(string status, InvocationResult? result = null, DateTimeOffset? finishedAt = null) => new()
+        {
+            ExecutionId = ExecutionId, Function = Function, Version = Version, Status = status, Async = false, Input = Input,
+            CreatedAt = CreatedAt, StartedAt = CreatedAt, TraceId = TraceId, TraceParent = TraceParent, IdempotencyKey = IdempotencyKey,
+            Output = result?.Output, Error = result?.Error, FinishedAt = finishedAt, DurationMs = result?.DurationMs,
+            ColdStart = result?.ColdStart ?? false,
+        };
+    }
 
     /// <summary>Accepts an async call: checks the queue bound, commits the record, queues it. Throws QueueFullException.</summary>
-    public async Task<ExecutionRecord> EnqueueAsync(string function, JsonElement input, InvocationOptions options, CancellationToken ct) =>
+    public async Task<ExecutionRecord> EnqueueAsync(string function, RawJson input, InvocationOptions options, CancellationToken ct) =>
         (await EnqueueCallAsync(function, input, options, ct).ConfigureAwait(false)).Record;
 
     /// <summary>As EnqueueAsync, and says whether an Idempotency-Key replayed an earlier call (nothing new queued).
     /// Throws RateLimitedException or QueueFullException (no record is written).</summary>
-    public async Task<EnqueuedCall> EnqueueCallAsync(string function, JsonElement input, InvocationOptions options, CancellationToken ct)
+    public async Task<EnqueuedCall> EnqueueCallAsync(string function, RawJson input, InvocationOptions options, CancellationToken ct)
     {
         var definition = await functions.GetAsync(function, ct).ConfigureAwait(false) ?? throw new FunctionNotFoundException(function);
         var target = options.Qualifier is null ? null : await versions.ResolveAsync(definition.Name, options.Qualifier, ct).ConfigureAwait(false);
@@ -148,10 +160,10 @@ public sealed class InvocationService(
         return again;
     }
 
-    private ExecutionRecord NewRecord(string function, JsonElement input, InvocationOptions options, bool async) => new()
+    private ExecutionRecord NewRecord(string function, RawJson input, InvocationOptions options, bool async) => new()
     {
         ExecutionId = FunctionInvoker.NewExecutionId(), Function = function, Status = ExecutionStatus.Queued, Async = async,
-        Input = input.GetRawText(), CreatedAt = time.GetUtcNow(), TraceId = options.TraceId, TraceParent = options.TraceParent,
+        Input = input, CreatedAt = time.GetUtcNow(), TraceId = options.TraceId, TraceParent = options.TraceParent,
         CallbackUrl = options.CallbackUrl,
     };
 }

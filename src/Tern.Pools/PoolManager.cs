@@ -103,7 +103,7 @@ public sealed partial class PoolManager(
         catch (Exception e) when (e is not HandlerInitException)
         {
             await DisposeQuietlyAsync(agent, worker).ConfigureAwait(false);
-            var diagnostics = worker.Diagnose();
+            var diagnostics = await worker.DiagnoseAsync().ConfigureAwait(false);
             throw e is AgentLostException or TimeoutException
                 ? new WorkerStartException($"the worker for '{f.Name}' did not initialise: {e.Message} {diagnostics.StderrTail}".TrimEnd(), e)
                 : e;

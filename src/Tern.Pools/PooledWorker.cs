@@ -17,8 +17,14 @@ public sealed class PooledWorker(IWorker worker, AgentClient agent, DateTimeOffs
 
     internal DateTimeOffset LastUsed { get; set; } = now;
 
+    /// <summary>Started and not yet given a call: the first call it gets is a cold start.</summary>
+    internal bool Fresh { get; set; }
+
     /// <summary>The connection or the worker is gone: never hand it out again.</summary>
     public bool IsDead => Agent.Completion.IsCompleted || Worker.Exited.IsCompleted;
+
+    /// <summary>What the driver knows of the worker's state (an OOM kill, the end of its stderr), after a failed call.</summary>
+    public ValueTask<WorkerDiagnostics> DiagnoseAsync() => Worker.DiagnoseAsync();
 
     public async ValueTask DisposeAsync()
     {

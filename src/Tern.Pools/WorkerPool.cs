@@ -4,23 +4,29 @@ using Tern.Core.Telemetry;
 
 namespace Tern.Pools;
 
-/// <summary>The warm workers of one function version. A call takes a free slot on a ready worker; if there is none it
-/// queues, and a worker is started only when the queue is longer than the slots already starting (singleflight:
-/// N concurrent cold calls start ceil(N / instanceConcurrency) workers, at most maxReplicas). A call that cannot get a
-/// slot before its timeout fails with PoolExhaustedException. All state changes happen under one lock.</summary>
+/// <summary>The warm workers of one function version, and the calls waiting for them.
+/// <para>A call takes a free slot on a ready worker when the function is under its concurrency limit; otherwise it
+/// waits in one FIFO queue (at most concurrency + queueSize calls are admitted; a burst beyond that is turned away at
+/// once). A worker is started only when the waiting calls that the concurrency limit would let run outnumber the
+/// slots already starting (singleflight: N concurrent cold calls start ceil(N / instanceConcurrency) workers, at most
+/// maxReplicas). A call that gets no slot within its timeout fails with PoolExhaustedException.</para>
+/// <para>All state changes happen under one lock. A freed slot is handed to the next waiting call on the thread that
+/// freed it (no hop through the thread pool), outside the lock; one pool-wide timer, armed only while calls wait,
+/// expires them.</para></summary>
 public sealed partial class WorkerPool
 {
     private readonly Lock _lock = new();
     private readonly List<PooledWorker> _workers = [];
     private readonly LinkedList<Waiter> _waiters = new();
-    private readonly SemaphoreSlim _concurrency;
     private readonly Func<CancellationToken, Task<PooledWorker>> _startWorker;
     private readonly CancellationTokenSource _closing = new();
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly TernMetrics? _metrics;
-    private int _starting;
-    private int _waitingForConcurrency;
+    private readonly ITimer _expiry;
+    private long _expiryArmedFor = long.MaxValue; // a TimeProvider timestamp; under the lock
+    private int _leased;   // calls holding a slot
+    private int _starting; // workers being started
 
     public WorkerPool(FunctionDefinition function, Func<CancellationToken, Task<PooledWorker>> startWorker, TimeProvider time, ILogger logger, TernMetrics? metrics = null)
     {
@@ -29,7 +35,7 @@ public sealed partial class WorkerPool
         _startWorker = startWorker;
         _time = time;
         _logger = logger;
-        _concurrency = new SemaphoreSlim(function.Concurrency, function.Concurrency);
+        _expiry = time.CreateTimer(static pool => ((WorkerPool)pool!).ExpireWaiters(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     public FunctionDefinition Function { get; }
@@ -42,83 +48,37 @@ public sealed partial class WorkerPool
     public int WaitingCount { get { lock (_lock) return _waiters.Count; } }
     public bool IsEmpty { get { lock (_lock) return _workers.Count == 0 && _starting == 0 && _waiters.Count == 0; } }
 
-    public async Task<WorkerLease> AcquireAsync(CancellationToken ct)
-    {
-        var started = _time.GetTimestamp();
-        var budget = TimeSpan.FromMilliseconds(Function.TimeoutMs);
-        if (!_concurrency.Wait(0))
-        {
-            // At the concurrency limit, at most queueSize calls wait; a burst beyond that is turned away at once.
-            if (Interlocked.Increment(ref _waitingForConcurrency) > Function.QueueSize)
-            {
-                Interlocked.Decrement(ref _waitingForConcurrency);
-                throw new PoolExhaustedException(Function.Name, $"{Function.QueueSize} calls already wait (queueSize)", TimeSpan.Zero, queueFull: true);
-            }
-            try
-            {
-                if (!await _concurrency.WaitAsync(budget, ct).ConfigureAwait(false))
-                    throw new PoolExhaustedException(Function.Name, $"concurrency limit {Function.Concurrency} reached", budget);
-            }
-            finally
-            {
-                Interlocked.Decrement(ref _waitingForConcurrency);
-            }
-        }
-        try
-        {
-            return await AcquireSlotAsync(started, budget, ct).ConfigureAwait(false);
-        }
-        catch
-        {
-            _concurrency.Release();
-            throw;
-        }
-    }
-
-    private async Task<WorkerLease> AcquireSlotAsync(long started, TimeSpan budget, CancellationToken ct)
+    /// <summary>A slot on a worker: at once when one is free (no allocation beyond the lease), else after waiting.</summary>
+    public ValueTask<WorkerLease> AcquireAsync(CancellationToken ct)
     {
         Waiter waiter;
-        LinkedListNode<Waiter> node;
-        var start = false;
+        int start;
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_closing.IsCancellationRequested, this);
-            if (FreeWorker() is { } free)
+            if (_waiters.Count == 0 && _leased < Function.Concurrency && FreeWorker() is { } free)
             {
                 free.InFlight++;
-                return new WorkerLease(free, false, _time.GetElapsedTime(started));
+                _leased++;
+                return new ValueTask<WorkerLease>(new WorkerLease(free, false, TimeSpan.Zero));
             }
-            waiter = new Waiter();
-            node = _waiters.AddLast(waiter);
-            if (NeedsAnotherWorker())
-            {
-                _starting++;
-                waiter.StartedAWorker = true;
-                start = true;
-            }
+            if (_leased + _waiters.Count >= Function.Concurrency + Function.QueueSize)
+                throw new PoolExhaustedException(Function.Name, $"{Function.QueueSize} calls already wait (queueSize)", TimeSpan.Zero, queueFull: true);
+            var now = _time.GetTimestamp();
+            waiter = new Waiter(this, now, now + (long)(Function.TimeoutMs * (_time.TimestampFrequency / 1000.0)));
+            waiter.Node = _waiters.AddLast(waiter);
+            ArmExpiry(waiter.Deadline);
+            start = ReserveStarts();
         }
-        if (start) _ = StartWorkerAsync(waiter);
+        for (var i = 0; i < start; i++) _ = StartWorkerAsync();
+        return new ValueTask<WorkerLease>(WaitAsync(waiter, ct));
+    }
 
-        try
-        {
-            var remaining = budget - _time.GetElapsedTime(started);
-            var (worker, cold) = await waiter.Slot.Task.WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, ct).ConfigureAwait(false);
-            return new WorkerLease(worker, cold, _time.GetElapsedTime(started));
-        }
-        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
-        {
-            lock (_lock)
-            {
-                if (node.List is not null) _waiters.Remove(node);
-            }
-            // A slot may have been handed over just as the wait ended: then the call keeps it.
-            if (waiter.Slot.Task.IsCompletedSuccessfully)
-                return new WorkerLease(waiter.Slot.Task.Result.Worker, waiter.Slot.Task.Result.Cold, _time.GetElapsedTime(started));
-            ct.ThrowIfCancellationRequested();
-            throw new PoolExhaustedException(Function.Name,
-                $"all {Function.MaxReplicas} workers busy (maxReplicas {Function.MaxReplicas}, instanceConcurrency {Function.InstanceConcurrency})",
-                _time.GetElapsedTime(started));
-        }
+    private async Task<WorkerLease> WaitAsync(Waiter waiter, CancellationToken ct)
+    {
+        if (!ct.CanBeCanceled) return await waiter.Task.ConfigureAwait(false);
+        await using (ct.Register(static w => ((Waiter)w!).Pool.Abandon((Waiter)w!), waiter).ConfigureAwait(false))
+            return await waiter.Task.ConfigureAwait(false);
     }
 
     /// <summary>Gives a slot back. An unhealthy worker (timeout, crash, protocol failure) is retired and stopped.</summary>
@@ -127,28 +87,24 @@ public sealed partial class WorkerPool
         var worker = lease.Worker;
         PooledWorker? stop = null;
         var start = 0;
+        var handed = new Handoffs();
         lock (_lock)
         {
             worker.InFlight--;
+            _leased--;
             worker.LastUsed = _time.GetUtcNow();
             if ((!healthy || worker.IsDead) && !worker.Retired)
             {
                 worker.Retired = true;
                 Crashed();
             }
-            if (worker.Retired)
-            {
-                if (worker.InFlight == 0 && _workers.Remove(worker)) stop = worker;
-                start = StartForWaiters();
-            }
-            else
-            {
-                HandSlots(worker);
-            }
+            if (worker.Retired && worker.InFlight == 0 && _workers.Remove(worker)) stop = worker;
+            HandSlots(ref handed);
+            start = ReserveStarts();
         }
-        _concurrency.Release();
+        handed.Complete();
         if (stop is not null) _ = StopAsync(stop);
-        for (var i = 0; i < start; i++) _ = StartWorkerAsync(null);
+        for (var i = 0; i < start; i++) _ = StartWorkerAsync();
     }
 
     /// <summary>Evicts dead and long-idle workers, and starts workers up to minReplicas. Called by the maintenance loop.</summary>
@@ -174,7 +130,7 @@ public sealed partial class WorkerPool
             _starting += start;
         }
         foreach (var w in stop) await StopAsync(w).ConfigureAwait(false);
-        for (var i = 0; i < start; i++) _ = StartWorkerAsync(null);
+        for (var i = 0; i < start; i++) _ = StartWorkerAsync();
     }
 
     /// <summary>Pings idle workers; those that do not answer are retired.</summary>
@@ -210,18 +166,21 @@ public sealed partial class WorkerPool
     public async Task CloseAsync()
     {
         List<PooledWorker> all;
+        List<Waiter> waiting;
         lock (_lock)
         {
             _closing.Cancel();
             all = [.. _workers];
             _workers.Clear();
-            foreach (var w in _waiters) w.Slot.TrySetException(new ObjectDisposedException(nameof(WorkerPool), "the daemon is stopping"));
+            waiting = [.. _waiters];
             _waiters.Clear();
         }
+        _expiry.Dispose();
+        foreach (var w in waiting) w.TrySetException(new ObjectDisposedException(nameof(WorkerPool), "the daemon is stopping"));
         await Task.WhenAll(all.Select(StopAsync)).ConfigureAwait(false);
     }
 
-    private async Task StartWorkerAsync(Waiter? starter)
+    private async Task StartWorkerAsync()
     {
         PooledWorker worker;
         try
@@ -230,26 +189,27 @@ public sealed partial class WorkerPool
         }
         catch (Exception e)
         {
+            Waiter? victim = null;
             int again;
             lock (_lock)
             {
                 _starting--;
-                // The call whose arrival started this worker learns why it failed; the others may start their own.
-                var victim = starter is not null && _waiters.Remove(starter) ? starter : null;
-                victim ??= _waiters.First?.Value;
-                if (victim is not null)
+                // The longest-waiting call learns why the start failed; the others may start their own.
+                if (_waiters.First is { } first)
                 {
-                    _waiters.Remove(victim);
-                    victim.Slot.TrySetException(e);
+                    victim = first.Value;
+                    Unlink(victim);
                 }
-                again = StartForWaiters();
+                again = ReserveStarts();
             }
             LogStartFailed(e, Function.Name);
-            for (var i = 0; i < again; i++) _ = StartWorkerAsync(null);
+            victim?.TrySetException(e);
+            for (var i = 0; i < again; i++) _ = StartWorkerAsync();
             return;
         }
 
         var closed = false;
+        var handed = new Handoffs();
         lock (_lock)
         {
             _starting--;
@@ -257,26 +217,47 @@ public sealed partial class WorkerPool
             if (!closed)
             {
                 _workers.Add(worker);
-                if (starter is not null && _waiters.Remove(starter))
-                {
-                    worker.InFlight++;
-                    starter.Slot.TrySetResult((worker, true));
-                }
-                HandSlots(worker);
+                worker.Fresh = true; // the call it goes to now was waiting for it: a cold start
+                HandSlots(ref handed);
+                worker.Fresh = false; // a slot taken later is a warm one
             }
         }
+        handed.Complete();
         if (closed) await StopAsync(worker).ConfigureAwait(false);
     }
 
-    /// <summary>Gives a worker's free slots to the longest-waiting calls. Under the lock.</summary>
-    private void HandSlots(PooledWorker worker)
+    /// <summary>Gives free slots to the longest-waiting calls while the concurrency limit allows. Under the lock; the
+    /// caller completes the handoffs after releasing it.</summary>
+    private void HandSlots(ref Handoffs handed)
     {
-        while (!worker.Retired && worker.InFlight < Function.InstanceConcurrency && _waiters.First is { } first)
+        while (_waiters.First is { } first && _leased < Function.Concurrency && FreeWorker() is { } worker)
         {
-            _waiters.RemoveFirst();
+            var waiter = first.Value;
+            Unlink(waiter);
             worker.InFlight++;
-            first.Value.Slot.TrySetResult((worker, false));
+            _leased++;
+            var cold = worker.Fresh;
+            worker.Fresh = false;
+            handed.Add(waiter, new WorkerLease(worker, cold, _time.GetElapsedTime(waiter.Started)));
         }
+    }
+
+    /// <summary>How many workers to start for the calls waiting, reserved under the lock; the caller starts them.</summary>
+    private int ReserveStarts()
+    {
+        var count = 0;
+        while (NeedsAnotherWorker())
+        {
+            _starting++;
+            count++;
+        }
+        return count;
+    }
+
+    private bool NeedsAnotherWorker()
+    {
+        var runnable = Math.Min(_waiters.Count, Math.Max(0, Function.Concurrency - _leased));
+        return Alive() + _starting < Function.MaxReplicas && runnable > _starting * Function.InstanceConcurrency;
     }
 
     private PooledWorker? FreeWorker()
@@ -288,21 +269,66 @@ public sealed partial class WorkerPool
         return best;
     }
 
-    private int Alive() => _workers.Count(w => !w.Retired);
-
-    private bool NeedsAnotherWorker() =>
-        Alive() + _starting < Function.MaxReplicas && _waiters.Count > _starting * Function.InstanceConcurrency;
-
-    /// <summary>How many workers to start for calls still waiting. Under the lock; the caller starts them after it.</summary>
-    private int StartForWaiters()
+    private int Alive()
     {
-        var count = 0;
-        while (NeedsAnotherWorker())
+        var alive = 0;
+        foreach (var w in _workers) if (!w.Retired) alive++;
+        return alive;
+    }
+
+    private void Unlink(Waiter waiter)
+    {
+        if (waiter.Node?.List is not null) _waiters.Remove(waiter.Node);
+        waiter.Node = null;
+    }
+
+    /// <summary>Arms the timer for a new waiter's deadline if none earlier is set. Waiters share the function's timeout,
+    /// so a later one never moves the timer. Under the lock.</summary>
+    private void ArmExpiry(long deadline)
+    {
+        if (deadline >= _expiryArmedFor) return;
+        _expiryArmedFor = deadline;
+        var wait = _time.GetElapsedTime(_time.GetTimestamp(), deadline);
+        _expiry.Change(wait > TimeSpan.FromMilliseconds(1) ? wait : TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
+    }
+
+    private void ExpireWaiters()
+    {
+        var expired = new List<Waiter>();
+        lock (_lock)
         {
-            _starting++;
-            count++;
+            _expiryArmedFor = long.MaxValue;
+            var now = _time.GetTimestamp();
+            while (_waiters.First is { } first && first.Value.Deadline <= now)
+            {
+                expired.Add(first.Value);
+                Unlink(first.Value);
+            }
+            if (_waiters.First is { } next) ArmExpiry(next.Value.Deadline);
         }
-        return count;
+        foreach (var w in expired) w.TrySetException(Exhausted(w));
+    }
+
+    /// <summary>The caller gave up (its token was cancelled) before it got a slot.</summary>
+    private void Abandon(Waiter waiter)
+    {
+        lock (_lock)
+        {
+            if (waiter.Node is null) return; // already handed a slot or expired
+            Unlink(waiter);
+        }
+        waiter.TrySetCanceled();
+    }
+
+    private PoolExhaustedException Exhausted(Waiter waiter)
+    {
+        var waited = _time.GetElapsedTime(waiter.Started);
+        bool atConcurrency;
+        lock (_lock) atConcurrency = _leased >= Function.Concurrency;
+        return atConcurrency
+            ? new PoolExhaustedException(Function.Name, $"concurrency limit {Function.Concurrency} reached", waited)
+            : new PoolExhaustedException(Function.Name,
+                $"all {Function.MaxReplicas} workers busy (maxReplicas {Function.MaxReplicas}, instanceConcurrency {Function.InstanceConcurrency})", waited);
     }
 
     private async Task StopAsync(PooledWorker worker)
@@ -314,10 +340,47 @@ public sealed partial class WorkerPool
 
     private void Crashed() => _metrics?.WorkersCrashed.Add(1, TernMetrics.Function(Function.Name));
 
-    private sealed class Waiter
+    /// <summary>A call waiting for a slot. Completed inline by whoever hands it one (see <see cref="Handoffs"/>).</summary>
+    private sealed class Waiter(WorkerPool pool, long started, long deadline) : TaskCompletionSource<WorkerLease>(TaskCreationOptions.None)
     {
-        public TaskCompletionSource<(PooledWorker Worker, bool Cold)> Slot { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public bool StartedAWorker { get; set; }
+        public WorkerPool Pool { get; } = pool;
+        /// <summary>TimeProvider timestamps.</summary>
+        public long Started { get; } = started;
+        public long Deadline { get; } = deadline;
+        public LinkedListNode<Waiter>? Node { get; set; }
+    }
+
+    /// <summary>Slots given out under the lock, completed after it. The first runs its call inline on this thread (it
+    /// only sends a frame and awaits); more than one, or a deep chain of them, go through the thread pool so a run of
+    /// synchronous failures cannot grow the stack.</summary>
+    private struct Handoffs
+    {
+        [ThreadStatic] private static int _depth;
+        private (Waiter Waiter, WorkerLease Lease) _first;
+        private List<(Waiter, WorkerLease)>? _more;
+
+        public void Add(Waiter waiter, WorkerLease lease)
+        {
+            if (_first.Waiter is null) _first = (waiter, lease);
+            else (_more ??= []).Add((waiter, lease));
+        }
+
+        public readonly void Complete()
+        {
+            if (_more is not null)
+                foreach (var (waiter, lease) in _more)
+                    ThreadPool.UnsafeQueueUserWorkItem(static s => s.waiter.TrySetResult(s.lease), (waiter, lease), preferLocal: false);
+            if (_first.Waiter is not { } first) return;
+            if (_depth >= 2)
+            {
+                var lease = _first.Lease;
+                ThreadPool.UnsafeQueueUserWorkItem(static s => s.first.TrySetResult(s.lease), (first, lease), preferLocal: false);
+                return;
+            }
+            _depth++;
+            try { first.TrySetResult(_first.Lease); }
+            finally { _depth--; }
+        }
     }
 
     [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "starting a worker for {Function} failed")]

@@ -15,6 +15,10 @@ public interface IExecutionStore
 
     Task<ExecutionRecord?> GetAsync(string executionId, CancellationToken ct = default);
 
+    /// <summary>Completes once every write submitted before it is committed (or has failed). Sync calls' records are
+    /// written behind their answers; this is how a reader that queries the database itself waits for them.</summary>
+    Task FlushAsync(CancellationToken ct = default);
+
     /// <summary>The record holding this idempotency key for this function, if any (whatever its age).</summary>
     Task<ExecutionRecord?> FindByIdempotencyKeyAsync(string function, string idempotencyKey, CancellationToken ct = default);
 

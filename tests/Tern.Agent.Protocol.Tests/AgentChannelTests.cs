@@ -1,3 +1,4 @@
+using Tern.Json;
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
@@ -65,13 +66,13 @@ public sealed class AgentChannelTests : IAsyncLifetime
 
         var read = await RoundTripAsync(new ExecMessage
         {
-            RequestId = "req-1", Input = input.RootElement.Clone(), TimeoutMs = 1234, TraceId = "trace-9",
+            RequestId = "req-1", Input = RawJson.FromElement(input.RootElement), TimeoutMs = 1234, TraceId = "trace-9",
         });
 
         Assert.Equal("req-1", read.RequestId);
-        Assert.Equal(JsonValueKind.Object, read.Input.ValueKind);
-        Assert.True(JsonElement.DeepEquals(input.RootElement, read.Input), read.Input.GetRawText());
-        Assert.Equal("world", read.Input.GetProperty("name").GetString());
+        Assert.Equal(JsonValueKind.Object, read.Input.ToElement().ValueKind);
+        Assert.True(JsonElement.DeepEquals(input.RootElement, read.Input.ToElement()), read.Input.ToString());
+        Assert.Equal("world", read.Input.ToElement().GetProperty("name").GetString());
         Assert.Equal(1234, read.TimeoutMs);
         Assert.Equal("trace-9", read.TraceId);
     }
@@ -81,10 +82,10 @@ public sealed class AgentChannelTests : IAsyncLifetime
     {
         using var input = JsonDocument.Parse("42");
 
-        var read = await RoundTripAsync(new ExecMessage { RequestId = "r", Input = input.RootElement.Clone() });
+        var read = await RoundTripAsync(new ExecMessage { RequestId = "r", Input = RawJson.FromElement(input.RootElement) });
 
         Assert.Null(read.TraceId);
-        Assert.Equal(42, read.Input.GetInt32());
+        Assert.Equal(42, read.Input.ToElement().GetInt32());
     }
 
     [Fact]
@@ -94,7 +95,7 @@ public sealed class AgentChannelTests : IAsyncLifetime
 
         var read = await RoundTripAsync(new RespMessage
         {
-            RequestId = "req-2", Status = "error", Output = output.RootElement.Clone(),
+            RequestId = "req-2", Status = "error", Output = RawJson.FromElement(output.RootElement),
             Error = new AgentError { Code = "HandlerError", Message = "boom" },
             DurationMs = 12.5, StdoutTail = "out\nline", StderrTail = "Traceback...\n",
         });
@@ -102,7 +103,7 @@ public sealed class AgentChannelTests : IAsyncLifetime
         Assert.Equal("req-2", read.RequestId);
         Assert.Equal("error", read.Status);
         Assert.NotNull(read.Output);
-        Assert.True(JsonElement.DeepEquals(output.RootElement, read.Output.Value));
+        Assert.True(JsonElement.DeepEquals(output.RootElement, read.Output.Value.ToElement()));
         Assert.Equal("HandlerError", read.Error?.Code);
         Assert.Equal("boom", read.Error?.Message);
         Assert.Equal(12.5, read.DurationMs);
@@ -255,7 +256,7 @@ public sealed class AgentChannelTests : IAsyncLifetime
         using var input = JsonDocument.Parse($$"""{"big":"{{new string('x', 200)}}"}""");
 
         var e = await Assert.ThrowsAsync<FrameTooLargeException>(
-            async () => await writer.WriteAsync(new ExecMessage { RequestId = "big", Input = input.RootElement.Clone() }, Timeout()));
+            async () => await writer.WriteAsync(new ExecMessage { RequestId = "big", Input = RawJson.FromElement(input.RootElement) }, Timeout()));
         await writer.WriteAsync(new PingMessage { RequestId = "small" }, Timeout());
         var next = await _agent.ReadAsync(Timeout());
 

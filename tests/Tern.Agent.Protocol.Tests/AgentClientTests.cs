@@ -1,3 +1,4 @@
+using Tern.Json;
 using System.Diagnostics;
 using System.Text.Json;
 
@@ -27,12 +28,12 @@ public sealed class AgentClientTests : IAsyncLifetime
 
     private static ExecMessage Exec(string id) => new()
     {
-        RequestId = id, Input = JsonDocument.Parse($$"""{"id":"{{id}}"}""").RootElement.Clone(), TimeoutMs = 1000,
+        RequestId = id, Input = RawJson.Parse($$"""{"id":"{{id}}"}"""), TimeoutMs = 1000,
     };
 
     private static RespMessage Answer(string id) => new()
     {
-        RequestId = id, Output = JsonDocument.Parse($$"""{"answer":"{{id}}"}""").RootElement.Clone(), DurationMs = 1,
+        RequestId = id, Output = RawJson.Parse($$"""{"answer":"{{id}}"}"""), DurationMs = 1,
     };
 
     private async Task<T> AgentReadsAsync<T>() where T : AgentMessage =>
@@ -45,7 +46,7 @@ public sealed class AgentClientTests : IAsyncLifetime
         var b = _client.ExecAsync(Exec("b"), Patience, Timeout());
         var received = new[] { await AgentReadsAsync<ExecMessage>(), await AgentReadsAsync<ExecMessage>() };
         Assert.Equal(["a", "b"], received.Select(m => m.RequestId).Order());
-        Assert.All(received, m => Assert.Equal(m.RequestId, m.Input.GetProperty("id").GetString()));
+        Assert.All(received, m => Assert.Equal(m.RequestId, m.Input.ToElement().GetProperty("id").GetString()));
 
         await _agent.WriteAsync(Answer("b"), Timeout());
         var respB = await b.WaitAsync(Patience);
@@ -54,9 +55,9 @@ public sealed class AgentClientTests : IAsyncLifetime
         var respA = await a.WaitAsync(Patience);
 
         Assert.Equal("a", respA.RequestId);
-        Assert.Equal("a", respA.Output?.GetProperty("answer").GetString());
+        Assert.Equal("a", respA.Output?.ToElement().GetProperty("answer").GetString());
         Assert.Equal("b", respB.RequestId);
-        Assert.Equal("b", respB.Output?.GetProperty("answer").GetString());
+        Assert.Equal("b", respB.Output?.ToElement().GetProperty("answer").GetString());
     }
 
     [Fact]
@@ -69,7 +70,7 @@ public sealed class AgentClientTests : IAsyncLifetime
         await _agent.WriteAsync(new PingMessage { RequestId = "a" }, Timeout()); // not a Resp: ignored too
         await _agent.WriteAsync(Answer("a"), Timeout());
 
-        Assert.Equal("a", (await a.WaitAsync(Patience)).Output?.GetProperty("answer").GetString());
+        Assert.Equal("a", (await a.WaitAsync(Patience)).Output?.ToElement().GetProperty("answer").GetString());
         Assert.False(_client.Completion.IsCompleted);
     }
 

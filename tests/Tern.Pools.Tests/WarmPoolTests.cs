@@ -44,9 +44,10 @@ public sealed class WarmPoolTests(FastPoolDaemonFixture daemon) : IClassFixture<
     [Fact]
     public async Task MaxReplicasReached_WaitingPastTheTimeout_Gets429WithRetryAfter()
     {
-        // One worker, 0.8 s per call, 1 s timeout: of four calls at once the third and fourth cannot get the worker in time.
-        await daemon.CreateOkAsync("pool-max", "python", Py("import time\ntime.sleep(0.8)\nprint(1)"), "main.py",
-            new { maxReplicas = 1, timeoutMs = 1000, concurrency = 8 });
+        // One worker, 0.5 s per call, 1.2 s timeout: of four calls at once the fourth cannot get the worker in time (it
+        // would wait 1.5 s). The 0.7 s of slack covers Python's start on a loaded machine.
+        await daemon.CreateOkAsync("pool-max", "python", Py("import time\ntime.sleep(0.5)\nprint(1)"), "main.py",
+            new { maxReplicas = 1, timeoutMs = 1200, concurrency = 8 });
         await daemon.InvokeAsync("pool-max"); // warm, so start-up time does not blur the arithmetic
         var responses = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ =>
             daemon.Client.PostAsync("/v1/functions/pool-max:invoke", new StringContent("{}"))));

@@ -1,3 +1,4 @@
+using Tern.Json;
 using System.Diagnostics;
 using System.IO.Compression;
 using System.Text;
@@ -305,25 +306,25 @@ public sealed class PersistentWorkerTests
         var first = await agent.ExecAsync("{}", requestId: "req-1");
         var second = await agent.ExecAsync("{}", requestId: "req-2");
         Assert.Equal("success", second.Status);
-        Assert.Equal(1, first.Output!.Value.GetProperty("calls").GetInt32());
-        Assert.Equal(2, second.Output!.Value.GetProperty("calls").GetInt32());
-        Assert.Equal(first.Output!.Value.GetProperty("pid").GetInt32(), second.Output!.Value.GetProperty("pid").GetInt32());
-        Assert.Equal("req-2", second.Output!.Value.GetProperty("rid").GetString());
-        Assert.Equal("agent-test", second.Output!.Value.GetProperty("fn").GetString());
+        Assert.Equal(1, first.Output!.Value.ToElement().GetProperty("calls").GetInt32());
+        Assert.Equal(2, second.Output!.Value.ToElement().GetProperty("calls").GetInt32());
+        Assert.Equal(first.Output!.Value.ToElement().GetProperty("pid").GetInt32(), second.Output!.Value.ToElement().GetProperty("pid").GetInt32());
+        Assert.Equal("req-2", second.Output!.Value.ToElement().GetProperty("rid").GetString());
+        Assert.Equal("agent-test", second.Output!.Value.ToElement().GetProperty("fn").GetString());
     }
 
     [Fact]
     public async Task Python_CrashFailsTheCall_ThenAFreshProcessServesTheNext()
     {
         await using var agent = await SandboxAgent.StartAsync(Python, SandboxAgent.Init("python", "lambda_function.lambda_handler"));
-        Assert.Equal(1, (await agent.ExecAsync("{}")).Output!.Value.GetProperty("calls").GetInt32());
+        Assert.Equal(1, (await agent.ExecAsync("{}")).Output!.Value.ToElement().GetProperty("calls").GetInt32());
         var crashed = await agent.ExecAsync("""{"crash":true}""");
         Assert.Equal("error", crashed.Status);
         Assert.Equal("HandlerCrashed", crashed.Error!.Code);
         Assert.Contains("exited with code 3", crashed.Error.Message);
         var next = await agent.ExecAsync("{}");
         Assert.Equal("success", next.Status);
-        Assert.Equal(1, next.Output!.Value.GetProperty("calls").GetInt32()); // loaded again
+        Assert.Equal(1, next.Output!.Value.ToElement().GetProperty("calls").GetInt32()); // loaded again
     }
 
     [Fact]
@@ -381,8 +382,8 @@ public sealed class PersistentWorkerTests
         var watch = Stopwatch.StartNew();
         var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => agent.ExecAsync("{}", requestId: $"c{i}")));
         Assert.All(results, r => Assert.Equal("success", r.Status));
-        Assert.Equal(["c0", "c1", "c2", "c3"], results.Select(r => r.Output!.Value.GetProperty("rid").GetString()!));
-        Assert.True(results.Max(r => r.Output!.Value.GetProperty("most").GetInt32()) >= 2, "calls should overlap");
+        Assert.Equal(["c0", "c1", "c2", "c3"], results.Select(r => r.Output!.Value.ToElement().GetProperty("rid").GetString()!));
+        Assert.True(results.Max(r => r.Output!.Value.ToElement().GetProperty("most").GetInt32()) >= 2, "calls should overlap");
         Assert.True(watch.Elapsed < TimeSpan.FromMilliseconds(2500), $"took {watch.Elapsed}");
     }
 
@@ -404,7 +405,7 @@ public sealed class PersistentWorkerTests
         {
             var resp = await agent.ExecAsync("{}");
             Assert.Equal("success", resp.Status);
-            Assert.Equal("done", resp.Output!.Value.GetString());
+            Assert.Equal("done", resp.Output!.Value.ToElement().GetString());
             Assert.Empty(HostProcesses.WithArgument(marker));
         }
     }

@@ -1,3 +1,4 @@
+using Tern.Json;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -91,7 +92,7 @@ internal sealed class SandboxAgent : IAsyncDisposable
         using var doc = JsonDocument.Parse(eventJson);
         var exec = new ExecMessage
         {
-            RequestId = requestId ?? Guid.NewGuid().ToString(), Input = doc.RootElement.Clone(), TimeoutMs = timeoutMs, TraceId = "trace-1",
+            RequestId = requestId ?? Guid.NewGuid().ToString(), Input = RawJson.FromElement(doc.RootElement), TimeoutMs = timeoutMs, TraceId = "trace-1",
         };
         return Client.ExecAsync(exec, TimeSpan.FromMilliseconds(timeoutMs) + TimeSpan.FromSeconds(10), CancellationToken.None);
     }

@@ -16,6 +16,9 @@ public class DaemonFixture : IAsyncLifetime
 
     public string DataDir { get; } = Path.Combine(Path.GetTempPath(), "tern-test-" + Guid.NewGuid().ToString("N"));
     public HttpClient Client { get; private set; } = null!;
+
+    /// <summary>The running daemon's services (for tests that look behind the API).</summary>
+    public IServiceProvider Services => _app!.Services;
     public Uri BaseAddress { get; private set; } = null!;
 
     /// <summary>Off by default (the daemon is on loopback anyway); a subclass returns On to test API keys.</summary>

@@ -15,13 +15,12 @@ internal sealed class ApiKeyAuthMiddleware(RequestDelegate next, ApiKeyService k
     /// <summary>HttpContext.Items entry holding the id of the key that authenticated the request.</summary>
     public const string ItemKey = "tern.apiKeyId";
 
-    public async Task InvokeAsync(HttpContext context)
+    /// <summary>Passes straight through (no async frame) when auth is off or the route is open.</summary>
+    public Task InvokeAsync(HttpContext context) =>
+        !keys.AuthEnabled || context.Request.Path.StartsWithSegments("/healthz") ? next(context) : AuthenticateAsync(context);
+
+    private async Task AuthenticateAsync(HttpContext context)
     {
-        if (!keys.AuthEnabled || context.Request.Path.StartsWithSegments("/healthz"))
-        {
-            await next(context);
-            return;
-        }
 
         var presented = ReadKey(context.Request);
         if (presented is null)

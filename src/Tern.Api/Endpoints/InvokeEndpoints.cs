@@ -1,15 +1,17 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Tern.Api.Serialization;
 using Tern.Core.Executions;
 using Tern.Core.Functions;
 using Tern.Core.Invocations;
 using Tern.Invocation;
 using Tern.Invocation.Admission;
+using Tern.Json;
 
 namespace Tern.Api.Endpoints;
 
@@ -31,70 +33,113 @@ internal static class InvokeEndpoints
 
     public static void MapInvokeEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/functions/{name}:invoke", InvokeAsync).WithTags("Invocation").WithName("InvokeFunction")
+        // Plain request delegates over the singleton service: a call binds nothing through DI (no request scope) and
+        // makes no result object; the metadata below keeps the OpenAPI document as it was.
+        var invocations = app.ServiceProvider.GetRequiredService<InvocationService>();
+        app.MapPost("/v1/functions/{name}:invoke", (Func<HttpContext, Task>)(context => InvokeAsync(context, invocations)))
+            .WithTags("Invocation").WithName("InvokeFunction")
             .Produces<InvocationResult>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(408).ProducesProblem(409).ProducesProblem(413).ProducesProblem(429).ProducesProblem(503);
-        app.MapPost("/v1/functions/{name}:enqueue", EnqueueAsync).WithTags("Invocation").WithName("EnqueueFunction")
+        app.MapPost("/v1/functions/{name}:enqueue", (Func<HttpContext, Task>)(context => EnqueueAsync(context, invocations)))
+            .WithTags("Invocation").WithName("EnqueueFunction")
             .Produces<EnqueueResponse>(StatusCodes.Status202Accepted).ProducesProblem(400).ProducesProblem(404).ProducesProblem(413).ProducesProblem(429);
     }
 
-    private static async Task<IResult> InvokeAsync(string name, HttpRequest request, HttpResponse response,
-        InvocationService invocations, CancellationToken ct)
+    private static async Task InvokeAsync(HttpContext context, InvocationService invocations)
     {
         var arrived = Stopwatch.GetTimestamp();
-        if (ReadIdempotencyKey(request, out var key) is { } badKey) return badKey;
-        if (ReadWaitCap(request, out var waitMs) is { } badWait) return badWait;
-        if (ReadQualifier(ref name, request, out var qualifier) is { } badQualifier) return badQualifier;
-        var (document, problem) = await ReadEventAsync(name, request, ct);
-        if (problem is not null) return problem;
-        using (document)
+        var request = context.Request;
+        var response = context.Response;
+        var name = (string)request.RouteValues["name"]!;
+        var ct = context.RequestAborted;
+        var badKey = ReadIdempotencyKey(request, out var key);
+        var badWait = ReadWaitCap(request, out var waitMs);
+        var badQualifier = ReadQualifier(ref name, request, out var qualifier);
+        var bad = badKey ?? badWait ?? badQualifier;
+        if (bad is not null)
         {
-            var options = TraceOptions(request, response) with { IdempotencyKey = key, RecordWhileRunning = waitMs is not null, Qualifier = qualifier };
-            using var stopWaiting = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var started = await invocations.StartInvokeAsync(name, document!.RootElement, options, stopWaiting.Token);
-            response.Headers[ExecutionIdHeader] = started.ExecutionId;
-            if (started.Replayed) response.Headers[ReplayedHeader] = "true";
-            InvocationResult result;
-            if (waitMs is not int ms) result = await started.Result;
-            else
-            {
-                var left = TimeSpan.FromMilliseconds(ms) - Stopwatch.GetElapsedTime(arrived);
-                try
-                {
-                    result = await started.Result.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, ct);
-                }
-                catch (TimeoutException) when (!started.Result.IsCompleted)
-                {
-                    // The caller stops waiting; the run goes on (its record finishes), a replay stops polling.
-                    await stopWaiting.CancelAsync();
-                    _ = started.Result.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
-                        TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-                    return CallerTimeout(started.ExecutionId, ms);
-                }
-            }
-            if (result.Version is { } ran) response.Headers[VersionHeader] = ran;
-            return Results.Json(result, ApiJsonContext.Default.InvocationResult);
+            await bad.ExecuteAsync(context);
+            return;
         }
+        var (input, problem) = await ReadEventAsync(name, request, ct);
+        if (problem is not null)
+        {
+            await problem.ExecuteAsync(context);
+            return;
+        }
+        var options = TraceOptions(request, response, key, recordWhileRunning: waitMs is not null, qualifier);
+        if (waitMs is not int ms)
+        {
+            var started = await invocations.StartInvokeAsync(name, input, options, ct);
+            await AnswerAsync(response, started, await started.Result);
+            return;
+        }
+        using var stopWaiting = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var run = await invocations.StartInvokeAsync(name, input, options, stopWaiting.Token);
+        var left = TimeSpan.FromMilliseconds(ms) - Stopwatch.GetElapsedTime(arrived);
+        InvocationResult result;
+        try
+        {
+            result = await run.Result.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, ct);
+        }
+        catch (TimeoutException) when (!run.Result.IsCompleted)
+        {
+            // The caller stops waiting; the run goes on (its record finishes), a replay stops polling.
+            await stopWaiting.CancelAsync();
+            _ = run.Result.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            SetIds(response, run);
+            await CallerTimeout(run.ExecutionId, ms).ExecuteAsync(context);
+            return;
+        }
+        await AnswerAsync(response, run, result);
     }
 
-    private static async Task<IResult> EnqueueAsync(string name, HttpRequest request, HttpResponse response,
-        InvocationService invocations, CancellationToken ct)
+    private static Task AnswerAsync(HttpResponse response, StartedInvocation started, InvocationResult result)
     {
-        if (ReadIdempotencyKey(request, out var key) is { } badKey) return badKey;
-        if (ReadQualifier(ref name, request, out var qualifier) is { } badQualifier) return badQualifier;
-        var (document, problem) = await ReadEventAsync(name, request, ct);
-        if (problem is not null) return problem;
+        SetIds(response, started);
+        if (result.Version is { } ran) response.Headers[VersionHeader] = ran;
+        return response.WriteAsJsonAsync(result, ApiJsonContext.Default.InvocationResult);
+    }
+
+    private static void SetIds(HttpResponse response, StartedInvocation started)
+    {
+        response.Headers[ExecutionIdHeader] = started.ExecutionId;
+        if (started.Replayed) response.Headers[ReplayedHeader] = "true";
+    }
+
+    private static async Task EnqueueAsync(HttpContext context, InvocationService invocations)
+    {
+        var request = context.Request;
+        var response = context.Response;
+        var name = (string)request.RouteValues["name"]!;
+        var ct = context.RequestAborted;
+        var badKey = ReadIdempotencyKey(request, out var key);
+        var badQualifier = ReadQualifier(ref name, request, out var qualifier);
+        var bad = badKey ?? badQualifier;
+        if (bad is not null)
+        {
+            await bad.ExecuteAsync(context);
+            return;
+        }
+        var (input, problem) = await ReadEventAsync(name, request, ct);
+        if (problem is not null)
+        {
+            await problem.ExecuteAsync(context);
+            return;
+        }
         var callback = request.Headers[CallbackUrlHeader].FirstOrDefault();
         if (callback is not null && !(Uri.TryCreate(callback, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
-            return Problems.Problems.BadRequest("Invalid callback", $"{CallbackUrlHeader} must be an absolute http(s) URL");
-        using (document)
         {
-            var options = TraceOptions(request, response) with { CallbackUrl = callback, IdempotencyKey = key, Qualifier = qualifier };
-            var (record, replayed) = await invocations.EnqueueCallAsync(name, document!.RootElement, options, ct);
-            response.Headers[ExecutionIdHeader] = record.ExecutionId;
-            if (replayed) response.Headers[ReplayedHeader] = "true";
-            return Results.Json(new EnqueueResponse(record.ExecutionId, replayed ? record.Status : ExecutionStatus.Queued),
-                ApiJsonContext.Default.EnqueueResponse, statusCode: StatusCodes.Status202Accepted);
+            await Problems.Problems.BadRequest("Invalid callback", $"{CallbackUrlHeader} must be an absolute http(s) URL").ExecuteAsync(context);
+            return;
         }
+        var options = TraceOptions(request, response, key, recordWhileRunning: false, qualifier) with { CallbackUrl = callback };
+        var (record, replayed) = await invocations.EnqueueCallAsync(name, input, options, ct);
+        response.Headers[ExecutionIdHeader] = record.ExecutionId;
+        if (replayed) response.Headers[ReplayedHeader] = "true";
+        response.StatusCode = StatusCodes.Status202Accepted;
+        await response.WriteAsJsonAsync(new EnqueueResponse(record.ExecutionId, replayed ? record.Status : ExecutionStatus.Queued),
+            ApiJsonContext.Default.EnqueueResponse);
     }
 
     /// <summary>The version or alias to run: <c>name:3</c> / <c>name:prod</c> in the path (the route's {name} holds it), or
@@ -108,7 +153,7 @@ internal static class InvokeEndpoints
             qualifier = name[(colon + 1)..];
             name = name[..colon];
         }
-        var query = request.Query["qualifier"];
+        var query = request.QueryString.HasValue ? request.Query["qualifier"] : default;
         if (query.Count > 1 || (query.Count == 1 && qualifier is not null && query[0] != qualifier))
             return Problems.Problems.BadRequest("Invalid qualifier", "give the version or alias once: name:3 in the path or ?qualifier=3");
         if (query.Count == 1) qualifier = query[0];
@@ -151,30 +196,28 @@ internal static class InvokeEndpoints
         return Results.Problem(problem);
     }
 
-    /// <summary>The event: JSON of at most 6 MB; an empty body is {}.</summary>
-    private static async Task<(JsonDocument? Document, IResult? Problem)> ReadEventAsync(string name, HttpRequest request, CancellationToken ct)
+    /// <summary>The event: JSON of at most 6 MB; an empty body is {}. Checked here once; its bytes then travel to the
+    /// worker and into the record as they are.</summary>
+    private static async ValueTask<(RawJson Input, IResult? Problem)> ReadEventAsync(string name, HttpRequest request, CancellationToken ct)
     {
         if (!FunctionNames.IsValid(name)) throw new FunctionNotFoundException(name);
         var body = await RequestBody.ReadAsync(request, FunctionLimits.MaxEventBytes, ct);
         if (body is null)
-            return (null, Problems.Problems.TooLarge($"the event may be at most {FunctionLimits.MaxEventBytes} bytes ({FunctionLimits.MaxEventBytes / (1024 * 1024)} MB)"));
-        try
-        {
-            return (body.Length == 0 ? JsonDocument.Parse("{}") : JsonDocument.Parse(body), null);
-        }
-        catch (JsonException e)
-        {
-            return (null, Problems.Problems.BadRequest("Malformed event", $"the event must be JSON: {e.Message}"));
-        }
+            return (default, Problems.Problems.TooLarge($"the event may be at most {FunctionLimits.MaxEventBytes} bytes ({FunctionLimits.MaxEventBytes / (1024 * 1024)} MB)"));
+        if (body.Length == 0) return (RawJson.EmptyObject, null);
+        return RawJson.TryCreate(body, out var input, out var error)
+            ? (input, null)
+            : (default, Problems.Problems.BadRequest("Malformed event", $"the event must be JSON: {error}"));
     }
 
     /// <summary>X-Trace-Id (generated when absent) and traceparent go to the handler and back to the caller.</summary>
-    private static InvocationOptions TraceOptions(HttpRequest request, HttpResponse response)
+    private static InvocationOptions TraceOptions(HttpRequest request, HttpResponse response, string? idempotencyKey, bool recordWhileRunning,
+        string? qualifier)
     {
         var traceId = request.Headers[TraceIdHeader].FirstOrDefault() is { Length: > 0 and <= 128 } given ? given : Guid.NewGuid().ToString("N");
         var traceParent = request.Headers[TraceParentHeader].FirstOrDefault() is { Length: > 0 and <= 128 } tp ? tp : null;
         response.Headers[TraceIdHeader] = traceId;
         if (traceParent is not null) response.Headers[TraceParentHeader] = traceParent;
-        return new InvocationOptions(traceId, traceParent);
+        return new InvocationOptions(traceId, traceParent, IdempotencyKey: idempotencyKey, RecordWhileRunning: recordWhileRunning, Qualifier: qualifier);
     }
 }

@@ -9,11 +9,19 @@ namespace Tern.Api.Endpoints;
 internal static class RequestBody
 {
     /// <summary>Returns null when the body exceeds <paramref name="limit"/> bytes.</summary>
-    public static async Task<byte[]?> ReadAsync(HttpRequest request, long limit, CancellationToken ct)
+    public static async ValueTask<byte[]?> ReadAsync(HttpRequest request, long limit, CancellationToken ct)
     {
         if (request.ContentLength > limit) return null;
         var sizeFeature = request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>();
         if (sizeFeature is { IsReadOnly: false }) sizeFeature.MaxRequestBodySize = limit + 1;
+        if (request.ContentLength is long length)
+        {
+            // The usual case: the size is known, so the body goes straight into an array of that size. A body that ends
+            // early is Kestrel's BadHttpRequestException (a 400).
+            var exact = length == 0 ? [] : new byte[length];
+            await request.Body.ReadExactlyAsync(exact, ct).ConfigureAwait(false);
+            return exact;
+        }
 
         using var buffer = new MemoryStream(request.ContentLength is long n ? (int)n : 4096);
         var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);

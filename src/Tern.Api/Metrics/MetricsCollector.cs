@@ -57,6 +57,7 @@ public sealed class MetricsCollector : IDisposable
         private static readonly double[] DefaultBounds = TernMetrics.SecondsBuckets;
         private readonly Lock _lock = new();
         private readonly Dictionary<string, Series> _series = new(StringComparer.Ordinal);
+        private readonly Dictionary<SeriesKey, Series> _cache = [];
         private readonly string _type;
         private readonly string _name;
         private readonly double[]? _bounds;
@@ -82,19 +83,20 @@ public sealed class MetricsCollector : IDisposable
 
         public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
-            var labels = new KeyValuePair<string, string>[tags.Length];
-            for (var i = 0; i < tags.Length; i++)
-                labels[i] = KeyValuePair.Create(tags[i].Key, Convert.ToString(tags[i].Value, CultureInfo.InvariantCulture) ?? "");
-            Array.Sort(labels, (a, b) => string.CompareOrdinal(a.Key, b.Key));
-            var key = string.Join('\u0001', labels.Select(l => l.Key + '\u0002' + l.Value));
             lock (_lock)
             {
-                if (!_series.TryGetValue(key, out var series))
-                    _series[key] = series = new Series(labels, _bounds is null ? null : new long[_bounds.Length + 1]);
+                // The instruments' few tags (function, status, reason) key a cache, so a measurement of a series seen
+                // before allocates nothing; the label strings and sorted key are built once per series.
+                if (!SeriesKey.TryCreate(tags, out var cacheKey) || !_cache.TryGetValue(cacheKey, out var series))
+                {
+                    series = Lookup(tags);
+                    if (SeriesKey.TryCreate(tags, out cacheKey)) _cache[cacheKey] = series;
+                }
                 if (series.Buckets is { } buckets)
                 {
-                    var index = Array.FindIndex(_bounds!, b => value <= b);
-                    buckets[index < 0 ? buckets.Length - 1 : index]++;
+                    var index = 0;
+                    while (index < _bounds!.Length && value > _bounds[index]) index++;
+                    buckets[index]++; // the last bucket is +Inf
                     series.Sum += value;
                     series.Count++;
                 }
@@ -103,9 +105,25 @@ public sealed class MetricsCollector : IDisposable
             }
         }
 
+        private Series Lookup(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            var labels = new KeyValuePair<string, string>[tags.Length];
+            for (var i = 0; i < tags.Length; i++)
+                labels[i] = KeyValuePair.Create(tags[i].Key, Convert.ToString(tags[i].Value, CultureInfo.InvariantCulture) ?? "");
+            Array.Sort(labels, (a, b) => string.CompareOrdinal(a.Key, b.Key));
+            var key = string.Join('\u0001', labels.Select(l => l.Key + '\u0002' + l.Value));
+            if (!_series.TryGetValue(key, out var series))
+                _series[key] = series = new Series(labels, _bounds is null ? null : new long[_bounds.Length + 1]);
+            return series;
+        }
+
         public void Clear()
         {
-            lock (_lock) _series.Clear();
+            lock (_lock)
+            {
+                _series.Clear();
+                _cache.Clear();
+            }
         }
 
         public MetricFamily Snapshot()
@@ -128,5 +146,22 @@ public sealed class MetricsCollector : IDisposable
         public double Value { get; set; }
         public double Sum { get; set; }
         public long Count { get; set; }
+    }
+
+    /// <summary>Up to three tags as given (same order at a call site), compared by value: a cache key that costs nothing.</summary>
+    private readonly record struct SeriesKey(string? K1, object? V1, string? K2, object? V2, string? K3, object? V3)
+    {
+        public static bool TryCreate(ReadOnlySpan<KeyValuePair<string, object?>> tags, out SeriesKey key)
+        {
+            key = tags.Length switch
+            {
+                0 => default,
+                1 => new(tags[0].Key, tags[0].Value, null, null, null, null),
+                2 => new(tags[0].Key, tags[0].Value, tags[1].Key, tags[1].Value, null, null),
+                3 => new(tags[0].Key, tags[0].Value, tags[1].Key, tags[1].Value, tags[2].Key, tags[2].Value),
+                _ => default,
+            };
+            return tags.Length <= 3;
+        }
     }
 }

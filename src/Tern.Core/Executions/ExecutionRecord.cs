@@ -1,5 +1,5 @@
-using System.Text.Json;
 using Tern.Core.Invocations;
+using Tern.Json;
 
 namespace Tern.Core.Executions;
 
@@ -16,9 +16,9 @@ public sealed record ExecutionRecord
     public int Attempt { get; init; } = 1;
     /// <summary>True for :enqueue (retried, dead-lettered, called back), false for :invoke.</summary>
     public bool Async { get; init; }
-    /// <summary>The event as JSON text.</summary>
-    public string Input { get; init; } = "{}";
-    public JsonElement? Output { get; init; }
+    /// <summary>The event, as the caller sent it.</summary>
+    public RawJson Input { get; init; } = RawJson.EmptyObject;
+    public RawJson? Output { get; init; }
     public InvocationError? Error { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }

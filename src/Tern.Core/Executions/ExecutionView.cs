@@ -1,11 +1,11 @@
-using System.Text.Json;
 using Tern.Core.Invocations;
+using Tern.Json;
 
 namespace Tern.Core.Executions;
 
 /// <summary>What GET /v1/executions/{id} and callbacks show of a record (no input, no internal scheduling fields).</summary>
 public sealed record ExecutionView(
-    string ExecutionId, string Function, string Status, int Attempt, JsonElement? Output, InvocationError? Error,
+    string ExecutionId, string Function, string Status, int Attempt, RawJson? Output, InvocationError? Error,
     DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, double? DurationMs, bool ColdStart,
     string? TraceId, bool DeadLetter)
 {

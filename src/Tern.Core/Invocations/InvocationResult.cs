@@ -1,5 +1,5 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
+using Tern.Json;
 
 namespace Tern.Core.Invocations;
 
@@ -8,7 +8,7 @@ public sealed record InvocationResult
 {
     public required string ExecutionId { get; init; }
     public required string Status { get; init; }
-    public JsonElement? Output { get; init; }
+    public RawJson? Output { get; init; }
     public InvocationError? Error { get; init; }
     public double DurationMs { get; init; }
     public bool ColdStart { get; init; }

@@ -30,6 +30,13 @@ public sealed class TernMetrics : IDisposable
         WorkersStopped = Meter.CreateCounter<long>("tern_workers_stopped_total", description: "Workers stopped (idle, replaced, retired or at shutdown).");
         WorkersCrashed = Meter.CreateCounter<long>("tern_workers_crashed_total", description: "Workers retired after a crash, a timeout or a failed ping.");
         SchedulerRuns = Meter.CreateCounter<long>("tern_scheduler_runs_total", description: "Calls started by a schedule.");
+        // The process's own costs, for budgets (docs/benchmarks.md: bytes allocated per call) and tail-latency work.
+        Meter.CreateObservableCounter("tern_process_allocated_bytes_total", () => GC.GetTotalAllocatedBytes(),
+            description: "Bytes the daemon process has allocated on the managed heap.");
+        Meter.CreateObservableCounter("tern_process_gc_pause_seconds_total", () => GC.GetTotalPauseDuration().TotalSeconds,
+            description: "Time the daemon process has spent paused for garbage collection.");
+        Meter.CreateObservableCounter("tern_process_gc_collections_total", () => GC.CollectionCount(0),
+            description: "Garbage collections of the daemon process (all generations start with generation 0).");
     }
 
     public Meter Meter { get; }

@@ -36,11 +36,11 @@ internal sealed class SandboxWorker : IWorker
     public Stream Stream { get; }
     public Task Exited { get; }
 
-    public WorkerDiagnostics Diagnose()
+    public ValueTask<WorkerDiagnostics> DiagnoseAsync()
     {
         // Read before teardown removes the cgroup; remember it after.
         if (!_teardown.IsValueCreated) _outOfMemory |= _cgroup.OutOfMemory();
-        return new WorkerDiagnostics(_outOfMemory, _teardown.IsValueCreated ? _exitCode : ExitCodeIfExited(), _stderr.Text);
+        return ValueTask.FromResult(new WorkerDiagnostics(_outOfMemory, _teardown.IsValueCreated ? _exitCode : ExitCodeIfExited(), _stderr.Text));
     }
 
     /// <summary>Hard-links the package into the slot mounted at /code (a copy across file systems) and applies the limits.</summary>

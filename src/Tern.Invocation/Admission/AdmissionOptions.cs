@@ -6,10 +6,14 @@ namespace Tern.Invocation.Admission;
 public sealed class AdmissionOptions
 {
     public const string RateLimitVariable = "TERN_RATE_LIMIT";
-    public const int DefaultGlobalRateLimitPerSecond = 1000;
+    /// <summary>No global rate limit unless the operator sets one. A machine is protected by what limits work, as on
+    /// Lambda, OpenFaaS and Knative: each function's concurrency and queueSize (calls beyond them are turned away with
+    /// 429 at once), and each API key's own rate limit. A platform-wide rate below what the machine can serve only
+    /// turned away calls it could run (the old default of 1,000/s capped a 2-core machine at a fraction of its rate).</summary>
+    public const int DefaultGlobalRateLimitPerSecond = 0;
 
     /// <summary>Calls per second admitted across all functions (burst = one second's worth); 0 means unlimited.
-    /// Env TERN_RATE_LIMIT, default 1000. Changed at run time through PUT /v1/limits.</summary>
+    /// Env TERN_RATE_LIMIT, default 0 (none). Changed at run time through PUT /v1/limits.</summary>
     public int GlobalRateLimitPerSecond { get; set; } = FromEnvironment();
 
     /// <summary>How long an Idempotency-Key keeps answering with the call it first started (counted from its creation).</summary>

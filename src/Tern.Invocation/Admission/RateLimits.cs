@@ -49,10 +49,11 @@ public sealed class RateLimits : IFunctionObserver, IDisposable
     public void Acquire(FunctionDefinition function)
     {
         if (function.RateLimitPerSecond is int rate and > 0)
-            Take(() => ForFunction(function.Name, rate), $"function '{function.Name}' is limited to {rate} calls per second (rateLimitPerSecond)");
+            Take((Limits: this, Name: function.Name, Rate: rate), static s => s.Limits.ForFunction(s.Name, s.Rate),
+                static s => $"function '{s.Name}' is limited to {s.Rate} calls per second (rateLimitPerSecond)");
         else if (_functions.ContainsKey(function.Name))
             Drop(function.Name);
-        Take(() => Volatile.Read(ref _global), $"the daemon is limited to {GlobalPerSecond} calls per second (global rate limit)");
+        Take(this, static s => Volatile.Read(ref s._global), static s => $"the daemon is limited to {s.GlobalPerSecond} calls per second (global rate limit)");
     }
 
     public void OnFunctionChanged(string name, FunctionDefinition? current)
@@ -72,18 +73,20 @@ public sealed class RateLimits : IFunctionObserver, IDisposable
         }
     }
 
-    private static void Take(Func<Bucket> current, string reason)
+    /// <summary>Takes a token from the bucket <paramref name="current"/> gives (again, if it was swapped meanwhile). The
+    /// reason is only worded for a refusal: an admitted call allocates nothing here.</summary>
+    private static void Take<TState>(TState state, Func<TState, Bucket> current, Func<TState, string> reason)
     {
         while (true)
         {
-            var bucket = current();
+            var bucket = current(state);
             if (bucket.Limiter is null) return;
             RateLimitLease lease;
             try
             {
                 lease = bucket.Limiter.AttemptAcquire(1);
             }
-            catch (ObjectDisposedException) when (!ReferenceEquals(bucket, current()))
+            catch (ObjectDisposedException) when (!ReferenceEquals(bucket, current(state)))
             {
                 continue; // swapped for a new limit while we were taking from it: take from the new one
             }
@@ -91,7 +94,7 @@ public sealed class RateLimits : IFunctionObserver, IDisposable
             {
                 if (lease.IsAcquired) return;
                 var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? (int)Math.Ceiling(wait.TotalSeconds) : 1;
-                throw new RateLimitedException($"rate limit exceeded: {reason}; retry later", retryAfter);
+                throw new RateLimitedException($"rate limit exceeded: {reason(state)}; retry later", retryAfter);
             }
         }
     }

@@ -171,21 +171,18 @@ public sealed partial class AsyncDispatcher(
         await store.UpdateAsync(running, _stopping).ConfigureAwait(false);
 
         InvocationResult result;
-        using (var input = JsonDocument.Parse(record.Input))
+        try
         {
-            try
+            result = await invoker.InvokeAsync(new InvocationRequest(record.Function, record.Input, record.TraceId,
+                record.ExecutionId, record.TraceParent, Qualifier: record.Version), _stopping).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is PoolExhaustedException or WorkerStartException)
+        {
+            result = new InvocationResult
             {
-                result = await invoker.InvokeAsync(new InvocationRequest(record.Function, input.RootElement, record.TraceId,
-                    record.ExecutionId, record.TraceParent, Qualifier: record.Version), _stopping).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is PoolExhaustedException or WorkerStartException)
-            {
-                result = new InvocationResult
-                {
-                    ExecutionId = record.ExecutionId, Status = ExecutionStatus.Error,
-                    Error = new InvocationError(e is PoolExhaustedException ? "Capacity" : "WorkerStartFailed", e.Message),
-                };
-            }
+                ExecutionId = record.ExecutionId, Status = ExecutionStatus.Error,
+                Error = new InvocationError(e is PoolExhaustedException ? "Capacity" : "WorkerStartFailed", e.Message),
+            };
         }
         var failed = result.Status != InvocationStatus.Success;
         var retry = failed && running.Attempt <= function.MaxRetries;

@@ -22,6 +22,9 @@ public sealed partial class ExecutionLogs(ILogStore store, IOptions<AsyncOptions
     /// <summary>Executions waiting for the store; past this (the disk far behind) new ones are dropped, not the calls slowed.</summary>
     private const int MaxPending = 4096;
 
+    /// <summary>Lines reach the store at most this long after their call ends (live subscribers get them at once).</summary>
+    public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(100);
+
     /// <summary>Lines buffered per live subscriber; a reader that falls this far behind loses the oldest.</summary>
     private const int SubscriberBuffer = 1024;
 
@@ -97,6 +100,8 @@ public sealed partial class ExecutionLogs(ILogStore store, IOptions<AsyncOptions
                 {
                     Volatile.Write(ref _writing, 0);
                 }
+                // Let lines gather: under load one store write (and one wake-up) per interval, not one per call.
+                await Task.Delay(FlushInterval, time, ct).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) { }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Tern.Core.Telemetry;
+using Tern.Json;
 using Tern.Storage.Schedules;
 
 namespace Tern.Invocation.Scheduling;
@@ -99,8 +100,7 @@ public sealed partial class SchedulerService(
         var tag = TernMetrics.Function(schedule.Function);
         try
         {
-            using var payload = JsonDocument.Parse(schedule.Payload);
-            var record = await invocations.EnqueueAsync(schedule.Function, payload.RootElement,
+            var record = await invocations.EnqueueAsync(schedule.Function, RawJson.Parse(schedule.Payload),
                 new InvocationOptions(Guid.NewGuid().ToString("N")), CancellationToken.None).ConfigureAwait(false);
             metrics.SchedulerRuns.Add(1, tag, new("outcome", "enqueued"));
             await store.RecordRunAsync(schedule.Id, record.ExecutionId, invalid, CancellationToken.None).ConfigureAwait(false);

@@ -8,29 +8,34 @@ namespace Tern.Storage.Caching;
 /// (Postgres) store will need change notifications before several daemons can use it.</summary>
 public sealed class CachingFunctionStore(IFunctionStore inner) : IFunctionStore
 {
-    private readonly ConcurrentDictionary<string, FunctionDefinition> _byName = new(StringComparer.Ordinal);
+    // The completed task is what is kept, so a hit returns it as is: no allocation per call.
+    private readonly ConcurrentDictionary<string, Task<FunctionDefinition?>> _byName = new(StringComparer.Ordinal);
 
-    public async Task<FunctionDefinition?> GetAsync(string name, CancellationToken ct = default)
+    public Task<FunctionDefinition?> GetAsync(string name, CancellationToken ct = default) =>
+        _byName.TryGetValue(name, out var cached) ? cached : LoadAsync(name, ct);
+
+    private async Task<FunctionDefinition?> LoadAsync(string name, CancellationToken ct)
     {
-        if (_byName.TryGetValue(name, out var cached)) return cached;
         var function = await inner.GetAsync(name, ct).ConfigureAwait(false);
-        if (function is not null) _byName[name] = function;
+        if (function is not null) Remember(function);
         return function;
     }
+
+    private void Remember(FunctionDefinition function) => _byName[function.Name] = Task.FromResult<FunctionDefinition?>(function);
 
     public Task<IReadOnlyList<FunctionDefinition>> ListAsync(CancellationToken ct = default) => inner.ListAsync(ct);
 
     public async Task CreateAsync(FunctionDefinition function, CancellationToken ct = default)
     {
         await inner.CreateAsync(function, ct).ConfigureAwait(false);
-        _byName[function.Name] = function;
+        Remember(function);
     }
 
     public async Task<bool> UpdateAsync(FunctionDefinition function, int expectedVersion, CancellationToken ct = default)
     {
         _byName.TryRemove(function.Name, out _);
         var updated = await inner.UpdateAsync(function, expectedVersion, ct).ConfigureAwait(false);
-        if (updated) _byName[function.Name] = function;
+        if (updated) Remember(function);
         return updated;
     }
 

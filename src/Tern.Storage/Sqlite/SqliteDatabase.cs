@@ -42,6 +42,14 @@ public sealed class SqliteDatabase
             """);
     }
 
+    /// <summary>A connection of its own (not from the pool), for a caller that drives transactions by hand.</summary>
+    public SqliteConnection OpenUnpooled()
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder(_connectionString) { Pooling = false }.ToString());
+        connection.Open();
+        return connection;
+    }
+
     public SqliteConnection Open()
     {
         var connection = new SqliteConnection(_connectionString);

@@ -1,8 +1,7 @@
+using System.Buffers;
 using System.Text.Json;
-using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
+using SQLitePCL;
 using Tern.Core.Executions;
 
 namespace Tern.Storage.Sqlite;
@@ -10,15 +9,14 @@ namespace Tern.Storage.Sqlite;
 /// <summary>The write side of the store: what a queued write is, and the connection that commits batches of them.</summary>
 public sealed partial class SqliteExecutionStore
 {
-    private enum WriteKind { Insert, Update, DeleteChunk }
+    private enum WriteKind { Insert, Update, DeleteChunk, Barrier }
 
     /// <summary>One submitted write. Result and Error are its outcome inside the current transaction, published to
     /// the caller (Done) only after that transaction commits.</summary>
-    private sealed class WriteOp(WriteKind kind, ExecutionRecord? record, string? json, long cutoffTicks, CancellationToken ct)
+    private sealed class WriteOp(WriteKind kind, ExecutionRecord? record, long cutoffTicks, CancellationToken ct)
     {
         public WriteKind Kind { get; } = kind;
         public ExecutionRecord? Record { get; } = record;
-        public string? Json { get; } = json;
         public long CutoffTicks { get; } = cutoffTicks;
         public CancellationToken Cancellation { get; } = ct;
         public TaskCompletionSource<int> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -26,118 +24,186 @@ public sealed partial class SqliteExecutionStore
         public Exception? Error { get; set; }
     }
 
-    /// <summary>The writer thread's connection and its prepared commands. Used by that thread only.</summary>
+    /// <summary>The writer thread's connection and its prepared statements, driven through SQLite's own API: one
+    /// write is a few bind calls and a step, with the record serialized into one reused buffer. (Through ADO.NET a row
+    /// cost a binder object per parameter and a data reader per statement: the largest share of a warm call's
+    /// allocations, docs/hot-path.md.) Used by that thread only.</summary>
     private sealed class Writer : IDisposable
     {
-        private readonly SqliteCommand _insert;
-        private readonly SqliteCommand _update;
-        private readonly SqliteCommand _delete;
+        private readonly SqliteConnection _connection;
+        private readonly sqlite3 _db;
+        private readonly sqlite3_stmt _insert;
+        private readonly sqlite3_stmt _update;
+        private readonly sqlite3_stmt _delete;
+        private readonly ArrayBufferWriter<byte> _json = new(4096);
+        private readonly Utf8JsonWriter _jsonWriter = new(Stream.Null);
 
         public Writer(SqliteDatabase database)
         {
-            Connection = database.Open();
+            _connection = database.OpenUnpooled(); // transactions are run by hand here: never hand this one back to a pool
+            _db = _connection.Handle!;
             try
             {
+                // SQLite waits this long for another process's write lock (ADO.NET's own retry loop is not used here).
+                raw.sqlite3_busy_timeout(_db, 30_000);
                 // synchronous is per connection: set it on the one that commits (see the class comment on durability).
-                using (var pragma = Connection.CreateCommand())
-                {
-                    pragma.CommandText = "PRAGMA synchronous = NORMAL";
-                    pragma.ExecuteNonQuery();
-                }
+                Exec("PRAGMA synchronous = NORMAL");
                 _insert = Prepare("""
                     INSERT INTO executions (execution_id, function, status, async, dead_letter, idempotency_key,
                                             created_at, finished_at, not_before, record)
-                    VALUES ($id, $function, $status, $async, $dead_letter, $idempotency_key,
-                            $created_at, $finished_at, $not_before, $record)
-                    """, "$id", "$function", "$status", "$async", "$dead_letter", "$idempotency_key",
-                    "$created_at", "$finished_at", "$not_before", "$record");
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                    """);
                 // The immutable fields (function, async, idempotency key, creation time) stay as inserted, in the
                 // columns and in the stored JSON alike, whatever the new copy says.
                 _update = Prepare("""
                     UPDATE executions
-                    SET status = $status, dead_letter = $dead_letter, finished_at = $finished_at, not_before = $not_before,
-                        record = json_set($record,
+                    SET status = ?2, dead_letter = ?3, finished_at = ?4, not_before = ?5,
+                        record = json_set(?6,
                             '$.function', function,
                             '$.async', json(CASE async WHEN 1 THEN 'true' ELSE 'false' END),
                             '$.idempotencyKey', idempotency_key,
                             '$.createdAt', json_extract(record, '$.createdAt'))
-                    WHERE execution_id = $id
-                    """, "$id", "$status", "$dead_letter", "$finished_at", "$not_before", "$record");
+                    WHERE execution_id = ?1
+                    """);
                 _delete = Prepare($"""
                     DELETE FROM executions WHERE rowid IN (
                         SELECT rowid FROM executions
-                        WHERE finished_at < $cutoff
+                        WHERE finished_at < ?1
                           AND status IN ('{ExecutionStatus.Success}', '{ExecutionStatus.Error}', '{ExecutionStatus.Timeout}')
                         LIMIT {DeleteChunk})
-                    """, "$cutoff");
+                    """);
             }
             catch
             {
-                Connection.Dispose();
+                _connection.Dispose();
                 throw;
             }
         }
 
-        public SqliteConnection Connection { get; }
+        public void Begin() => Exec("BEGIN IMMEDIATE"); // waits (busy timeout) for any other writer
 
-        public int Execute(WriteOp op, SqliteTransaction transaction)
+        public void Commit() => Exec("COMMIT");
+
+        public void Rollback()
+        {
+            if (raw.sqlite3_get_autocommit(_db) == 0) raw.sqlite3_exec(_db, "ROLLBACK");
+        }
+
+        /// <summary>Runs one write; returns the rows it changed. Throws SqliteException with SQLite's codes.</summary>
+        public int Execute(WriteOp op)
         {
             switch (op.Kind)
             {
                 case WriteKind.Insert:
                 {
                     var r = op.Record!;
-                    var p = _insert.Parameters;
-                    p[0].Value = r.ExecutionId;
-                    p[1].Value = r.Function;
-                    p[2].Value = r.Status;
-                    p[3].Value = r.Async ? 1 : 0;
-                    p[4].Value = r.DeadLetter ? 1 : 0;
-                    p[5].Value = (object?)r.IdempotencyKey ?? DBNull.Value;
-                    p[6].Value = r.CreatedAt.UtcTicks;
-                    p[7].Value = Ticks(r.FinishedAt);
-                    p[8].Value = Ticks(r.NotBefore);
-                    p[9].Value = op.Json;
-                    _insert.Transaction = transaction;
-                    return _insert.ExecuteNonQuery();
+                    var s = _insert;
+                    BindText(s, 1, r.ExecutionId);
+                    BindText(s, 2, r.Function);
+                    BindText(s, 3, r.Status);
+                    raw.sqlite3_bind_int64(s, 4, r.Async ? 1 : 0);
+                    raw.sqlite3_bind_int64(s, 5, r.DeadLetter ? 1 : 0);
+                    BindText(s, 6, r.IdempotencyKey);
+                    raw.sqlite3_bind_int64(s, 7, r.CreatedAt.UtcTicks);
+                    BindTicks(s, 8, r.FinishedAt);
+                    BindTicks(s, 9, r.NotBefore);
+                    raw.sqlite3_bind_text(s, 10, Serialize(r));
+                    return Step(s);
                 }
                 case WriteKind.Update:
                 {
                     var r = op.Record!;
-                    var p = _update.Parameters;
-                    p[0].Value = r.ExecutionId;
-                    p[1].Value = r.Status;
-                    p[2].Value = r.DeadLetter ? 1 : 0;
-                    p[3].Value = Ticks(r.FinishedAt);
-                    p[4].Value = Ticks(r.NotBefore);
-                    p[5].Value = op.Json;
-                    _update.Transaction = transaction;
-                    return _update.ExecuteNonQuery();
+                    var s = _update;
+                    BindText(s, 1, r.ExecutionId);
+                    BindText(s, 2, r.Status);
+                    raw.sqlite3_bind_int64(s, 3, r.DeadLetter ? 1 : 0);
+                    BindTicks(s, 4, r.FinishedAt);
+                    BindTicks(s, 5, r.NotBefore);
+                    raw.sqlite3_bind_text(s, 6, Serialize(r));
+                    return Step(s);
                 }
+                case WriteKind.DeleteChunk:
+                    raw.sqlite3_bind_int64(_delete, 1, op.CutoffTicks);
+                    return Step(_delete);
                 default:
-                    _delete.Parameters[0].Value = op.CutoffTicks;
-                    _delete.Transaction = transaction;
-                    return _delete.ExecuteNonQuery();
+                    return 0; // a barrier: committed in order, after every write queued before it
             }
         }
 
-        public void Dispose()
+        private ReadOnlySpan<byte> Serialize(ExecutionRecord record)
         {
-            _insert.Dispose();
-            _update.Dispose();
-            _delete.Dispose();
-            Connection.Dispose(); // back to the pool; an open transaction is rolled back
+            _json.ResetWrittenCount();
+            _jsonWriter.Reset(_json);
+            JsonSerializer.Serialize(_jsonWriter, record, StorageJsonContext.Default.ExecutionRecord);
+            return _json.WrittenSpan;
         }
 
-        private static object Ticks(DateTimeOffset? time) => time is { } t ? t.UtcTicks : DBNull.Value;
-
-        private SqliteCommand Prepare(string sql, params string[] parameters)
+        private int Step(sqlite3_stmt statement)
         {
-            var command = Connection.CreateCommand();
-            command.CommandText = sql;
-            foreach (var name in parameters) command.Parameters.Add(new SqliteParameter { ParameterName = name });
-            command.Prepare();
-            return command;
+            try
+            {
+                var rc = raw.sqlite3_step(statement);
+                if (rc != raw.SQLITE_DONE) throw Error(rc);
+                return raw.sqlite3_changes(_db);
+            }
+            finally
+            {
+                raw.sqlite3_reset(statement);
+                raw.sqlite3_clear_bindings(statement);
+            }
+        }
+
+        /// <summary>Binds a string as UTF-8 from the stack (SQLite copies it), so ids and names allocate nothing.</summary>
+        private static void BindText(sqlite3_stmt statement, int index, string? value)
+        {
+            if (value is null)
+            {
+                raw.sqlite3_bind_null(statement, index);
+                return;
+            }
+            var max = System.Text.Encoding.UTF8.GetMaxByteCount(value.Length);
+            byte[]? rented = max > 512 ? ArrayPool<byte>.Shared.Rent(max) : null;
+            var buffer = rented is null ? stackalloc byte[512] : rented;
+            try
+            {
+                var length = System.Text.Encoding.UTF8.GetBytes(value, buffer);
+                raw.sqlite3_bind_text(statement, index, buffer[..length]);
+            }
+            finally
+            {
+                if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+
+        private static void BindTicks(sqlite3_stmt statement, int index, DateTimeOffset? time)
+        {
+            if (time is { } t) raw.sqlite3_bind_int64(statement, index, t.UtcTicks);
+            else raw.sqlite3_bind_null(statement, index);
+        }
+
+        private void Exec(string sql)
+        {
+            var rc = raw.sqlite3_exec(_db, sql);
+            if (rc != raw.SQLITE_OK) throw Error(rc);
+        }
+
+        private sqlite3_stmt Prepare(string sql)
+        {
+            var rc = raw.sqlite3_prepare_v2(_db, sql, out var statement);
+            if (rc != raw.SQLITE_OK) throw Error(rc);
+            return statement;
+        }
+
+        private SqliteException Error(int rc) =>
+            new(raw.sqlite3_errmsg(_db).utf8_to_string(), rc, raw.sqlite3_extended_errcode(_db));
+
+        public void Dispose()
+        {
+            _insert?.Dispose();
+            _update?.Dispose();
+            _delete?.Dispose();
+            _jsonWriter.Dispose();
+            _connection.Dispose(); // closes; an open transaction is rolled back
         }
     }
 }

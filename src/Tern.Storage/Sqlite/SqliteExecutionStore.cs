@@ -40,6 +40,9 @@ public sealed partial class SqliteExecutionStore : IExecutionStore, IAsyncDispos
     // directly (a futex wake) instead of through a thread-pool work item, so a busy pool cannot delay the writer.
     private readonly Channel<WriteOp> _queue = Channel.CreateUnbounded<WriteOp>(
         new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
+    /// <summary>Records submitted but not yet committed (the newest copy of each), so a reader on this daemon sees a
+    /// write as soon as it is submitted: sync calls do not wait for their record's commit.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, WriteOp> _unwritten = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _writerStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Writer? _writer;
     private long _committedBatches;
@@ -73,12 +76,15 @@ public sealed partial class SqliteExecutionStore : IExecutionStore, IAsyncDispos
 
     public async Task<ExecutionRecord?> GetAsync(string executionId, CancellationToken ct = default)
     {
+        if (_unwritten.TryGetValue(executionId, out var pending)) return pending.Record;
         await using var connection = _database.Open();
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT record FROM executions WHERE execution_id = $id";
         command.Parameters.AddWithValue("$id", executionId);
         return await command.ExecuteScalarAsync(ct).ConfigureAwait(false) is string json ? Deserialize(json) : null;
     }
+
+    public Task FlushAsync(CancellationToken ct = default) => Submit(WriteKind.Barrier, null, 0, ct);
 
     public async Task<ExecutionRecord?> FindByIdempotencyKeyAsync(string function, string idempotencyKey, CancellationToken ct = default)
     {
@@ -145,21 +151,16 @@ public sealed partial class SqliteExecutionStore : IExecutionStore, IAsyncDispos
         _writerStopped.Task.GetAwaiter().GetResult();
     }
 
-    /// <summary>Queues a write for the writer thread (the record is serialized here, on the caller's thread) and
-    /// returns its task: rows affected once committed, or the write's own failure.</summary>
+    /// <summary>Queues a write for the writer thread (which serializes the record, off the caller's path) and returns its
+    /// task: rows affected once committed, or the write's own failure.</summary>
     private Task<int> Submit(WriteKind kind, ExecutionRecord? record, long cutoffTicks, CancellationToken ct)
     {
         if (ct.IsCancellationRequested) return Task.FromCanceled<int>(ct);
-        WriteOp op;
-        try
-        {
-            op = new WriteOp(kind, record, record is null ? null : Serialize(record), cutoffTicks, ct);
-        }
-        catch (Exception e)
-        {
-            return Task.FromException<int>(e);
-        }
-        return _queue.Writer.TryWrite(op) ? op.Done.Task : Task.FromException<int>(new ObjectDisposedException(nameof(SqliteExecutionStore)));
+        var op = new WriteOp(kind, record, cutoffTicks, ct);
+        if (record is not null) _unwritten[record.ExecutionId] = op;
+        if (_queue.Writer.TryWrite(op)) return op.Done.Task;
+        Forget(op);
+        return Task.FromException<int>(new ObjectDisposedException(nameof(SqliteExecutionStore)));
     }
 
     // ---- the writer thread ----
@@ -176,7 +177,11 @@ public sealed partial class SqliteExecutionStore : IExecutionStore, IAsyncDispos
                 {
                     // A caller that gave up before its write started gets a cancellation and nothing is written;
                     // once written, the write completes normally (a cancelled task always means "not stored").
-                    if (op.Cancellation.IsCancellationRequested) op.Done.TrySetCanceled(op.Cancellation);
+                    if (op.Cancellation.IsCancellationRequested)
+                    {
+                        Forget(op);
+                        op.Done.TrySetCanceled(op.Cancellation);
+                    }
                     else batch.Add(op);
                 }
                 if (batch.Count > 0) WriteBatch(batch);
@@ -188,8 +193,8 @@ public sealed partial class SqliteExecutionStore : IExecutionStore, IAsyncDispos
             // Not expected (WriteBatch catches everything), but never leave a caller waiting forever.
             LogWriterCrashed(e);
             _queue.Writer.TryComplete();
-            foreach (var op in batch) op.Done.TrySetException(e);
-            while (reader.TryRead(out var op)) op.Done.TrySetException(new ObjectDisposedException(nameof(SqliteExecutionStore), e));
+            foreach (var op in batch) Fail(op, e);
+            while (reader.TryRead(out var op)) Fail(op, new ObjectDisposedException(nameof(SqliteExecutionStore), e));
         }
         finally
         {
@@ -248,7 +253,7 @@ public sealed partial class SqliteExecutionStore : IExecutionStore, IAsyncDispos
     private void Commit(IReadOnlyList<WriteOp> ops)
     {
         var writer = _writer ??= new Writer(_database);
-        var transaction = writer.Connection.BeginTransaction(); // BEGIN IMMEDIATE: waits for any other writer
+        writer.Begin();
         try
         {
             foreach (var op in ops)
@@ -257,7 +262,7 @@ public sealed partial class SqliteExecutionStore : IExecutionStore, IAsyncDispos
                 op.Result = 0;
                 try
                 {
-                    op.Result = writer.Execute(op, transaction);
+                    op.Result = writer.Execute(op);
                     if (op.Kind == WriteKind.Update && op.Result == 0)
                         op.Error = new KeyNotFoundException($"execution '{op.Record!.ExecutionId}' does not exist");
                 }
@@ -274,27 +279,37 @@ public sealed partial class SqliteExecutionStore : IExecutionStore, IAsyncDispos
                     };
                 }
             }
-            transaction.Commit();
+            writer.Commit();
         }
         catch
         {
-            try { transaction.Dispose(); } catch (SqliteException) { } // rolls back; the connection is reset anyway
+            try { writer.Rollback(); } catch (SqliteException) { } // the connection is reset anyway
             throw;
         }
-        transaction.Dispose();
         Interlocked.Increment(ref _committedBatches);
     }
 
-    private static void Complete(IReadOnlyList<WriteOp> ops)
+    private void Complete(IReadOnlyList<WriteOp> ops)
     {
         foreach (var op in ops)
         {
+            Forget(op);
             if (op.Error is { } error) op.Done.TrySetException(error);
             else op.Done.TrySetResult(op.Result);
         }
     }
 
-    private static void Fail(WriteOp op, Exception e) => op.Done.TrySetException(e);
+    private void Fail(WriteOp op, Exception e)
+    {
+        Forget(op);
+        op.Done.TrySetException(e);
+    }
+
+    /// <summary>Committed or failed: readers go to the database again (unless a newer write of the record is pending).</summary>
+    private void Forget(WriteOp op)
+    {
+        if (op.Record is { } record) _unwritten.TryRemove(KeyValuePair.Create(record.ExecutionId, op)); // WriteOp compares by reference
+    }
 
     /// <summary>After a failed transaction, start over with a fresh connection and commands: whatever state the old
     /// ones were left in cannot leak into the next batch.</summary>
@@ -304,9 +319,6 @@ public sealed partial class SqliteExecutionStore : IExecutionStore, IAsyncDispos
         catch (Exception e) { LogCloseFailed(e); }
         _writer = null;
     }
-
-    private static string Serialize(ExecutionRecord record) =>
-        JsonSerializer.Serialize(record, StorageJsonContext.Default.ExecutionRecord);
 
     private static ExecutionRecord Deserialize(string json) =>
         JsonSerializer.Deserialize(json, StorageJsonContext.Default.ExecutionRecord)

@@ -1,3 +1,4 @@
+using Tern.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Tern.Agent.Protocol;
@@ -84,9 +85,9 @@ public sealed class BubblewrapDriverTests : IDisposable
         var init = await agent.InitAsync(new InitMessage { Runtime = "python", Handler = "main.py", MemoryMb = 320, TimeoutMs = 10_000 },
             TimeSpan.FromSeconds(10), CancellationToken.None);
         Assert.Equal("success", init.Status);
-        var resp = await agent.ExecAsync(new ExecMessage { RequestId = "1", Input = System.Text.Json.JsonDocument.Parse("{}").RootElement, TimeoutMs = 10_000 },
+        var resp = await agent.ExecAsync(new ExecMessage { RequestId = "1", Input = RawJson.EmptyObject, TimeoutMs = 10_000 },
             TimeSpan.FromSeconds(10), CancellationToken.None);
-        Assert.Equal("from the slot", resp.Output?.GetString());
+        Assert.Equal("from the slot", resp.Output?.ToElement().GetString());
     }
 
     [Fact]

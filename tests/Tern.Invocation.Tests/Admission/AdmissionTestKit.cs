@@ -2,6 +2,8 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Tern.Storage;
 using Tern.Testing;
 
 namespace Tern.Invocation.Tests.Admission;
@@ -36,6 +38,7 @@ internal static class AdmissionTestKit
     /// <summary>Execution records the store holds for a function, read straight from the daemon's database.</summary>
     public static async Task<long> CountRecordsAsync(this DaemonFixture daemon, string function)
     {
+        await daemon.Services.GetRequiredService<IExecutionStore>().FlushAsync(); // sync records are written behind their answers
         await using var connection = new SqliteConnection($"Data Source={Path.Combine(daemon.DataDir, "tern.db")};Mode=ReadOnly;Pooling=False");
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();

@@ -1,3 +1,4 @@
+using Tern.Json;
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
@@ -51,8 +52,8 @@ public sealed class SqliteExecutionStoreTests(ITestOutputHelper output) : IAsync
         Status = ExecutionStatus.Error,
         Attempt = 3,
         Async = true,
-        Input = """{"name":"x","n":[1,2,3]}""",
-        Output = JsonDocument.Parse("""{"message":"Hello, x!","nested":{"ok":false,"n":1.5},"list":[null,"é"]}""").RootElement.Clone(),
+        Input = RawJson.Parse("""{"name":"x","n":[1,2,3]}"""),
+        Output = RawJson.Parse("""{"message":"Hello, x!","nested":{"ok":false,"n":1.5},"list":[null,"é"]}"""),
         Error = new InvocationError(InvocationError.HandlerFailed, "boom: line 3"),
         CreatedAt = new DateTimeOffset(2025, 3, 4, 5, 6, 7, TimeSpan.FromHours(2)).AddTicks(1234567),
         StartedAt = T0.AddSeconds(1),
@@ -72,7 +73,7 @@ public sealed class SqliteExecutionStoreTests(ITestOutputHelper output) : IAsync
     {
         Assert.NotNull(actual);
         Assert.Equal(expected.Output is null, actual.Output is null);
-        if (expected.Output is { } json) Assert.True(JsonElement.DeepEquals(json, actual.Output!.Value), actual.Output!.Value.GetRawText());
+        if (expected.Output is { } json) Assert.True(JsonElement.DeepEquals(json.ToElement(), actual.Output!.Value.ToElement()), actual.Output!.Value.ToString());
         Assert.Equal(expected with { Output = null }, actual with { Output = null });
         Assert.Equal(expected.CreatedAt.Offset, actual.CreatedAt.Offset);
     }
@@ -86,8 +87,8 @@ public sealed class SqliteExecutionStoreTests(ITestOutputHelper output) : IAsync
         var loaded = await _store.GetAsync("e1");
 
         AssertSameRecord(record, loaded);
-        Assert.Equal(JsonValueKind.Object, loaded!.Output!.Value.ValueKind);
-        Assert.Equal("Hello, x!", loaded.Output.Value.GetProperty("message").GetString());
+        Assert.Equal(JsonValueKind.Object, loaded!.Output!.Value.ToElement().ValueKind);
+        Assert.Equal("Hello, x!", loaded.Output.Value.ToElement().GetProperty("message").GetString());
     }
 
     [Fact]
@@ -116,7 +117,7 @@ public sealed class SqliteExecutionStoreTests(ITestOutputHelper output) : IAsync
         {
             Status = ExecutionStatus.Success,
             Attempt = 2,
-            Output = JsonDocument.Parse("""{"result":42}""").RootElement.Clone(),
+            Output = RawJson.Parse("""{"result":42}"""),
             StartedAt = T0.AddSeconds(1),
             FinishedAt = T0.AddSeconds(2),
             DurationMs = 12.5,
@@ -175,6 +176,41 @@ public sealed class SqliteExecutionStoreTests(ITestOutputHelper output) : IAsync
         AssertSameRecord(full, await _store.GetAsync("kept"));
         Assert.Equal(ExecutionStatus.Running, (await _store.GetAsync("updated"))!.Status);
         Assert.Equal(["updated"], (await _store.ListUnfinishedAsync()).Select(r => r.ExecutionId));
+    }
+
+    [Fact]
+    public async Task GetAsync_AWriteNotYetCommitted_IsSeenAtOnce_AndFlushWaitsForTheCommit()
+    {
+        using (var blocker = new SqliteDatabase(DbPath).Open())
+        {
+            using var begin = blocker.CreateCommand();
+            begin.CommandText = "BEGIN IMMEDIATE"; // the writer cannot commit until this ends
+            begin.ExecuteNonQuery();
+
+            var write = _store.InsertAsync(Rec("behind") with { Status = ExecutionStatus.Success });
+            var flushed = _store.FlushAsync();
+            Assert.Equal(ExecutionStatus.Success, (await _store.GetAsync("behind"))?.Status); // read-your-writes
+            await Task.Delay(200);
+            Assert.False(write.IsCompleted);
+            Assert.False(flushed.IsCompleted);
+            Assert.Equal(0L, Count(blocker, "behind"));
+
+            using var commit = blocker.CreateCommand();
+            commit.CommandText = "COMMIT";
+            commit.ExecuteNonQuery();
+            await flushed.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.True(write.IsCompletedSuccessfully);
+            Assert.Equal(1L, Count(blocker, "behind"));
+        }
+        Assert.Equal(ExecutionStatus.Success, (await _store.GetAsync("behind"))?.Status); // now from the database
+
+        static long Count(Microsoft.Data.Sqlite.SqliteConnection connection, string id)
+        {
+            using var count = connection.CreateCommand();
+            count.CommandText = "SELECT count(*) FROM executions WHERE execution_id = $id";
+            count.Parameters.AddWithValue("$id", id);
+            return (long)count.ExecuteScalar()!;
+        }
     }
 
     [Fact]
@@ -347,7 +383,7 @@ public sealed class SqliteExecutionStoreTests(ITestOutputHelper output) : IAsync
         {
             int i;
             while ((i = Interlocked.Increment(ref next)) < total)
-                await _store.InsertAsync(Rec($"t-{i}", key: $"k-{i}", created: T0.AddTicks(i)) with { Input = """{"n":1}""" });
+                await _store.InsertAsync(Rec($"t-{i}", key: $"k-{i}", created: T0.AddTicks(i)) with { Input = RawJson.Parse("""{"n":1}""") });
         })));
         stopwatch.Stop();
 

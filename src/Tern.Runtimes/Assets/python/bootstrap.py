@@ -31,17 +31,18 @@ def _protocol_streams():
 
 
 class LambdaContext:
-    """The context object of an AWS Lambda Python handler (same attribute names), plus trace_id."""
+    """The context object of an AWS Lambda Python handler (same attribute names), plus trace_id. What is the same for
+    every call of this process (names, ARN, log stream) is worked out once: this runs on every call."""
+
+    _static = {}
 
     def __init__(self, ctx):
         self.aws_request_id = ctx.get("requestId") or ""
-        self.function_name = ctx.get("functionName") or os.environ.get("TERN_FUNCTION_NAME", "")
-        self.function_version = str(ctx.get("functionVersion") or os.environ.get("TERN_FUNCTION_VERSION", ""))
-        # A string, as in Lambda (which reads it from AWS_LAMBDA_FUNCTION_MEMORY_SIZE).
-        self.memory_limit_in_mb = str(ctx.get("memoryLimitMb") or os.environ.get("TERN_MEMORY_MB", ""))
-        self.invoked_function_arn = "arn:tern:function:%s:%s" % (self.function_name, self.function_version)
-        self.log_group_name = "/tern/function/%s" % self.function_name
-        self.log_stream_name = "%s/[%s]%s" % (datetime.date.today().strftime("%Y/%m/%d"), self.function_version, _INSTANCE)
+        key = (ctx.get("functionName"), ctx.get("functionVersion"), ctx.get("memoryLimitMb"))
+        static = LambdaContext._static.get(key)
+        if static is None:
+            static = LambdaContext._static[key] = _static_context(*key)
+        self.__dict__.update(static)
         self.trace_id = ctx.get("traceId")
         self.trace_parent = ctx.get("traceParent")  # W3C traceparent of the call, when the caller sent one
         self.identity = None
@@ -58,6 +59,20 @@ class LambdaContext:
 
 
 _INSTANCE = "%d-%d" % (os.getpid(), int(time.time()))
+
+
+def _static_context(function_name, function_version, memory_mb):
+    function_name = function_name or os.environ.get("TERN_FUNCTION_NAME", "")
+    function_version = str(function_version or os.environ.get("TERN_FUNCTION_VERSION", ""))
+    return {
+        "function_name": function_name,
+        "function_version": function_version,
+        # A string, as in Lambda (which reads it from AWS_LAMBDA_FUNCTION_MEMORY_SIZE).
+        "memory_limit_in_mb": str(memory_mb or os.environ.get("TERN_MEMORY_MB", "")),
+        "invoked_function_arn": "arn:tern:function:%s:%s" % (function_name, function_version),
+        "log_group_name": "/tern/function/%s" % function_name,
+        "log_stream_name": "%s/[%s]%s" % (datetime.date.today().strftime("%Y/%m/%d"), function_version, _INSTANCE),
+    }
 
 
 class HandlerNotFound(Exception):

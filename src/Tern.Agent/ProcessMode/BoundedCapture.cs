@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Tern.Agent;
+namespace Tern.Agent.ProcessMode;
 
 /// <summary>Collects a pipe's bytes up to a limit: either the head (stdout, where more means failure)
 /// or a rolling tail (stderr, where the last lines explain the failure). Always drains the pipe.

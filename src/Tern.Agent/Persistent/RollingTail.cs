@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Tern.Agent;
+namespace Tern.Agent.Persistent;
 
 /// <summary>The last bytes of a long-lived pipe (a persistent handler's stderr), with a running byte count so a
 /// call can take just what was written while it ran. Always drains the pipe.</summary>
@@ -13,16 +13,17 @@ internal sealed class RollingTail(int limit)
     /// <summary>Bytes written so far; pass it to <see cref="TextSince"/> later.</summary>
     public long Mark
     {
-        get { lock (_lock) return _total; }
+        get => Volatile.Read(ref _total);
     }
 
-    public async Task CopyFromAsync(Stream source)
+    /// <summary>Drains <paramref name="source"/> until it ends, on the calling thread (a pump thread of its own).</summary>
+    public void CopyFrom(Stream source)
     {
         var chunk = new byte[16 * 1024];
         try
         {
             int n;
-            while ((n = await source.ReadAsync(chunk)) > 0)
+            while ((n = source.Read(chunk)) > 0)
             {
                 lock (_lock)
                 {
@@ -45,6 +46,7 @@ internal sealed class RollingTail(int limit)
     /// <summary>What was written since <paramref name="mark"/> (at most the last <paramref name="maxBytes"/>); null if nothing.</summary>
     public string? TextSince(long mark, int maxBytes)
     {
+        if (Volatile.Read(ref _total) == mark) return null; // the common case: the call wrote nothing
         lock (_lock)
         {
             var held = _buffer.Length;

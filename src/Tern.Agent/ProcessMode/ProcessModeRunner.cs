@@ -2,9 +2,10 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using Tern.Agent.Protocol;
+using Tern.Json;
 using Tern.Runtimes;
 
-namespace Tern.Agent;
+namespace Tern.Agent.ProcessMode;
 
 /// <summary>Process mode: a fresh handler process per call. The event goes in a file named by argv[1],
 /// the result comes back on stdout; exit 0 is success, anything else an error with the stderr tail.
@@ -26,6 +27,10 @@ internal sealed class ProcessModeRunner(InitMessage init) : IModeRunner
     private int _inFlight;
 
     public Task<AgentError?> StartAsync() => Task.FromResult<AgentError?>(null);
+
+    /// <summary>Process mode is the cold path (a process start per call): it runs on the thread pool.</summary>
+    public void Dispatch(ExecMessage exec, AnswerWriter answers) =>
+        _ = Task.Run(async () => answers.Send(await RunAsync(exec).ConfigureAwait(false)));
 
     public async Task<RespMessage> RunAsync(ExecMessage exec)
     {
@@ -61,7 +66,7 @@ internal sealed class ProcessModeRunner(InitMessage init) : IModeRunner
 
         Directory.CreateDirectory(EventDir);
         var eventPath = Path.Combine(EventDir, $"{Guid.NewGuid():N}.json");
-        await File.WriteAllTextAsync(eventPath, exec.Input.ValueKind == JsonValueKind.Undefined ? "null" : exec.Input.GetRawText());
+        await File.WriteAllBytesAsync(eventPath, exec.Input.Utf8.IsEmpty ? "null"u8.ToArray() : exec.Input.Utf8.ToArray());
         try
         {
             return await RunHandlerAsync(runtime, handlerPath, eventPath, exec);
@@ -145,21 +150,15 @@ internal sealed class ProcessModeRunner(InitMessage init) : IModeRunner
         return resp;
     }
 
-    /// <summary>JSON stays JSON; anything else comes back as a JSON string; nothing at all is null.</summary>
-    internal static JsonElement? ParseOutput(ReadOnlySpan<byte> bytes)
+    /// <summary>JSON stays JSON (as the bytes the handler wrote); anything else comes back as a JSON string; nothing
+    /// at all is null.</summary>
+    internal static RawJson? ParseOutput(ReadOnlySpan<byte> bytes)
     {
-        var trimmed = Encoding.UTF8.GetString(bytes).TrimEnd('\r', '\n');
-        if (trimmed.Length == 0) return null;
-        try
-        {
-            using var doc = JsonDocument.Parse(trimmed);
-            return doc.RootElement.Clone();
-        }
-        catch (JsonException)
-        {
-            using var doc = JsonDocument.Parse(JsonSerializer.Serialize(trimmed, AgentStringJsonContext.Default.String));
-            return doc.RootElement.Clone();
-        }
+        var trimmed = bytes.TrimEnd("\r\n"u8);
+        if (trimmed.IsEmpty) return null;
+        if (RawJson.TryCreate(trimmed.ToArray(), out var json, out _)) return json;
+        var text = Encoding.UTF8.GetString(trimmed);
+        return RawJson.FromTrusted(JsonSerializer.SerializeToUtf8Bytes(text, AgentStringJsonContext.Default.String));
     }
 
     private static string FailureMessage(int exitCode, string? stderrTail)

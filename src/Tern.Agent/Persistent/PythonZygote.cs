@@ -3,7 +3,7 @@ using System.Text.Json;
 using Tern.Agent.Protocol;
 using Tern.Runtimes;
 
-namespace Tern.Agent;
+namespace Tern.Agent.Persistent;
 
 /// <summary>In a spare (template) worker, a Python bootstrap started before any function is known (a zygote, after
 /// the SOCK paper): interpreter up, bootstrap imported, waiting on stdin. A persistent Python function's Init adopts
@@ -21,7 +21,7 @@ internal static class PythonZygote
         try
         {
             _spare = HandlerProcess.Start(python.PersistentCommand!("--zygote", 128),
-                env => HandlerEnvironment.FillPersistent(env, placeholder, python), AgentChannel.DefaultMaxFrameBytes);
+                env => HandlerEnvironment.FillPersistent(env, placeholder, python), AgentChannel.DefaultMaxFrameBytes, listener: null);
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
         {
@@ -29,13 +29,14 @@ internal static class PythonZygote
         }
     }
 
-    /// <summary>Hands the zygote over, told to load <paramref name="init"/>'s handler; null if there is none (or it died).</summary>
-    public static async Task<HandlerProcess?> TakeAsync(InitMessage init, RuntimeDefinition python, int maxLineBytes)
+    /// <summary>Hands the zygote over to <paramref name="listener"/>, told to load <paramref name="init"/>'s handler;
+    /// null if there is none (or it died).</summary>
+    public static HandlerProcess? Take(InitMessage init, RuntimeDefinition python, int maxLineBytes, IHandlerListener listener)
     {
         if (Interlocked.Exchange(ref _spare, null) is not { } zygote) return null;
         if (!zygote.IsAlive)
         {
-            await zygote.DisposeAsync().ConfigureAwait(false);
+            zygote.Dispose();
             return null;
         }
         var env = new Dictionary<string, string?>();
@@ -52,13 +53,14 @@ internal static class PythonZygote
         }
         line.Write("\n"u8);
         zygote.MaxLineBytes = maxLineBytes;
-        await zygote.SendLineAsync(line.WrittenMemory).ConfigureAwait(false);
+        zygote.Attach(listener);
+        zygote.Send(line.WrittenSpan);
         return zygote;
     }
 
     /// <summary>Stops an unused zygote (this worker took on something other than persistent Python).</summary>
-    public static async Task DiscardAsync()
+    public static void Discard()
     {
-        if (Interlocked.Exchange(ref _spare, null) is { } zygote) await zygote.DisposeAsync().ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _spare, null) is { } zygote) zygote.Dispose();
     }
 }

@@ -1,0 +1,3 @@
+module ternbench/echo
+
+go 1.19

@@ -1,0 +1,137 @@
+using System.Text;
+using System.Text.Json;
+using Tern.Agent.Protocol;
+using Tern.Json;
+
+namespace Tern.Agent.Persistent;
+
+/// <summary>One line a persistent handler wrote to stdout, read in a single pass without building a document:
+/// <c>{"ready":true}</c> (or <c>{"ready":false,"error":..}</c>) first, then <c>{"requestId":..,"output":..}</c> or
+/// <c>{"requestId":..,"error":..}</c> per call. Anything else is a protocol violation.</summary>
+internal readonly ref struct AnswerLine
+{
+    public const string HandlerFailedCode = "HandlerFailed";
+    private const int MessageChars = 4096;
+
+    private AnswerLine(string? requestId, ReadOnlySpan<byte> output, ReadOnlySpan<byte> error, bool? ready)
+    {
+        RequestId = requestId;
+        Output = output;
+        Error = error;
+        Ready = ready;
+    }
+
+    public string? RequestId { get; }
+    /// <summary>The raw output value; empty when absent.</summary>
+    public ReadOnlySpan<byte> Output { get; }
+    /// <summary>The raw error value (an object, a string); empty when absent or null.</summary>
+    public ReadOnlySpan<byte> Error { get; }
+    /// <summary>The value of "ready", when the line has one.</summary>
+    public bool? Ready { get; }
+
+    /// <summary>Reads a line; false (with why) when it is not a JSON object.</summary>
+    public static bool TryParse(ReadOnlySpan<byte> line, out AnswerLine answer, out string? problem)
+    {
+        answer = default;
+        problem = null;
+        string? requestId = null;
+        ReadOnlySpan<byte> output = default, error = default;
+        bool? ready = null;
+        var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = JsonText.MaxDepth });
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                problem = "not a JSON object";
+                return false;
+            }
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isId = reader.ValueTextEquals("requestId"u8);
+                var isOutput = !isId && reader.ValueTextEquals("output"u8);
+                var isError = !isId && !isOutput && reader.ValueTextEquals("error"u8);
+                var isReady = !isId && !isOutput && !isError && reader.ValueTextEquals("ready"u8);
+                reader.Read();
+                var start = (int)reader.TokenStartIndex;
+                reader.Skip();
+                var value = line[start..(int)reader.BytesConsumed];
+                if (isId && reader.TokenType == JsonTokenType.String) requestId = ReadString(value);
+                else if (isOutput) output = value;
+                else if (isError && reader.TokenType != JsonTokenType.Null) error = value;
+                else if (isReady) ready = reader.TokenType == JsonTokenType.True;
+            }
+            if (reader.Read())
+            {
+                problem = "more than one JSON value on the line";
+                return false;
+            }
+        }
+        catch (JsonException)
+        {
+            problem = "not valid JSON";
+            return false;
+        }
+        if (!System.Text.Unicode.Utf8.IsValid(line))
+        {
+            problem = "not valid UTF-8";
+            return false;
+        }
+        answer = new AnswerLine(requestId, output, error, ready);
+        return true;
+    }
+
+    /// <summary>The Resp for this answer: its output (JSON null or absent is no output) or its error as HandlerFailed.</summary>
+    public RespMessage ToResp()
+    {
+        var resp = new RespMessage { RequestId = RequestId ?? "" };
+        if (!Error.IsEmpty)
+        {
+            resp.Status = "error";
+            resp.Error = new AgentError { Code = HandlerFailedCode, Message = Describe(Error) };
+        }
+        else if (!Output.IsEmpty && !Output.SequenceEqual("null"u8))
+        {
+            resp.Output = RawJson.FromTrusted(Output.ToArray());
+        }
+        return resp;
+    }
+
+    /// <summary>"Type: message" then the stack, from a protocol error object {type, message, stack}, or the text of a string.</summary>
+    public static string Describe(ReadOnlySpan<byte> error)
+    {
+        using var document = JsonDocument.Parse(error.ToArray());
+        var root = document.RootElement;
+        if (root.ValueKind == JsonValueKind.String) return Truncate(root.GetString() ?? "");
+        if (root.ValueKind != JsonValueKind.Object) return Truncate(root.GetRawText());
+        var type = StringProperty(root, "type");
+        var message = StringProperty(root, "message");
+        var stack = StringProperty(root, "stack");
+        var text = string.IsNullOrEmpty(type) ? message ?? "" : string.IsNullOrEmpty(message) ? type : $"{type}: {message}";
+        if (!string.IsNullOrWhiteSpace(stack)) text += "\n" + stack.TrimEnd();
+        return Truncate(text.Length == 0 ? "the handler reported an error" : text);
+    }
+
+    private static string ReadString(ReadOnlySpan<byte> quoted)
+    {
+        var reader = new Utf8JsonReader(quoted);
+        reader.Read();
+        return reader.GetString()!;
+    }
+
+    private static string? StringProperty(JsonElement obj, string name) =>
+        obj.TryGetProperty(name, out var value) ? value.ValueKind switch
+        {
+            JsonValueKind.String => value.GetString(),
+            JsonValueKind.Null or JsonValueKind.Undefined => null,
+            _ => value.GetRawText(),
+        } : null;
+
+    private static string Truncate(string text) => text.Length <= MessageChars ? text : text[..MessageChars] + "...";
+
+    /// <summary>The start of a line, for messages about it.</summary>
+    public static string Preview(ReadOnlySpan<byte> bytes, int chars = 200)
+    {
+        var text = Encoding.UTF8.GetString(bytes.Length > chars * 4 ? bytes[..(chars * 4)] : bytes).Trim();
+        return text.Length <= chars ? text : text[..chars] + "...";
+    }
+}

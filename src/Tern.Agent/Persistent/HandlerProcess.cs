@@ -1,0 +1,272 @@
+using System.Diagnostics;
+using Tern.Agent.Protocol;
+using Tern.Runtimes;
+
+namespace Tern.Agent.Persistent;
+
+/// <summary>One running persistent-mode handler process and its side of the line protocol. Its first stdout line
+/// says whether it loaded; after that each stdout line answers one call (in any order, matched by requestId) and goes
+/// to the <see cref="IHandlerListener"/>. stdout and stderr are read by blocking pumps on parked threads, so an
+/// answer costs the agent one wake-up. When the process dies, closes stdout or breaks the protocol it is done for:
+/// the listener hears <see cref="IHandlerListener.OnEnded"/> once, with why.</summary>
+internal sealed class HandlerProcess : IDisposable
+{
+    public const string LoadFailedCode = "HandlerLoadFailed";
+    public const string CrashedCode = "HandlerCrashed";
+    public const string ProtocolErrorCode = "HandlerProtocolError";
+    public const string OutputTooLargeCode = "OutputTooLarge";
+
+    private const int StderrTailBytes = 64 * 1024;
+    private const int MessageChars = 4096;
+    private static readonly TimeSpan ExitGrace = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan DrainGrace = TimeSpan.FromMilliseconds(200);
+
+    private readonly Process _process;
+    private readonly Stream _stdin;
+    private readonly Lock _writeLock = new();
+    private readonly TaskCompletionSource<AgentError?> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _stdoutClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _stderrClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile IHandlerListener? _listener;
+    private int _maxLineBytes;
+    private AgentError? _endError;
+    private int _ending;
+
+    private HandlerProcess(Process process, int maxLineBytes, IHandlerListener? listener)
+    {
+        _process = process;
+        _maxLineBytes = maxLineBytes;
+        _listener = listener;
+        _stdin = process.StandardInput.BaseStream;
+        var stdout = process.StandardOutput.BaseStream;
+        var stderr = process.StandardError.BaseStream;
+        AgentThreads.RunBlocking(() =>
+        {
+            Stderr.CopyFrom(stderr);
+            _stderrClosed.TrySetResult();
+        });
+        AgentThreads.RunBlocking(() => PumpStdout(stdout));
+        _ = MonitorExitAsync();
+    }
+
+    /// <summary>The handler's stderr (its logs, and the user's own prints, which the bootstraps send there).</summary>
+    public RollingTail Stderr { get; } = new(StderrTailBytes);
+
+    public bool IsAlive => Volatile.Read(ref _ending) == 0;
+
+    /// <summary>Why it ended; null while it runs.</summary>
+    public AgentError? EndError => Volatile.Read(ref _endError);
+
+    /// <summary>The longest line accepted from the process (a zygote learns the host's limit only at Init).</summary>
+    public int MaxLineBytes
+    {
+        get => Volatile.Read(ref _maxLineBytes);
+        set => Volatile.Write(ref _maxLineBytes, value);
+    }
+
+    /// <summary>Starts the process with cwd /code and pipes on stdin/stdout/stderr. Throws if it cannot be started.</summary>
+    public static HandlerProcess Start(string[] argv, Action<IDictionary<string, string?>> fillEnvironment, int maxLineBytes,
+        IHandlerListener? listener)
+    {
+        var psi = new ProcessStartInfo(argv[0])
+        {
+            WorkingDirectory = RuntimeCatalog.CodeDir,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in argv.AsSpan(1)) psi.ArgumentList.Add(arg);
+        fillEnvironment(psi.Environment);
+        var process = new Process { StartInfo = psi };
+        try
+        {
+            process.Start();
+        }
+        catch
+        {
+            process.Dispose();
+            throw;
+        }
+        return new HandlerProcess(process, maxLineBytes, listener);
+    }
+
+    /// <summary>Who hears this process's answers and end (a zygote gets its listener when it is adopted).</summary>
+    public void Attach(IHandlerListener listener)
+    {
+        _listener = listener;
+        if (EndError is { } ended) listener.OnEnded(this, ended);
+    }
+
+    /// <summary>Completes when the process has said whether it loaded: null if ready, else the HandlerLoadFailed error.</summary>
+    public Task<AgentError?> WaitReadyAsync(CancellationToken ct) => _ready.Task.WaitAsync(ct);
+
+    /// <summary>Writes one line to the process's stdin, blocking while the pipe is full. Never throws: a process that
+    /// stops reading is ended (if it has not died already).</summary>
+    public void Send(ReadOnlySpan<byte> line)
+    {
+        try
+        {
+            lock (_writeLock)
+            {
+                _stdin.Write(line);
+                _stdin.Flush();
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            // Usually the process has just died and the pumps will say how; if it lives on without reading, end it.
+            _ = Task.Delay(ExitGrace).ContinueWith(_ => EndWith(new AgentError
+            {
+                Code = CrashedCode, Message = "the handler process stopped reading its stdin" + Suffix(Stderr.Text(MessageChars)),
+            }), TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>Ends the process (if still running) with <paramref name="reason"/>.</summary>
+    public void Stop(AgentError reason) => EndWith(reason);
+
+    private void PumpStdout(Stream stdout)
+    {
+        var reader = new LineReader(stdout);
+        try
+        {
+            while (IsAlive)
+            {
+                var line = reader.ReadLine(MaxLineBytes, out var oversized);
+                if (oversized)
+                {
+                    OnOversizedLine(line);
+                    return;
+                }
+                if (line.IsEmpty && reader.AtEnd) break;
+                HandleLine(line);
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException) { }
+        finally
+        {
+            _stdoutClosed.TrySetResult();
+        }
+    }
+
+    private void HandleLine(ReadOnlySpan<byte> bytes)
+    {
+        if (!IsAlive || bytes.Trim(" \t\r"u8).IsEmpty) return;
+        if (!AnswerLine.TryParse(bytes, out var answer, out var problem))
+        {
+            Violation($"the handler wrote a line to stdout that is not a protocol message ({problem}; print to stderr instead): {AnswerLine.Preview(bytes)}");
+            return;
+        }
+        if (!_ready.Task.IsCompleted)
+        {
+            OnFirstLine(answer, bytes);
+            return;
+        }
+        if (answer.RequestId is null)
+        {
+            if (answer.Ready is not null) return; // a repeated ready line is harmless
+            Violation($"the handler wrote a line without a requestId: {AnswerLine.Preview(bytes)}");
+            return;
+        }
+        _listener?.OnAnswer(this, answer);
+    }
+
+    private void OnFirstLine(AnswerLine answer, ReadOnlySpan<byte> bytes)
+    {
+        if (answer.Ready is not { } ready)
+        {
+            Violation($"the handler's first line must be {{\"ready\":true}}, not: {AnswerLine.Preview(bytes)}");
+            return;
+        }
+        if (ready)
+        {
+            _ready.TrySetResult(null);
+            return;
+        }
+        var message = answer.Error.IsEmpty ? "the handler reported that it could not load" : AnswerLine.Describe(answer.Error);
+        EndWith(new AgentError { Code = LoadFailedCode, Message = message });
+    }
+
+    /// <summary>An answer line over the limit: its call (if its requestId leads the line, as it should) gets
+    /// OutputTooLarge; the process is ended since the rest of its stdout can no longer be trusted.</summary>
+    private void OnOversizedLine(ReadOnlySpan<byte> head)
+    {
+        var limit = MaxLineBytes;
+        if (_ready.Task.IsCompleted && RequestIdAtStart(head) is { } requestId)
+            _listener?.OnOversizedAnswer(this, requestId, new AgentError { Code = OutputTooLargeCode, Message = $"handler output exceeded {limit} bytes" });
+        EndWith(_ready.Task.IsCompleted
+            ? new AgentError { Code = CrashedCode, Message = $"the handler process was restarted after writing a line over {limit} bytes" }
+            : new AgentError { Code = LoadFailedCode, Message = $"the handler wrote a first line over {limit} bytes instead of {{\"ready\":true}}" });
+    }
+
+    /// <summary>The value of a leading "requestId" string property, found without parsing the (truncated) line.</summary>
+    private static string? RequestIdAtStart(ReadOnlySpan<byte> head)
+    {
+        var text = System.Text.Encoding.UTF8.GetString(head[..Math.Min(head.Length, 1024)]);
+        const string key = "\"requestId\"";
+        var at = text.IndexOf(key, StringComparison.Ordinal);
+        if (at < 0) return null;
+        var colon = text.IndexOf(':', at + key.Length);
+        if (colon < 0) return null;
+        var open = text.IndexOf('"', colon + 1);
+        if (open < 0 || text.AsSpan(colon + 1, open - colon - 1).Trim().Length != 0) return null;
+        var close = text.IndexOf('"', open + 1);
+        return close < 0 ? null : text[(open + 1)..close];
+    }
+
+    private void Violation(string message) => EndWith(_ready.Task.IsCompleted
+        ? new AgentError { Code = ProtocolErrorCode, Message = message }
+        : new AgentError { Code = LoadFailedCode, Message = message });
+
+    /// <summary>Waits for the process to exit or close stdout, then reports how it ended.</summary>
+    private async Task MonitorExitAsync()
+    {
+        var exited = _process.WaitForExitAsync();
+        if (await Task.WhenAny(exited, _stdoutClosed.Task).ConfigureAwait(false) == _stdoutClosed.Task)
+            await Task.WhenAny(exited, Task.Delay(ExitGrace)).ConfigureAwait(false);
+        else
+            await Task.WhenAny(_stdoutClosed.Task, Task.Delay(DrainGrace)).ConfigureAwait(false); // its last lines first
+        if (!IsAlive) return;
+        await Task.WhenAny(_stderrClosed.Task, Task.Delay(DrainGrace)).ConfigureAwait(false);
+        var why = exited.IsCompleted ? ExitDescription(_process.ExitCode) : "the handler process closed its stdout";
+        var loading = !_ready.Task.IsCompleted;
+        EndWith(new AgentError
+        {
+            Code = loading ? LoadFailedCode : CrashedCode,
+            Message = why + (loading ? " before it was ready" : "") + Suffix(Stderr.Text(MessageChars)),
+        });
+    }
+
+    private static string ExitDescription(int exitCode) => exitCode > 128
+        ? $"the handler process was killed by signal {exitCode - 128}"
+        : $"the handler process exited with code {exitCode}";
+
+    private void EndWith(AgentError error)
+    {
+        if (Interlocked.Exchange(ref _ending, 1) == 1) return;
+        Volatile.Write(ref _endError, error);
+        Kill();
+        _ready.TrySetResult(error.Code == LoadFailedCode ? error : new AgentError { Code = LoadFailedCode, Message = error.Message });
+        _listener?.OnEnded(this, error);
+    }
+
+    private void Kill()
+    {
+        try { _process.Kill(entireProcessTree: true); }
+        catch (InvalidOperationException) { }
+        catch (System.ComponentModel.Win32Exception) { }
+    }
+
+    private static string Suffix(string? tail) => string.IsNullOrWhiteSpace(tail) ? "" : ": " + LastChars(tail.TrimEnd(), MessageChars);
+
+    private static string LastChars(string text, int max) => text.Length <= max ? text : text[^max..];
+
+    public void Dispose()
+    {
+        EndWith(new AgentError { Code = CrashedCode, Message = "the handler process was stopped" });
+        try { _stdin.Dispose(); } catch (IOException) { }
+        _stdoutClosed.Task.Wait(ExitGrace);
+        _process.Dispose();
+    }
+}
