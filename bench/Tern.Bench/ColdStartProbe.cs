@@ -12,7 +12,7 @@ namespace Tern.Bench;
 /// of the same interpreter on the same handler (no sandbox, no agent).</summary>
 public sealed class ColdStartProbe(string examplesDir, string stateDir)
 {
-    private readonly BubblewrapDriver _driver = new(Options.Create(new SandboxOptions { StateDir = stateDir }), NullLogger<BubblewrapDriver>.Instance);
+    private readonly BubblewrapDriver _driver = new(Options.Create(new SandboxOptions { StateDir = Path.Combine(stateDir, "w-cold") }), NullLogger<BubblewrapDriver>.Instance);
 
     public record Runtime(string Name, string Dir, string Handler, string[] BareCommand, string Mode = "process");
 

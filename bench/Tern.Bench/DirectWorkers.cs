@@ -17,7 +17,7 @@ public sealed class DirectWorkers : IAsyncDisposable
 
     public static async Task<DirectWorkers> StartAsync(string stateDir, int count, string runtime, string codeDir, string handler)
     {
-        var driver = new BubblewrapDriver(Options.Create(new SandboxOptions { StateDir = stateDir }), NullLogger<BubblewrapDriver>.Instance);
+        var driver = new BubblewrapDriver(Options.Create(new SandboxOptions { StateDir = Path.Combine(stateDir, "w-direct") }), NullLogger<BubblewrapDriver>.Instance);
         var set = new DirectWorkers();
         for (var i = 0; i < count; i++)
         {

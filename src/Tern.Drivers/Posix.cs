@@ -17,4 +17,9 @@ internal static class Posix
 
     [DllImport("libc", SetLastError = true)]
     public static extern int link(string oldPath, string newPath);
+
+    public const int X_OK = 1;
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int access(string path, int mode);
 }

@@ -126,7 +126,7 @@ public sealed partial class FunctionInvoker(VersionResolver versions, PoolManage
     private static bool IsWorkerHealthy(InvocationResult result, string? failure) =>
         failure is null or InvocationError.PayloadTooLarge
         && result.Error?.Code is not (InvocationError.Timeout or InvocationError.OutOfMemory or InvocationError.WorkerCrashed
-            or InvocationError.HandlerCrashed or InvocationError.OutputTooLarge);
+            or InvocationError.HandlerCrashed or InvocationError.OutputTooLarge or InvocationError.ProcessLimit);
 
     /// <summary>The call's result. The worker is asked what happened (an OOM kill, its last stderr) only when the call
     /// did not succeed.</summary>
@@ -149,12 +149,22 @@ public sealed partial class FunctionInvoker(VersionResolver versions, PoolManage
         };
     }
 
+    /// <summary>A timeout is reported as one even when the run also hit a limit (a fork bomb runs out of processes and
+    /// memory, then out of time): the limits are added to the message. Otherwise an OOM kill, then the process limit,
+    /// explain a failure better than its own message.</summary>
     private static (string Status, InvocationError Error) Failure(FunctionDefinition f, RespMessage? resp, string? failure, WorkerDiagnostics diagnosis)
     {
+        if (failure == InvocationError.Timeout || resp?.Status == InvocationStatus.Timeout)
+        {
+            var limits = (diagnosis.ProcessLimitReached ? $"; it had reached its limit of {WorkerSpecDefaults.MaxPids} processes" : "")
+                + (diagnosis.OutOfMemory ? $"; it had run out of its {f.MemoryMb} MB of memory" : "");
+            return (InvocationStatus.Timeout, new(InvocationError.Timeout, $"function exceeded its timeout of {f.TimeoutMs} ms and was killed{limits}"));
+        }
         if (diagnosis.OutOfMemory)
             return (InvocationStatus.Error, new(InvocationError.OutOfMemory, $"function exceeded its memory limit of {f.MemoryMb} MB and was killed"));
-        if (failure == InvocationError.Timeout || resp?.Status == InvocationStatus.Timeout)
-            return (InvocationStatus.Timeout, new(InvocationError.Timeout, $"function exceeded its timeout of {f.TimeoutMs} ms and was killed"));
+        if (diagnosis.ProcessLimitReached && resp?.Status != InvocationStatus.Success)
+            return (InvocationStatus.Error, new(InvocationError.ProcessLimit,
+                $"function reached its limit of {WorkerSpecDefaults.MaxPids} processes and threads" + Suffix(resp?.Error?.Message)));
         if (resp is null)
             return (InvocationStatus.Error, new(InvocationError.WorkerCrashed, "the worker stopped before answering" + Suffix(diagnosis.StderrTail)));
         return (InvocationStatus.Error, new(resp.Error?.Code ?? InvocationError.HandlerFailed, resp.Error?.Message ?? "handler failed"));

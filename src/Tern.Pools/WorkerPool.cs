@@ -27,6 +27,7 @@ public sealed partial class WorkerPool
     private long _expiryArmedFor = long.MaxValue; // a TimeProvider timestamp; under the lock
     private int _leased;   // calls holding a slot
     private int _starting; // workers being started
+    private string? _lastStartError; // logged once until a start succeeds again
 
     public WorkerPool(FunctionDefinition function, Func<CancellationToken, Task<PooledWorker>> startWorker, TimeProvider time, ILogger logger, TernMetrics? metrics = null)
     {
@@ -191,9 +192,12 @@ public sealed partial class WorkerPool
         {
             Waiter? victim = null;
             int again;
+            bool newError;
             lock (_lock)
             {
                 _starting--;
+                newError = _lastStartError != e.Message;
+                _lastStartError = e.Message;
                 // The longest-waiting call learns why the start failed; the others may start their own.
                 if (_waiters.First is { } first)
                 {
@@ -202,7 +206,7 @@ public sealed partial class WorkerPool
                 }
                 again = ReserveStarts();
             }
-            LogStartFailed(e, Function.Name);
+            if (newError) LogStartFailed(e, Function.Name); // once per cause, not once per call (a missing component fails them all)
             victim?.TrySetException(e);
             for (var i = 0; i < again; i++) _ = StartWorkerAsync();
             return;
@@ -213,6 +217,7 @@ public sealed partial class WorkerPool
         lock (_lock)
         {
             _starting--;
+            _lastStartError = null;
             closed = _closing.IsCancellationRequested;
             if (!closed)
             {

@@ -16,12 +16,16 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
     public async Task<FunctionDefinition> GetAsync(string name, CancellationToken ct) =>
         await store.GetAsync(name, ct).ConfigureAwait(false) ?? throw new FunctionNotFoundException(name);
 
-    public async Task<FunctionDefinition> CreateAsync(FunctionSettings s, CancellationToken ct)
+    public Task<FunctionDefinition> CreateAsync(FunctionSettings s, CancellationToken ct) => CreateAsync(s, null, ct);
+
+    /// <param name="upload">The code as an uploaded stream (multipart); null takes it from the settings' base64 <c>code</c>.</param>
+    public async Task<FunctionDefinition> CreateAsync(FunctionSettings s, Stream? upload, CancellationToken ct)
     {
         var errors = FunctionValidator.Validate(s, creating: true, drivers.Names);
         if (s.Mode == ExecutionModes.Persistent && string.IsNullOrEmpty(s.Handler))
             errors["handler"] = ["persistent mode needs a handler such as lambda_function.lambda_handler or index.handler."];
-        var code = DecodeCode(s.Code, errors);
+        if (upload is not null) errors.Remove("code"); // "code is required" means the base64 field; the upload is the code
+        var code = upload ?? DecodeCode(s.Code, errors);
         ThrowIfAny(errors);
         if (await store.GetAsync(s.Name!, ct).ConfigureAwait(false) is not null) throw new FunctionAlreadyExistsException(s.Name!);
 
@@ -38,12 +42,15 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
         return function;
     }
 
-    public async Task<FunctionDefinition> UpdateAsync(string name, FunctionSettings s, CancellationToken ct)
+    public Task<FunctionDefinition> UpdateAsync(string name, FunctionSettings s, CancellationToken ct) => UpdateAsync(name, s, null, ct);
+
+    /// <param name="upload">New code as an uploaded stream (multipart); null takes it from the settings' base64 <c>code</c>, if any.</param>
+    public async Task<FunctionDefinition> UpdateAsync(string name, FunctionSettings s, Stream? upload, CancellationToken ct)
     {
         var existing = await GetAsync(name, ct).ConfigureAwait(false);
         var errors = FunctionValidator.Validate(s, creating: false, drivers.Names);
         if (s.Name is not null && s.Name != name) errors["name"] = ["a function cannot be renamed; create a new one instead."];
-        var code = s.Code is null ? null : DecodeCode(s.Code, errors);
+        var code = upload ?? (s.Code is null ? null : DecodeCode(s.Code, errors));
         var merged = Merge(existing, s);
         if (merged.MinReplicas > merged.MaxReplicas && !errors.ContainsKey("minReplicas"))
             errors["minReplicas"] = ["minReplicas must not exceed maxReplicas."];
@@ -71,7 +78,7 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
         foreach (var observer in observers) observer.OnFunctionChanged(name, current);
     }
 
-    private async Task<FunctionDefinition> ApplyCodeAsync(FunctionDefinition f, FunctionSettings s, byte[] code, RuntimeDefinition runtime, CancellationToken ct)
+    private async Task<FunctionDefinition> ApplyCodeAsync(FunctionDefinition f, FunctionSettings s, Stream code, RuntimeDefinition runtime, CancellationToken ct)
     {
         StoredCode stored;
         // A .jar (or .whl) is a zip too, but named as a single file it is kept whole.
@@ -132,7 +139,7 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
         RateLimitPerSecond = s.RateLimitPerSecond is int rate ? (rate == 0 ? null : rate) : f.RateLimitPerSecond,
     };
 
-    private static byte[]? DecodeCode(string? base64, Dictionary<string, string[]> errors)
+    private static MemoryStream? DecodeCode(string? base64, Dictionary<string, string[]> errors)
     {
         if (string.IsNullOrEmpty(base64)) return null;
         try
@@ -142,7 +149,7 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
                 errors["code"] = [$"code is {bytes.Length} bytes; at most {FunctionLimits.MaxCodeBytes} allowed."];
             else if (bytes.Length == 0)
                 errors["code"] = ["code is empty."];
-            return bytes;
+            return new MemoryStream(bytes, writable: false);
         }
         catch (FormatException)
         {

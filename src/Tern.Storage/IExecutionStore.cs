@@ -25,6 +25,13 @@ public interface IExecutionStore
     /// <summary>Async records that are queued or running: the work to resume after a restart, oldest first.</summary>
     Task<IReadOnlyList<ExecutionRecord>> ListUnfinishedAsync(CancellationToken ct = default);
 
+    /// <summary>Sync records still queued or running: after a restart, calls a crash cut short (their callers are gone).</summary>
+    Task<IReadOnlyList<ExecutionRecord>> ListUnfinishedSyncAsync(CancellationToken ct = default);
+
+    /// <summary>Takes the Idempotency-Key off a record, so a retry with that key starts a new call. Returns false when
+    /// there is no such record.</summary>
+    Task<bool> ReleaseIdempotencyKeyAsync(string executionId, CancellationToken ct = default);
+
     /// <summary>A function's dead letters, newest first.</summary>
     Task<IReadOnlyList<ExecutionRecord>> ListDeadLettersAsync(string function, int limit, CancellationToken ct = default);
 

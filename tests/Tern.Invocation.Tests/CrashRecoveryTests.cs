@@ -1,3 +1,4 @@
+using Tern.Testing;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;

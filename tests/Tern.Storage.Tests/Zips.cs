@@ -29,4 +29,19 @@ internal static class Zips
 
     public static byte[] Create(params (string Name, string Content)[] files) =>
         Create(files.Select(f => new Entry(f.Name, f.Content)).ToArray());
+
+    /// <summary>Entries stored uncompressed, so their bytes appear in the archive as they are.</summary>
+    public static byte[] CreateStored(params (string Name, string Content)[] files)
+    {
+        using var ms = new MemoryStream();
+        using (var zip = new ZipArchive(ms, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var (name, content) in files)
+            {
+                using var s = zip.CreateEntry(name, CompressionLevel.NoCompression).Open();
+                s.Write(Encoding.UTF8.GetBytes(content));
+            }
+        }
+        return ms.ToArray();
+    }
 }

@@ -20,6 +20,7 @@ internal sealed class ProcessModeRunner(InitMessage init) : IModeRunner
     // Normally the pipes reach end-of-file as the handler exits; this only bounds the wait when a detached child
     // still holds them. Generous, because on a loaded machine draining the last output can take a while.
     private static readonly TimeSpan PipeDrainGrace = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan TimedOutDrainGrace = TimeSpan.FromMilliseconds(100);
     private static readonly string EventDir = Path.Combine(Path.GetTempPath(), ".tern-events");
 
     /// <summary>Guards <see cref="_inFlight"/>; held while reaping so no new handler starts in the middle of it.</summary>
@@ -118,12 +119,13 @@ internal sealed class ProcessModeRunner(InitMessage init) : IModeRunner
         catch (OperationCanceledException)
         {
             timedOut = true;
-            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            KillForTimeout(process);
             await process.WaitForExitAsync();
         }
         // The call ends when the handler exits, not when every process that inherited its pipes closes them:
-        // a detached child would otherwise hold the call open. Drain briefly, then take what arrived.
-        await Task.WhenAll(stdoutTask, stderrTask).WaitAsync(PipeDrainGrace).ContinueWith(_ => { });
+        // a detached child would otherwise hold the call open. Drain briefly, then take what arrived. After a timeout
+        // the answer is already late: no more than a moment for the last output.
+        await Task.WhenAll(stdoutTask, stderrTask).WaitAsync(timedOut ? TimedOutDrainGrace : PipeDrainGrace).ContinueWith(_ => { });
         stdout.Freeze();
         stderr.Freeze();
 
@@ -148,6 +150,21 @@ internal sealed class ProcessModeRunner(InitMessage init) : IModeRunner
             resp.Output = ParseOutput(stdout.ToBytes());
         }
         return resp;
+    }
+
+    /// <summary>Ends a handler that ran past its timeout. Walking its process tree races a fork bomb (children appear
+    /// faster than they are found), so when it is the only call in the worker every other process in the sandbox is
+    /// killed in a loop until none is left; otherwise its tree is killed, and orphans go when the worker's last call ends.</summary>
+    private void KillForTimeout(Process process)
+    {
+        bool alone;
+        lock (_gate) alone = _inFlight == 1;
+        if (alone && OrphanReaper.Enabled)
+        {
+            OrphanReaper.KillStrays();
+            return;
+        }
+        try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
     }
 
     /// <summary>JSON stays JSON (as the bytes the handler wrote); anything else comes back as a JSON string; nothing

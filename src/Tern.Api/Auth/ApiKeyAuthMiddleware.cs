@@ -1,49 +1,90 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Tern.Api.Problems;
+using Tern.Storage.ApiKeys;
 
 namespace Tern.Api.Auth;
 
 /// <summary>When auth is on, every request but /healthz/* must carry a valid, unrevoked API key in X-API-Key or
-/// Authorization: Bearer. Missing, unknown or revoked: 401 problem with WWW-Authenticate: Bearer. A valid key over its
-/// rateLimitPerSecond: 429 problem with Retry-After and X-Tern-Reject-Reason: rate-limit.
-/// <para>403 is kept for a role check (a valid key not allowed to do this): keys have no roles yet, so every valid
-/// key may call every route and nothing answers 403 today.</para></summary>
+/// Authorization: Bearer. In order:
+/// <list type="number">
+/// <item>a client address that has failed too often lately: 429 (reason auth-failures) before any key is looked at;</item>
+/// <item>missing, unknown or revoked key (or one whose creator was revoked): 401 with WWW-Authenticate: Bearer;</item>
+/// <item>a key whose role is below the route's (<see cref="RequiresRole"/>): 403;</item>
+/// <item>a key over its rateLimitPerSecond, or over that of a key that created it: 429 (reason rate-limit).</item>
+/// </list></summary>
 internal sealed class ApiKeyAuthMiddleware(RequestDelegate next, ApiKeyService keys, IProblemDetailsService problems)
 {
     public const string HeaderName = "X-API-Key";
-    /// <summary>HttpContext.Items entry holding the id of the key that authenticated the request.</summary>
-    public const string ItemKey = "tern.apiKeyId";
+    /// <summary>HttpContext.Items entry holding the <see cref="AuthenticatedKey"/> of the request.</summary>
+    public const string CallerItem = "tern.apiKey";
 
     /// <summary>Passes straight through (no async frame) when auth is off or the route is open.</summary>
     public Task InvokeAsync(HttpContext context) =>
         !keys.AuthEnabled || context.Request.Path.StartsWithSegments("/healthz") ? next(context) : AuthenticateAsync(context);
 
+    /// <summary>The key that authenticated this request; null when auth is off.</summary>
+    public static ApiKey? Caller(HttpContext context) => Authenticated(context)?.Key;
+
+    public static AuthenticatedKey? Authenticated(HttpContext context) =>
+        context.Items.TryGetValue(CallerItem, out var key) ? key as AuthenticatedKey : null;
+
     private async Task AuthenticateAsync(HttpContext context)
     {
-
+        var client = context.Connection.RemoteIpAddress;
+        if (!keys.FailureThrottle.IsAllowed(client, out var wait))
+        {
+            await WriteAsync(context, ProblemExceptionHandler.TooManyRequests(context, "auth-failures", "Too many failed authentications",
+                "this client sent too many missing or invalid API keys; retry later", (int)Math.Ceiling(wait.TotalSeconds)));
+            return;
+        }
         var presented = ReadKey(context.Request);
         if (presented is null)
         {
+            keys.FailureThrottle.RecordFailure(client);
             await UnauthorizedAsync(context, "Bearer", "API key required",
                 $"send an API key in the {HeaderName} header or as Authorization: Bearer KEY");
             return;
         }
-        var key = await keys.AuthenticateAsync(presented, context.RequestAborted);
-        if (key is null)
+        var authenticated = await keys.AuthenticateAsync(presented, context.RequestAborted);
+        if (authenticated is null)
         {
+            keys.FailureThrottle.RecordFailure(client);
             await UnauthorizedAsync(context, "Bearer error=\"invalid_token\"", "Invalid API key", "the API key is unknown or has been revoked");
             return;
         }
-        if (!keys.Limiter.TryAcquire(key, out var retryAfter))
+        var key = authenticated.Key;
+        var required = RequiresRole.For(context);
+        if (key.Role < required)
         {
-            var problem = ProblemExceptionHandler.TooManyRequests(context, "rate-limit", "Rate limited",
-                $"rate limit exceeded: API key '{key.Id}' is limited to {key.RateLimitPerSecond} requests per second; retry later", retryAfter);
-            await WriteAsync(context, problem);
+            await WriteAsync(context, ProblemExceptionHandler.Problem(StatusCodes.Status403Forbidden, "Forbidden",
+                $"API key '{key.Id}' has role {key.Role.Name()}; {context.Request.Method} {context.Request.Path} needs {required.Name()} or above"));
             return;
         }
-        context.Items[ItemKey] = key.Id;
+        if (Limited(authenticated, out var limitedBy, out var retryAfter))
+        {
+            var detail = limitedBy.Id == key.Id
+                ? $"rate limit exceeded: API key '{key.Id}' is limited to {key.RateLimitPerSecond} requests per second; retry later"
+                : $"rate limit exceeded: API key '{key.Id}' shares the limit of the key that created it, '{limitedBy.Id}' ({limitedBy.RateLimitPerSecond} requests per second); retry later";
+            await WriteAsync(context, ProblemExceptionHandler.TooManyRequests(context, "rate-limit", "Rate limited", detail, retryAfter));
+            return;
+        }
+        context.Items[CallerItem] = authenticated;
         await next(context);
+    }
+
+    /// <summary>Takes one request from the key's bucket and from each creator's: a key's calls count against every key
+    /// above it, so creating keys cannot multiply a limited key's rate.</summary>
+    private bool Limited(AuthenticatedKey authenticated, out ApiKey limitedBy, out int retryAfter)
+    {
+        limitedBy = authenticated.Key;
+        if (!keys.Limiter.TryAcquire(authenticated.Key, out retryAfter)) return true;
+        foreach (var creator in authenticated.Creators)
+        {
+            limitedBy = creator;
+            if (!keys.Limiter.TryAcquire(creator, out retryAfter)) return true;
+        }
+        return false;
     }
 
     private static string? ReadKey(HttpRequest request)

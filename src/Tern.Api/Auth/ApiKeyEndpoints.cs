@@ -9,8 +9,9 @@ using Tern.Storage.ApiKeys;
 
 namespace Tern.Api.Auth;
 
-/// <summary>POST /v1/api-keys (the only answer that holds the key), GET /v1/api-keys (never the key or its hash),
-/// DELETE /v1/api-keys/{id} (revoke; the key stays listed with revokedAt).</summary>
+/// <summary>POST /v1/api-keys (the only answer that holds the key; deploy or admin, and never a key stronger or faster
+/// than the caller), GET /v1/api-keys (never the key or its hash; an admin sees all, other keys themselves and what
+/// they created), DELETE /v1/api-keys/{id} (revoke; the key stays listed with revokedAt). See <see cref="ApiKeyService"/>.</summary>
 internal static class ApiKeyEndpoints
 {
     private const long MaxBodyBytes = 64 * 1024;
@@ -19,17 +20,27 @@ internal static class ApiKeyEndpoints
     public static void MapApiKeyEndpoints(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/api-keys").WithTags("API keys");
-        group.MapPost("", CreateAsync).WithName("CreateApiKey")
-            .Accepts<ApiKeyCreateRequest>("application/json").Produces<ApiKeyCreated>(201).ProducesProblem(400);
-        group.MapGet("", async (ApiKeyService keys, CancellationToken ct) =>
-                Results.Json(new ApiKeyList([.. (await keys.ListAsync(ct)).Select(View)]), ApiKeyJsonContext.Default.ApiKeyList))
+        group.MapPost("", CreateAsync).WithName("CreateApiKey").RequireRole(ApiKeyRole.Deploy)
+            .Accepts<ApiKeyCreateRequest>("application/json").Produces<ApiKeyCreated>(201).ProducesProblem(400).ProducesProblem(403);
+        group.MapGet("", async (HttpContext context, ApiKeyService keys, CancellationToken ct) =>
+                Results.Json(new ApiKeyList([.. (await keys.ListAsync(ApiKeyAuthMiddleware.Caller(context), ct)).Select(View)]),
+                    ApiKeyJsonContext.Default.ApiKeyList))
             .WithName("ListApiKeys").Produces<ApiKeyList>();
-        group.MapDelete("/{id}", async (string id, ApiKeyService keys, CancellationToken ct) =>
-                await keys.RevokeAsync(id, ct) ? Results.NoContent() : Problems.Problems.NotFound("API key not found", $"no unrevoked API key has id '{id}'"))
-            .WithName("RevokeApiKey").Produces(204).ProducesProblem(404);
+        group.MapDelete("/{id}", RevokeAsync).WithName("RevokeApiKey").RequireRole(ApiKeyRole.Read)
+            .Produces(204).ProducesProblem(403).ProducesProblem(404).ProducesProblem(409);
     }
 
-    private static async Task<IResult> CreateAsync(HttpRequest request, ApiKeyService keys, CancellationToken ct)
+    private static async Task<IResult> RevokeAsync(string id, HttpContext context, ApiKeyService keys, CancellationToken ct) =>
+        await keys.RevokeAsync(id, ApiKeyAuthMiddleware.Caller(context), ct) switch
+        {
+            RevokeOutcome.Revoked => Results.NoContent(),
+            RevokeOutcome.Forbidden => Problems.Problems.Forbidden("only an admin key can revoke an admin key"),
+            RevokeOutcome.LastAdmin => Problems.Problems.Conflict("Last admin key",
+                $"'{id}' is the last working admin key; create another admin key first, or nobody could manage keys and limits"),
+            _ => Problems.Problems.NotFound("API key not found", $"no unrevoked API key you can see has id '{id}'"),
+        };
+
+    private static async Task<IResult> CreateAsync(HttpContext context, HttpRequest request, ApiKeyService keys, CancellationToken ct)
     {
         var body = await RequestBody.ReadAsync(request, MaxBodyBytes, ct);
         if (body is null) return Problems.Problems.TooLarge($"the request may be at most {MaxBodyBytes} bytes");
@@ -40,7 +51,8 @@ internal static class ApiKeyEndpoints
         }
         catch (JsonException e)
         {
-            return Problems.Problems.BadRequest("Malformed API key request", $"expected {{\"name\": \"...\", \"rateLimitPerSecond\": N}}: {e.Message}");
+            return Problems.Problems.BadRequest("Malformed API key request",
+                $"expected {{\"name\": \"...\", \"role\": \"invoke\", \"rateLimitPerSecond\": N}}: {e.Message}");
         }
         var name = settings.Name?.Trim();
         if (string.IsNullOrEmpty(name) || name.Length > MaxNameLength || name.Any(char.IsControl))
@@ -49,19 +61,32 @@ internal static class ApiKeyEndpoints
             return Problems.Problems.BadRequest("Invalid API key request",
                 $"rateLimitPerSecond must be a whole number from 0 (unlimited) to {FunctionLimits.MaxRateLimitPerSecond}");
 
-        var (record, key) = await keys.CreateAsync(name, settings.RateLimitPerSecond is > 0 ? settings.RateLimitPerSecond : null, ct);
-        return Results.Json(new ApiKeyCreated(record.Id, record.Name, key, record.CreatedAt, record.RateLimitPerSecond),
+        var authenticated = ApiKeyAuthMiddleware.Authenticated(context);
+        var caller = authenticated?.Key;
+        ApiKeyRole role;
+        if (settings.Role is null) role = caller?.Role ?? ApiKeyRole.Admin; // the caller's own role unless asked for less
+        else if (!ApiKeyRoles.TryParse(settings.Role, out role))
+            return Problems.Problems.BadRequest("Invalid API key request", $"role must be {ApiKeyRoles.All}, not '{settings.Role}'");
+        var rate = settings.RateLimitPerSecond is > 0 ? settings.RateLimitPerSecond : null;
+        if (authenticated is not null && ApiKeyService.RefuseCreate(authenticated, role, rate) is { } refusal)
+            return Problems.Problems.Forbidden(refusal);
+
+        var (record, key) = await keys.CreateAsync(name, rate, role, caller?.Id, ct);
+        return Results.Json(new ApiKeyCreated(record.Id, record.Name, key, record.CreatedAt, record.RateLimitPerSecond, record.Role.Name(), record.CreatedBy),
             ApiKeyJsonContext.Default.ApiKeyCreated, statusCode: StatusCodes.Status201Created);
     }
 
-    private static ApiKeyView View(ApiKey key) => new(key.Id, key.Name, key.CreatedAt, key.RevokedAt, key.RateLimitPerSecond);
+    private static ApiKeyView View(ApiKey key) =>
+        new(key.Id, key.Name, key.CreatedAt, key.RevokedAt, key.RateLimitPerSecond, key.Role.Name(), key.CreatedBy);
 }
 
-internal sealed record ApiKeyCreateRequest(string? Name, int? RateLimitPerSecond);
+internal sealed record ApiKeyCreateRequest(string? Name, int? RateLimitPerSecond, string? Role);
 
-internal sealed record ApiKeyCreated(string Id, string Name, string Key, DateTimeOffset CreatedAt, int? RateLimitPerSecond);
+internal sealed record ApiKeyCreated(string Id, string Name, string Key, DateTimeOffset CreatedAt, int? RateLimitPerSecond, string Role,
+    string? CreatedBy);
 
-internal sealed record ApiKeyView(string Id, string Name, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, int? RateLimitPerSecond);
+internal sealed record ApiKeyView(string Id, string Name, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, int? RateLimitPerSecond,
+    string Role, string? CreatedBy);
 
 internal sealed record ApiKeyList(IReadOnlyList<ApiKeyView> ApiKeys);
 

@@ -1,3 +1,5 @@
+using Tern.Storage.ApiKeys;
+using Tern.Api.Auth;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -32,6 +34,6 @@ internal static class ExecutionEndpoints
                 response.Headers[InvokeEndpoints.ExecutionIdHeader] = record.ExecutionId;
                 return Results.Json(ExecutionView.From(record), ApiJsonContext.Default.ExecutionView, statusCode: StatusCodes.Status202Accepted);
             })
-            .WithTags("Executions").WithName("RedriveDeadLetter").Produces<ExecutionView>(StatusCodes.Status202Accepted).ProducesProblem(404);
+            .WithTags("Executions").WithName("RedriveDeadLetter").RequireRole(ApiKeyRole.Invoke).Produces<ExecutionView>(StatusCodes.Status202Accepted).ProducesProblem(404);
     }
 }

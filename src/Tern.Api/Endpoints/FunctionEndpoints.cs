@@ -1,5 +1,8 @@
+using Tern.Storage.ApiKeys;
+using Tern.Api.Auth;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Tern.Api.Problems;
 using Tern.Api.Serialization;
@@ -14,10 +17,13 @@ internal static class FunctionEndpoints
     /// <summary>Room for a maximal code package as base64 plus its JSON envelope.</summary>
     private const long MaxDefinitionBytes = FunctionLimits.MaxCodeBytes / 3 * 4 + 1024 * 1024;
 
+    /// <summary>A multipart upload: the package plus its form envelope.</summary>
+    private const long MaxUploadBytes = FunctionLimits.MaxCodeBytes + 1024 * 1024;
+
     public static void MapFunctionEndpoints(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/functions").WithTags("Functions");
-        group.MapPost("", CreateAsync).WithName("CreateFunction")
+        group.MapPost("", CreateAsync).WithName("CreateFunction").RequireRole(ApiKeyRole.Deploy)
             .Accepts<FunctionSettings>("application/json", "multipart/form-data")
             .Produces<FunctionDefinition>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(409);
         group.MapGet("", async (FunctionRegistry registry, CancellationToken ct) =>
@@ -26,41 +32,60 @@ internal static class FunctionEndpoints
         group.MapGet("/{name}", async (string name, FunctionRegistry registry, CancellationToken ct) =>
                 Results.Ok(await registry.GetAsync(name, ct)))
             .WithName("GetFunction").Produces<FunctionDefinition>().ProducesProblem(404);
-        group.MapPatch("/{name}", UpdateAsync).WithName("UpdateFunction")
-            .Accepts<FunctionSettings>("application/json")
+        group.MapPatch("/{name}", UpdateAsync).WithName("UpdateFunction").RequireRole(ApiKeyRole.Deploy)
+            .Accepts<FunctionSettings>("application/json", "multipart/form-data")
             .Produces<FunctionDefinition>().ProducesValidationProblem().ProducesProblem(404);
         group.MapDelete("/{name}", async (string name, FunctionRegistry registry, CancellationToken ct) =>
             {
                 await registry.DeleteAsync(name, ct);
                 return Results.NoContent();
             })
-            .WithName("DeleteFunction").Produces(StatusCodes.Status204NoContent).ProducesProblem(404);
+            .WithName("DeleteFunction").RequireRole(ApiKeyRole.Deploy).Produces(StatusCodes.Status204NoContent).ProducesProblem(404);
     }
 
     private static async Task<IResult> CreateAsync(HttpRequest request, FunctionRegistry registry, CancellationToken ct)
     {
-        FunctionSettings settings;
+        await using var slot = await UploadSlot.TakeAsync(request, ct);
+        if (slot is null) return Busy();
         if (request.HasFormContentType)
         {
-            var parsed = await MultipartFunction.ReadAsync(request, MaxDefinitionBytes, ct);
+            var parsed = await MultipartFunction.ReadAsync(request, MaxUploadBytes, ct);
             if (parsed.Problem is not null) return parsed.Problem;
-            settings = parsed.Settings!;
+            await using var code = parsed.Code?.OpenReadStream();
+            var created = await registry.CreateAsync(parsed.Settings!, code, ct);
+            return Results.Created($"/v1/functions/{created.Name}", created);
         }
-        else
-        {
-            var body = await RequestBody.ReadAsync(request, MaxDefinitionBytes, ct);
-            if (body is null) return Problems.Problems.TooLarge($"a function definition may be at most {MaxDefinitionBytes} bytes");
-            settings = RequestBody.ParseJson(body, ApiJsonContext.Default.FunctionSettings);
-        }
+        var settings = await ReadSettingsAsync(request, ct);
         var function = await registry.CreateAsync(settings, ct);
         return Results.Created($"/v1/functions/{function.Name}", function);
     }
 
     private static async Task<IResult> UpdateAsync(string name, HttpRequest request, FunctionRegistry registry, CancellationToken ct)
     {
-        var body = await RequestBody.ReadAsync(request, MaxDefinitionBytes, ct);
-        if (body is null) return Problems.Problems.TooLarge($"a function definition may be at most {MaxDefinitionBytes} bytes");
-        var settings = RequestBody.ParseJson(body, ApiJsonContext.Default.FunctionSettings);
-        return Results.Ok(await registry.UpdateAsync(name, settings, ct));
+        await using var slot = await UploadSlot.TakeAsync(request, ct);
+        if (slot is null) return Busy();
+        if (request.HasFormContentType)
+        {
+            var parsed = await MultipartFunction.ReadAsync(request, MaxUploadBytes, ct);
+            if (parsed.Problem is not null) return parsed.Problem;
+            await using var code = parsed.Code?.OpenReadStream();
+            return Results.Ok(await registry.UpdateAsync(name, parsed.Settings!, code, ct));
+        }
+        return Results.Ok(await registry.UpdateAsync(name, await ReadSettingsAsync(request, ct), ct));
     }
+
+    /// <summary>The JSON settings, read as they stream in (an unknown field is a 400 as soon as it is seen, not after
+    /// the whole body is buffered), within the definition limit.</summary>
+    private static async Task<FunctionSettings> ReadSettingsAsync(HttpRequest request, CancellationToken ct)
+    {
+        if (request.ContentLength > MaxDefinitionBytes)
+            throw new BadHttpRequestException($"a function definition may be at most {MaxDefinitionBytes} bytes; upload large code as multipart/form-data",
+                StatusCodes.Status413PayloadTooLarge);
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = MaxDefinitionBytes;
+        return await System.Text.Json.JsonSerializer.DeserializeAsync(request.Body, ApiJsonContext.Default.FunctionSettings, ct)
+            ?? throw new System.Text.Json.JsonException("a JSON object was expected, not null");
+    }
+
+    private static IResult Busy() => Results.Problem(ProblemExceptionHandler.Problem(StatusCodes.Status503ServiceUnavailable, "Busy",
+        $"{UploadSlot.Concurrent} large uploads are being stored already; retry in a few seconds"));
 }

@@ -1,35 +1,38 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Tern.Api.Serialization;
-using Tern.Drivers.Sandbox;
-using Tern.Storage;
 
 namespace Tern.Api.Endpoints;
 
-/// <summary>Liveness (the process answers) and readiness (the store answers and the default driver can start workers).</summary>
+/// <summary>Liveness (the process answers) and readiness: every health check the layers registered (the store, each
+/// driver) passes. A failing check's message says what is missing and how to install it; the status is then 503.</summary>
 internal static class HealthEndpoints
 {
     public static void MapHealthEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz/live", () => Results.Ok(new HealthReport("live"))).WithTags("Health");
-        app.MapGet("/healthz/ready", async (IFunctionStore store, Microsoft.Extensions.Options.IOptions<SandboxOptions> sandbox, CancellationToken ct) =>
+        app.MapGet("/healthz/live", () => Results.Ok(new Serialization.HealthReport("live"))).WithTags("Health");
+        app.MapHealthChecks("/healthz/ready", new HealthCheckOptions
         {
-            var checks = new Dictionary<string, string>();
-            try
+            ResultStatusCodes =
             {
-                await store.ListAsync(ct);
-                checks["store"] = "ok";
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                checks["store"] = e.Message;
-            }
-            checks["sandbox"] = !File.Exists(sandbox.Value.BubblewrapPath) ? $"bubblewrap missing at {sandbox.Value.BubblewrapPath}"
-                : !File.Exists(sandbox.Value.AgentPath) ? $"agent missing at {sandbox.Value.AgentPath}" : "ok";
-            var ready = checks.Values.All(v => v == "ok");
-            return Results.Json(new HealthReport(ready ? "ready" : "not ready", checks), ApiJsonContext.Default.HealthReport,
-                statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+                [HealthStatus.Healthy] = StatusCodes.Status200OK,
+                [HealthStatus.Degraded] = StatusCodes.Status200OK,
+                [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
+            },
+            ResponseWriter = WriteAsync,
         }).WithTags("Health");
+    }
+
+    private static Task WriteAsync(HttpContext context, Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport report)
+    {
+        var checks = report.Entries.ToDictionary(e => e.Key, e => e.Value.Status == HealthStatus.Unhealthy
+            ? e.Value.Description ?? e.Value.Exception?.Message ?? "unhealthy" : "ok");
+        var body = new Serialization.HealthReport(report.Status == HealthStatus.Unhealthy ? "not ready" : "ready", checks);
+        context.Response.ContentType = "application/json";
+        return JsonSerializer.SerializeAsync(context.Response.Body, body, ApiJsonContext.Default.HealthReport);
     }
 }

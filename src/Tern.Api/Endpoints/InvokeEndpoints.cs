@@ -1,3 +1,5 @@
+using Tern.Storage.ApiKeys;
+using Tern.Api.Auth;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.AspNetCore.Builder;
@@ -11,6 +13,7 @@ using Tern.Core.Functions;
 using Tern.Core.Invocations;
 using Tern.Invocation;
 using Tern.Invocation.Admission;
+using Tern.Invocation.Callbacks;
 using Tern.Json;
 
 namespace Tern.Api.Endpoints;
@@ -37,10 +40,11 @@ internal static class InvokeEndpoints
         // makes no result object; the metadata below keeps the OpenAPI document as it was.
         var invocations = app.ServiceProvider.GetRequiredService<InvocationService>();
         app.MapPost("/v1/functions/{name}:invoke", (Func<HttpContext, Task>)(context => InvokeAsync(context, invocations)))
-            .WithTags("Invocation").WithName("InvokeFunction")
+            .WithTags("Invocation").WithName("InvokeFunction").RequireRole(ApiKeyRole.Invoke)
             .Produces<InvocationResult>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(408).ProducesProblem(409).ProducesProblem(413).ProducesProblem(429).ProducesProblem(503);
-        app.MapPost("/v1/functions/{name}:enqueue", (Func<HttpContext, Task>)(context => EnqueueAsync(context, invocations)))
-            .WithTags("Invocation").WithName("EnqueueFunction")
+        var callbackTargets = app.ServiceProvider.GetRequiredService<CallbackTargets>();
+        app.MapPost("/v1/functions/{name}:enqueue", (Func<HttpContext, Task>)(context => EnqueueAsync(context, invocations, callbackTargets)))
+            .WithTags("Invocation").WithName("EnqueueFunction").RequireRole(ApiKeyRole.Invoke)
             .Produces<EnqueueResponse>(StatusCodes.Status202Accepted).ProducesProblem(400).ProducesProblem(404).ProducesProblem(413).ProducesProblem(429);
     }
 
@@ -54,13 +58,13 @@ internal static class InvokeEndpoints
         var badKey = ReadIdempotencyKey(request, out var key);
         var badWait = ReadWaitCap(request, out var waitMs);
         var badQualifier = ReadQualifier(ref name, request, out var qualifier);
-        var bad = badKey ?? badWait ?? badQualifier;
+        var bad = badKey ?? badWait ?? badQualifier ?? CheckTraceId(request);
         if (bad is not null)
         {
             await bad.ExecuteAsync(context);
             return;
         }
-        var (input, problem) = await ReadEventAsync(name, request, ct);
+        var (input, problem) = await ReadEventAsync(name, request, FunctionLimits.MaxEventBytes, ct);
         if (problem is not null)
         {
             await problem.ExecuteAsync(context);
@@ -107,7 +111,7 @@ internal static class InvokeEndpoints
         if (started.Replayed) response.Headers[ReplayedHeader] = "true";
     }
 
-    private static async Task EnqueueAsync(HttpContext context, InvocationService invocations)
+    private static async Task EnqueueAsync(HttpContext context, InvocationService invocations, CallbackTargets callbackTargets)
     {
         var request = context.Request;
         var response = context.Response;
@@ -115,22 +119,22 @@ internal static class InvokeEndpoints
         var ct = context.RequestAborted;
         var badKey = ReadIdempotencyKey(request, out var key);
         var badQualifier = ReadQualifier(ref name, request, out var qualifier);
-        var bad = badKey ?? badQualifier;
+        var bad = badKey ?? badQualifier ?? CheckTraceId(request);
         if (bad is not null)
         {
             await bad.ExecuteAsync(context);
             return;
         }
-        var (input, problem) = await ReadEventAsync(name, request, ct);
+        var (input, problem) = await ReadEventAsync(name, request, FunctionLimits.MaxAsyncEventBytes, ct);
         if (problem is not null)
         {
             await problem.ExecuteAsync(context);
             return;
         }
         var callback = request.Headers[CallbackUrlHeader].FirstOrDefault();
-        if (callback is not null && !(Uri.TryCreate(callback, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
+        if (callback is not null && await callbackTargets.CheckAsync(callback, ct) is { } refused)
         {
-            await Problems.Problems.BadRequest("Invalid callback", $"{CallbackUrlHeader} must be an absolute http(s) URL").ExecuteAsync(context);
+            await Problems.Problems.BadRequest("Invalid callback", $"{CallbackUrlHeader} cannot be used: {refused}").ExecuteAsync(context);
             return;
         }
         var options = TraceOptions(request, response, key, recordWhileRunning: false, qualifier) with { CallbackUrl = callback };
@@ -159,6 +163,16 @@ internal static class InvokeEndpoints
         if (query.Count == 1) qualifier = query[0];
         if (qualifier is not null && Qualifiers.Check(qualifier) is { } wrong) return Problems.Problems.BadRequest("Invalid qualifier", wrong);
         return null;
+    }
+
+    /// <summary>X-Trace-Id: absent, or one value of 1..128 printable ASCII characters (it is echoed back, and a control
+    /// character cannot be put in a response header).</summary>
+    private static IResult? CheckTraceId(HttpRequest request)
+    {
+        var values = request.Headers[TraceIdHeader];
+        if (values.Count == 0) return null;
+        if (values.Count == 1 && values[0] is { Length: > 0 and <= 128 } id && id.All(c => c is > ' ' and < (char)127)) return null;
+        return Problems.Problems.BadRequest("Invalid trace id", $"{TraceIdHeader} must be one value of 1 to 128 printable ASCII characters without spaces");
     }
 
     /// <summary>Idempotency-Key: absent, or one value of 1..200 printable ASCII characters.</summary>
@@ -196,14 +210,14 @@ internal static class InvokeEndpoints
         return Results.Problem(problem);
     }
 
-    /// <summary>The event: JSON of at most 6 MB; an empty body is {}. Checked here once; its bytes then travel to the
-    /// worker and into the record as they are.</summary>
-    private static async ValueTask<(RawJson Input, IResult? Problem)> ReadEventAsync(string name, HttpRequest request, CancellationToken ct)
+    /// <summary>The event: JSON of at most <paramref name="limit"/> bytes (6 MB sync, 1 MB async, as on Lambda); an empty
+    /// body is {}. Checked here once; its bytes then travel to the worker and into the record as they are.</summary>
+    private static async ValueTask<(RawJson Input, IResult? Problem)> ReadEventAsync(string name, HttpRequest request, int limit, CancellationToken ct)
     {
         if (!FunctionNames.IsValid(name)) throw new FunctionNotFoundException(name);
-        var body = await RequestBody.ReadAsync(request, FunctionLimits.MaxEventBytes, ct);
+        var body = await RequestBody.ReadAsync(request, limit, ct);
         if (body is null)
-            return (default, Problems.Problems.TooLarge($"the event may be at most {FunctionLimits.MaxEventBytes} bytes ({FunctionLimits.MaxEventBytes / (1024 * 1024)} MB)"));
+            return (default, Problems.Problems.TooLarge($"the event may be at most {limit} bytes ({limit / 1024} KB) for this call"));
         if (body.Length == 0) return (RawJson.EmptyObject, null);
         return RawJson.TryCreate(body, out var input, out var error)
             ? (input, null)
@@ -211,11 +225,13 @@ internal static class InvokeEndpoints
     }
 
     /// <summary>X-Trace-Id (generated when absent) and traceparent go to the handler and back to the caller.</summary>
+    /// <summary>A traceparent that is not W3C's <c>00-{32 hex}-{16 hex}-{2 hex}</c> is ignored (as the spec says), not
+    /// echoed or passed on.</summary>
     private static InvocationOptions TraceOptions(HttpRequest request, HttpResponse response, string? idempotencyKey, bool recordWhileRunning,
         string? qualifier)
     {
-        var traceId = request.Headers[TraceIdHeader].FirstOrDefault() is { Length: > 0 and <= 128 } given ? given : Guid.NewGuid().ToString("N");
-        var traceParent = request.Headers[TraceParentHeader].FirstOrDefault() is { Length: > 0 and <= 128 } tp ? tp : null;
+        var traceId = request.Headers[TraceIdHeader].FirstOrDefault() is { Length: > 0 } given ? given : Guid.NewGuid().ToString("N");
+        var traceParent = request.Headers[TraceParentHeader].FirstOrDefault() is { } tp && System.Diagnostics.ActivityContext.TryParse(tp, null, out _) ? tp : null;
         response.Headers[TraceIdHeader] = traceId;
         if (traceParent is not null) response.Headers[TraceParentHeader] = traceParent;
         return new InvocationOptions(traceId, traceParent, IdempotencyKey: idempotencyKey, RecordWhileRunning: recordWhileRunning, Qualifier: qualifier);

@@ -1,3 +1,5 @@
+using Tern.Storage.ApiKeys;
+using Tern.Api.Auth;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
@@ -29,7 +31,7 @@ internal static class ScheduleEndpoints
                         statusCode: StatusCodes.Status201Created);
                 });
             })
-            .WithName("CreateSchedule").Accepts<ScheduleBody>("application/json")
+            .WithName("CreateSchedule").RequireRole(ApiKeyRole.Deploy).Accepts<ScheduleBody>("application/json")
             .Produces<ScheduleView>(StatusCodes.Status201Created).ProducesProblem(400);
         group.MapGet("", async (string? function, ScheduleService schedules, CancellationToken ct) =>
                 Results.Json(new ScheduleList([.. (await schedules.ListAsync(function, ct)).Select(ScheduleView.From)]),
@@ -48,11 +50,11 @@ internal static class ScheduleEndpoints
                     ? Results.Json(ScheduleView.From(s), ScheduleJsonContext.Default.ScheduleView)
                     : NotFound(id));
             })
-            .WithName("UpdateSchedule").Accepts<ScheduleBody>("application/json")
+            .WithName("UpdateSchedule").RequireRole(ApiKeyRole.Deploy).Accepts<ScheduleBody>("application/json")
             .Produces<ScheduleView>().ProducesProblem(400).ProducesProblem(404);
         group.MapDelete("/{id}", async (string id, ScheduleService schedules, CancellationToken ct) =>
                 await schedules.DeleteAsync(id, ct) ? Results.NoContent() : NotFound(id))
-            .WithName("DeleteSchedule").Produces(StatusCodes.Status204NoContent).ProducesProblem(404);
+            .WithName("DeleteSchedule").RequireRole(ApiKeyRole.Deploy).Produces(StatusCodes.Status204NoContent).ProducesProblem(404);
     }
 
     private static IResult NotFound(string id) => Problems.Problems.NotFound("Schedule not found", $"schedule '{id}' does not exist");

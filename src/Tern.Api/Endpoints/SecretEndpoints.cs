@@ -1,3 +1,5 @@
+using Tern.Storage.ApiKeys;
+using Tern.Api.Auth;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
@@ -19,15 +21,15 @@ internal static class SecretEndpoints
         var group = app.MapGroup("/v1/secrets").WithTags("Secrets");
         group.MapGet("", async (ISecretStore store, CancellationToken ct) =>
                 Results.Json(new SecretList([.. (await store.ListAsync(ct)).Select(SecretView.From)]), SecretJsonContext.Default.SecretList))
-            .WithName("ListSecrets").Produces<SecretList>();
-        group.MapPut("/{name}", PutAsync).WithName("SetSecret")
+            .WithName("ListSecrets").RequireRole(ApiKeyRole.Deploy).Produces<SecretList>();
+        group.MapPut("/{name}", PutAsync).WithName("SetSecret").RequireRole(ApiKeyRole.Deploy)
             .Accepts<SecretValue>("application/json")
             .Produces<SecretView>(StatusCodes.Status201Created).Produces<SecretView>().ProducesProblem(400);
         group.MapDelete("/{name}", async (string name, ISecretStore store, CancellationToken ct) =>
                 await store.DeleteAsync(name, ct)
                     ? Results.NoContent()
                     : Problems.Problems.NotFound("Secret not found", $"secret '{name}' does not exist"))
-            .WithName("DeleteSecret").Produces(StatusCodes.Status204NoContent).ProducesProblem(404);
+            .WithName("DeleteSecret").RequireRole(ApiKeyRole.Deploy).Produces(StatusCodes.Status204NoContent).ProducesProblem(404);
     }
 
     private static async Task<IResult> PutAsync(string name, HttpRequest request, ISecretStore store, CancellationToken ct)

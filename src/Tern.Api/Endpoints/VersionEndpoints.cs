@@ -1,3 +1,5 @@
+using Tern.Storage.ApiKeys;
+using Tern.Api.Auth;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -38,7 +40,7 @@ internal static class VersionEndpoints
                 var published = await versions.PublishAsync(name, body?.Description, ct);
                 return Results.Json(published, VersionJsonContext.Default.PublishedVersion, statusCode: StatusCodes.Status201Created);
             })
-            .WithName("PublishVersion").Accepts<PublishSettings>("application/json")
+            .WithName("PublishVersion").RequireRole(ApiKeyRole.Deploy).Accepts<PublishSettings>("application/json")
             .Produces<PublishedVersion>(StatusCodes.Status201Created).ProducesProblem(400).ProducesProblem(404);
         group.MapGet("/versions", async (string name, FunctionVersions versions, CancellationToken ct) =>
                 Results.Json(new VersionList(await versions.ListAsync(name, ct)), VersionJsonContext.Default.VersionList))
@@ -62,20 +64,20 @@ internal static class VersionEndpoints
                 return Results.Json(updated, VersionJsonContext.Default.FunctionAlias,
                     statusCode: created ? StatusCodes.Status201Created : StatusCodes.Status200OK);
             })
-            .WithName("SetAlias").Accepts<AliasSettings>("application/json")
+            .WithName("SetAlias").RequireRole(ApiKeyRole.Deploy).Accepts<AliasSettings>("application/json")
             .Produces<FunctionAlias>(StatusCodes.Status201Created).Produces<FunctionAlias>().ProducesProblem(400).ProducesProblem(404);
         group.MapDelete("/aliases/{alias}", async (string name, string alias, FunctionVersions versions, CancellationToken ct) =>
             {
                 await versions.DeleteAliasAsync(name, alias, ct);
                 return Results.NoContent();
             })
-            .WithName("DeleteAlias").Produces(StatusCodes.Status204NoContent).ProducesProblem(404);
+            .WithName("DeleteAlias").RequireRole(ApiKeyRole.Deploy).Produces(StatusCodes.Status204NoContent).ProducesProblem(404);
         group.MapPost("/aliases/{alias}:rollback", async (string name, string alias, HttpRequest request, FunctionVersions versions, CancellationToken ct) =>
             {
                 var body = await ReadAsync(request, VersionJsonContext.Default.PublishSettings, ct);
                 return Results.Json(await versions.RollbackAsync(name, alias, body?.Version, ct), VersionJsonContext.Default.FunctionAlias);
             })
-            .WithName("RollbackAlias").Produces<FunctionAlias>().ProducesProblem(400).ProducesProblem(404);
+            .WithName("RollbackAlias").RequireRole(ApiKeyRole.Deploy).Produces<FunctionAlias>().ProducesProblem(400).ProducesProblem(404);
     }
 
     /// <summary>An optional JSON body (empty is null); malformed JSON is a 400 (JsonException).</summary>

@@ -15,6 +15,7 @@ using Tern.Drivers.Sandbox;
 using Tern.Invocation;
 using Tern.Invocation.Admission;
 using Tern.Invocation.Async;
+using Tern.Invocation.Callbacks;
 using Tern.Registry;
 using Tern.Storage;
 using Tern.Core.Functions;
@@ -28,6 +29,9 @@ namespace Tern.Api.Hosting;
 /// <summary>Builds and runs the daemon: the store, the drivers, the invoker, and the HTTP API over them.</summary>
 public static class DaemonHost
 {
+    /// <summary>How long a stop may take: workers are killed and queues flushed within it.</summary>
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(10);
+
     public static async Task RunAsync(DaemonOptions options, CancellationToken ct)
     {
         InlineIo.PreferInlineSocketCompletions(); // before the first socket of this process
@@ -52,6 +56,8 @@ public static class DaemonHost
         builder.WebHost.UseUrls(options.ListenUrl);
         InlineIo.UseInlineScheduling(builder.WebHost);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 128L * 1024 * 1024);
+        // A stop always completes: whatever is stuck is abandoned after this, and the process exits.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
         ConfigureLogging(builder.Logging);
 
         var services = builder.Services;
@@ -61,12 +67,14 @@ public static class DaemonHost
         services.AddOpenApi();
 
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(new SqliteDatabase(Path.Combine(options.DataDir, "tern.db")));
+        var database = new SqliteDatabase(Path.Combine(options.DataDir, "tern.db"));
+        services.AddSingleton(database);
         services.AddSingleton<IFunctionStore>(sp => new CachingFunctionStore(new SqliteFunctionStore(sp.GetRequiredService<SqliteDatabase>())));
         services.AddSingleton<ICodeStore>(new FileCodeStore(Path.Combine(options.DataDir, "code")));
         services.Configure<SandboxOptions>(s =>
-            s.StateDir = options.WorkerStateDir ?? Path.Combine(Path.GetTempPath(), $"tern-workers-{Environment.ProcessId}"));
-        services.AddSingleton<IIsolationDriver, BubblewrapDriver>();
+            s.StateDir = options.WorkerStateDir ?? Path.Combine(options.DataDir, "w"));
+        services.AddSandboxDriver();
+        services.AddHealthChecks().AddCheck<StoreHealthCheck>("store");
         services.AddSingleton<DriverRegistry>();
         services.AddSingleton<FunctionRegistry>();
         services.AddSingleton<WorkerTemplates>();
@@ -75,6 +83,9 @@ public static class DaemonHost
         services.AddHostedService<PoolMaintenanceService>();
         services.AddSingleton<FunctionInvoker>();
         services.AddSingleton<IExecutionStore, SqliteExecutionStore>();
+        services.AddHostedService<Tern.Invocation.Recovery.InterruptedSyncCalls>();
+        services.AddOptions<CallbackOptions>();
+        services.AddSingleton<CallbackTargets>();
         services.AddSingleton<CallbackSender>();
         services.AddHostedService(sp => sp.GetRequiredService<CallbackSender>());
         services.AddSingleton<AsyncDispatcher>();
@@ -86,7 +97,7 @@ public static class DaemonHost
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(LimitJsonContext.Default));
         services.AddSingleton<InvocationService>();
         services.AddTernMetrics();
-        services.AddTernSecrets(options.DataDir);
+        services.AddTernSecrets(options.DataDir, database);
         services.AddTernSchedules();
         services.AddTernVersions();
         services.AddTernLogs(options.DataDir);

@@ -13,7 +13,7 @@ public sealed class DaemonOptions
     /// <summary>API keys required (On), not (Off), or On unless listening on loopback (Auto). Env TERN_AUTH.</summary>
     public Tern.Api.Auth.AuthMode Auth { get; set; } = Tern.Api.Auth.AuthModes.Parse(Environment.GetEnvironmentVariable(Tern.Api.Auth.AuthModes.Variable));
 
-    /// <summary>Overrides where workers' sockets live (default: a per-daemon directory under /tmp).</summary>
+    /// <summary>Overrides where workers' sockets and code slots live (default: {DataDir}/w, inside the data dir's 0700).</summary>
     public string? WorkerStateDir { get; set; }
 
     /// <summary>Where to send traces and metrics over OTLP (base URL, e.g. http://collector:4318); null means no export.

@@ -9,9 +9,10 @@ namespace Tern.Api.Hosting;
 /// is found when the store is first built, at startup.</summary>
 internal static class SecretServices
 {
-    public static IServiceCollection AddTernSecrets(this IServiceCollection services, string dataDir)
+    public static IServiceCollection AddTernSecrets(this IServiceCollection services, string dataDir, SqliteDatabase database)
     {
-        var cipher = new SecretCipher(MasterKey.Load(dataDir, Environment.GetEnvironmentVariable(MasterKey.EnvironmentVariable)));
+        var stored = SqliteSecretStore.CountStored(database);
+        var cipher = new SecretCipher(MasterKey.Load(dataDir, Environment.GetEnvironmentVariable(MasterKey.EnvironmentVariable), stored));
         services.AddSingleton(cipher);
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(Endpoints.SecretJsonContext.Default));
         services.AddSingleton(sp =>

@@ -11,6 +11,12 @@ internal static class Problems
     public static IResult NotFound(string title, string detail) =>
         Results.Problem(ProblemExceptionHandler.Problem(StatusCodes.Status404NotFound, title, detail));
 
+    public static IResult Forbidden(string detail) =>
+        Results.Problem(ProblemExceptionHandler.Problem(StatusCodes.Status403Forbidden, "Forbidden", detail));
+
+    public static IResult Conflict(string title, string detail) =>
+        Results.Problem(ProblemExceptionHandler.Problem(StatusCodes.Status409Conflict, title, detail));
+
     public static IResult TooLarge(string detail) =>
         Results.Problem(ProblemExceptionHandler.Problem(StatusCodes.Status413PayloadTooLarge, "Request too large", detail));
 

@@ -15,7 +15,7 @@ internal sealed partial class TernClient(HttpClient http, string serverUrl) : ID
     public string ServerUrl { get; } = serverUrl;
 
     public Task<JsonNode> CreateAsync(FunctionSettings request, CancellationToken ct) =>
-        SendForJsonAsync(HttpMethod.Post, "/v1/functions", Json(request), ct);
+        SendForJsonAsync(HttpMethod.Post, "/v1/functions", Body(request), ct);
 
     public Task<JsonNode> ListAsync(CancellationToken ct) => SendForJsonAsync(HttpMethod.Get, "/v1/functions", null, ct);
 
@@ -23,7 +23,7 @@ internal sealed partial class TernClient(HttpClient http, string serverUrl) : ID
         SendForJsonAsync(HttpMethod.Get, FunctionPath(name), null, ct);
 
     public Task<JsonNode> UpdateAsync(string name, FunctionSettings request, CancellationToken ct) =>
-        SendForJsonAsync(HttpMethod.Patch, FunctionPath(name), Json(request), ct);
+        SendForJsonAsync(HttpMethod.Patch, FunctionPath(name), Body(request), ct);
 
     public async Task DeleteAsync(string name, CancellationToken ct)
     {
@@ -60,6 +60,25 @@ internal sealed partial class TernClient(HttpClient http, string serverUrl) : ID
     public const string CallbackUrlHeader = "X-Callback-Url";
 
     private static string FunctionPath(string name) => "/v1/functions/" + Uri.EscapeDataString(name);
+
+    /// <summary>Above this much base64, code goes up as a multipart file part: the daemon then streams it to disk
+    /// instead of holding a base64 string in memory.</summary>
+    private const int MultipartAboveChars = 1024 * 1024;
+
+    private static HttpContent Body(FunctionSettings request)
+    {
+        if (request.Code is not { Length: > MultipartAboveChars } base64) return Json(request);
+        var settings = JsonSerializer.Deserialize(JsonSerializer.SerializeToUtf8Bytes(request, CliJsonContext.Default.FunctionSettings),
+            CliJsonContext.Default.FunctionSettings)!;
+        settings.Code = null;
+        var code = new ByteArrayContent(Convert.FromBase64String(base64));
+        code.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        return new MultipartFormDataContent
+        {
+            { Json(settings), "function" },
+            { code, "code", request.CodeFileName ?? "code.zip" },
+        };
+    }
 
     private static ByteArrayContent Json(FunctionSettings request)
     {

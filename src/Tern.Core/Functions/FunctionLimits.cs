@@ -17,6 +17,12 @@ public static class FunctionLimits
     public const int MaxEnvEntries = 256;
     /// <summary>Largest event accepted by invoke, as for Lambda's synchronous payloads.</summary>
     public const int MaxEventBytes = 6 * 1024 * 1024;
-    /// <summary>Largest code package (decoded).</summary>
-    public const int MaxCodeBytes = 64 * 1024 * 1024;
+    /// <summary>Largest event accepted by enqueue, as for Lambda's asynchronous payloads: an async call's event is
+    /// stored with its record until the call ends, and queues hold thousands.</summary>
+    public const int MaxAsyncEventBytes = 1024 * 1024;
+    /// <summary>Largest code package (the upload, before unpacking), as Lambda's direct zip upload.</summary>
+    public const int MaxCodeBytes = 50 * 1024 * 1024;
+    /// <summary>All environment variables of a function together (names and values), as Lambda's 4 KB: the
+    /// environment is also the handler's argv area, and a huge value made every start fail with E2BIG.</summary>
+    public const int MaxEnvBytes = 4 * 1024;
 }

@@ -1,7 +1,9 @@
 namespace Tern.Core.Functions;
 
 /// <summary>User input for create and update: every field optional, so the same shape serves
-/// a full create (defaults fill the gaps) and a partial PATCH (absent fields stay as they are).</summary>
+/// a full create (defaults fill the gaps) and a partial PATCH (absent fields stay as they are). An unknown field is
+/// an error (a typo such as memorySize would otherwise be silently ignored).</summary>
+[System.Text.Json.Serialization.JsonUnmappedMemberHandling(System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow)]
 public sealed class FunctionSettings
 {
     public string? Name { get; set; }

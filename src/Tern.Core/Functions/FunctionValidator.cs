@@ -48,6 +48,11 @@ public static class FunctionValidator
         if (s.Env is { } env)
         {
             if (env.Count > FunctionLimits.MaxEnvEntries) Add("env", $"at most {FunctionLimits.MaxEnvEntries} variables.");
+            var size = env.Sum(kv => System.Text.Encoding.UTF8.GetByteCount(kv.Key) + 1 + System.Text.Encoding.UTF8.GetByteCount(kv.Value ?? ""));
+            if (size > FunctionLimits.MaxEnvBytes)
+                Add("env", $"the variables take {size} bytes; at most {FunctionLimits.MaxEnvBytes} in all (as on Lambda). Keep large values in the code or in secrets.");
+            foreach (var (key, value) in env.Where(kv => kv.Value is not null && kv.Value.Contains('\0')))
+                Add("env", $"'{key}' contains a NUL character.");
             foreach (var key in env.Keys.Where(k => !IsEnvName(k)))
                 Add("env", $"'{key}' is not a valid environment variable name.");
         }

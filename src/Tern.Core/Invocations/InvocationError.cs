@@ -12,4 +12,5 @@ public sealed record InvocationError(string Code, string Message)
     public const string HandlerCrashed = "HandlerCrashed";
     public const string HandlerLoadFailed = "HandlerLoadFailed";
     public const string PayloadTooLarge = "PayloadTooLarge";
+    public const string ProcessLimit = "ProcessLimit";
 }

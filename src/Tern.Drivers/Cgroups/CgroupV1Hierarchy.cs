@@ -49,6 +49,8 @@ internal sealed class CgroupV1Hierarchy(string root, string parentName) : ICgrou
             CgroupHierarchy.Write(cpu, "cpu.cfs_period_us", CgroupLimits.CpuPeriodUs.ToString());
         }
 
+        public bool ProcessLimitReached() => CgroupHierarchy.ReadCounter(Path.Combine(pids, "pids.events"), "max") > 0;
+
         public bool OutOfMemory() =>
             CgroupHierarchy.ReadCounter(Path.Combine(memory, "memory.oom_control"), "oom_kill") > 0;
 

@@ -39,6 +39,8 @@ internal sealed class CgroupV2Hierarchy(string root, string parentName) : ICgrou
 
         public bool OutOfMemory() => CgroupHierarchy.ReadCounter(Path.Combine(dir, "memory.events"), "oom_kill") > 0;
 
+        public bool ProcessLimitReached() => CgroupHierarchy.ReadCounter(Path.Combine(dir, "pids.events"), "max") > 0;
+
         public async Task KillAndRemoveAsync()
         {
             var killFile = Path.Combine(dir, "cgroup.kill");

@@ -12,6 +12,9 @@ public interface IWorkerCgroup
     /// <summary>True once the kernel's OOM killer has killed something in this cgroup.</summary>
     bool OutOfMemory();
 
+    /// <summary>True once a fork or thread start in this cgroup was refused at its pids limit.</summary>
+    bool ProcessLimitReached();
+
     /// <summary>SIGKILLs every process in the cgroup, then removes it.</summary>
     Task KillAndRemoveAsync();
 }

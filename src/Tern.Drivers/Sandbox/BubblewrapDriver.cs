@@ -17,10 +17,14 @@ public sealed partial class BubblewrapDriver : IIsolationDriver
     private readonly Lazy<ICgroupHierarchy> _cgroups;
     private readonly bool _asRoot = Posix.geteuid() == 0;
 
+    /// <summary>Linux's sun_path holds 108 bytes with the terminating NUL.</summary>
+    private const int MaxSocketPathBytes = 107;
+
     public BubblewrapDriver(IOptions<SandboxOptions> options, ILogger<BubblewrapDriver> logger)
     {
         _options = options.Value;
         _logger = logger;
+        PrepareStateDir(_options.StateDir);
         _cgroups = new(() =>
         {
             var hierarchy = CgroupHierarchy.Detect(_options.CgroupRoot, _options.CgroupParent, out var reason)
@@ -34,17 +38,31 @@ public sealed partial class BubblewrapDriver : IIsolationDriver
 
     public bool SupportsTemplates => true;
 
-    public async Task<IWorker> StartWorkerAsync(WorkerSpec spec, CancellationToken ct)
+    /// <summary>What stops this driver from starting workers, with the command that fixes it; null when nothing does.
+    /// Cheap (a few stat calls), so readiness and every start can ask.</summary>
+    public string? Problem()
     {
         if (!File.Exists(_options.BubblewrapPath))
-            throw new WorkerStartException($"bubblewrap is not installed at {_options.BubblewrapPath} (apt-get install bubblewrap)");
+            return $"bubblewrap is not installed at {_options.BubblewrapPath}: install it with `apt-get install -y bubblewrap` (or scripts/install-deps.sh)";
+        if (Posix.access(_options.BubblewrapPath, Posix.X_OK) != 0)
+            return $"bubblewrap at {_options.BubblewrapPath} cannot be executed: reinstall it with `apt-get install --reinstall -y bubblewrap`";
         if (!File.Exists(_options.AgentPath))
-            throw new WorkerStartException($"the Tern agent is missing at {_options.AgentPath}; rebuild Tern");
+            return $"the Tern agent is missing at {_options.AgentPath}: rebuild Tern (./tern --help builds it)";
+        if (CgroupHierarchy.Detect(_options.CgroupRoot, _options.CgroupParent, out var reason) is null)
+            return $"sandbox cannot enforce limits: {reason}";
+        return null;
+    }
+
+    public async Task<IWorker> StartWorkerAsync(WorkerSpec spec, CancellationToken ct)
+    {
+        if (Problem() is { } problem) throw new WorkerStartException(problem);
 
         var workerDir = Path.Combine(_options.StateDir, spec.WorkerId);
-        Directory.CreateDirectory(workerDir);
-        _ = Posix.chmod(workerDir, 0b111_001_001); // 0711: the sandbox's nobody may reach the socket, not list the dir
         var socketPath = Path.Combine(workerDir, "agent.sock");
+        if (System.Text.Encoding.UTF8.GetByteCount(socketPath) > MaxSocketPathBytes)
+            throw new WorkerStartException($"the worker socket path {socketPath} is longer than {MaxSocketPathBytes} bytes; use a shorter data directory");
+        Directory.CreateDirectory(workerDir);
+        _ = Posix.chmod(workerDir, 0b111_001_001); // 0711: the sandbox's user may reach the socket, not list the dir
         var codeSlot = spec.Code is null ? workerDir + "-code" : null;
         if (codeSlot is not null)
         {
@@ -132,6 +150,21 @@ public sealed partial class BubblewrapDriver : IIsolationDriver
         throw new WorkerStartException($"the agent did not connect within {_options.StartTimeout.TotalSeconds:0} s");
     }
 
+    /// <summary>The state dir is this daemon's alone: 0700, and whatever a previous daemon left in it (killed before it
+    /// could clean up) is removed, code links and all.</summary>
+    private void PrepareStateDir(string dir)
+    {
+        Directory.CreateDirectory(dir);
+        _ = Posix.chmod(dir, 0b111_000_000);
+        var stale = 0;
+        foreach (var entry in Directory.EnumerateDirectories(dir))
+        {
+            TryDeleteDir(entry);
+            stale++;
+        }
+        if (stale > 0) LogStaleRemoved(stale, dir);
+    }
+
     internal static void KillQuietly(Process process)
     {
         try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } catch (System.ComponentModel.Win32Exception) { }
@@ -141,6 +174,9 @@ public sealed partial class BubblewrapDriver : IIsolationDriver
     {
         try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "removed {Count} worker directories a previous daemon left in {Dir}")]
+    private partial void LogStaleRemoved(int count, string dir);
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Debug, Message = "worker {WorkerId} for {Function} started (pid {Pid})")]
     private partial void LogStarted(string workerId, string function, int pid);

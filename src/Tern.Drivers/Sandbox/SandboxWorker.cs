@@ -16,6 +16,7 @@ internal sealed class SandboxWorker : IWorker
     private readonly StderrTail _stderr;
     private readonly Lazy<Task> _teardown;
     private bool _outOfMemory;
+    private bool _processLimit;
     private int? _exitCode;
 
     public SandboxWorker(string id, Process process, Socket socket, IWorkerCgroup cgroup, string workerDir, string? codeSlot, StderrTail stderr)
@@ -39,8 +40,12 @@ internal sealed class SandboxWorker : IWorker
     public ValueTask<WorkerDiagnostics> DiagnoseAsync()
     {
         // Read before teardown removes the cgroup; remember it after.
-        if (!_teardown.IsValueCreated) _outOfMemory |= _cgroup.OutOfMemory();
-        return ValueTask.FromResult(new WorkerDiagnostics(_outOfMemory, _teardown.IsValueCreated ? _exitCode : ExitCodeIfExited(), _stderr.Text));
+        if (!_teardown.IsValueCreated)
+        {
+            _outOfMemory |= _cgroup.OutOfMemory();
+            _processLimit |= _cgroup.ProcessLimitReached();
+        }
+        return ValueTask.FromResult(new WorkerDiagnostics(_outOfMemory, _teardown.IsValueCreated ? _exitCode : ExitCodeIfExited(), _stderr.Text, _processLimit));
     }
 
     /// <summary>Hard-links the package into the slot mounted at /code (a copy across file systems) and applies the limits.</summary>
@@ -62,6 +67,7 @@ internal sealed class SandboxWorker : IWorker
     private async Task TeardownAsync()
     {
         _outOfMemory |= _cgroup.OutOfMemory();
+        _processLimit |= _cgroup.ProcessLimitReached();
         _socket.Dispose();
         BubblewrapDriver.KillQuietly(_process);
         await _cgroup.KillAndRemoveAsync().ConfigureAwait(false);

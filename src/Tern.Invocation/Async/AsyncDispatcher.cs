@@ -6,6 +6,7 @@ using Tern.Core.Executions;
 using Tern.Core.Functions;
 using Tern.Core.Invocations;
 using Tern.Drivers;
+using Tern.Invocation.Callbacks;
 using Tern.Pools;
 using Tern.Storage;
 

@@ -5,6 +5,9 @@ namespace Tern.Storage.ApiKeys;
 /// list and revoke show.</param>
 /// <param name="Prefix">"tern_" + the id: the start of the key, for recognising it.</param>
 /// <param name="RateLimitPerSecond">Requests per second this key may make; null = no per-key limit.</param>
+/// <param name="Role">What the key may do (keys made before roles existed are admin).</param>
+/// <param name="CreatedBy">Id of the key that created this one; null for the bootstrap key and keys from before roles.
+/// A key only works while every key up this chain is unrevoked, and its requests count against their limits too.</param>
 public sealed record ApiKey(
     string Id,
     string Name,
@@ -12,7 +15,9 @@ public sealed record ApiKey(
     byte[] Hash,
     DateTimeOffset CreatedAt,
     DateTimeOffset? RevokedAt,
-    int? RateLimitPerSecond)
+    int? RateLimitPerSecond,
+    ApiKeyRole Role = ApiKeyRole.Admin,
+    string? CreatedBy = null)
 {
     public bool IsRevoked => RevokedAt is not null;
 }

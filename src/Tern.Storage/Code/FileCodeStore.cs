@@ -1,10 +1,13 @@
+using System.Buffers;
 using System.Security.Cryptography;
+using Tern.Core.Functions;
 using Tern.Drivers;
 
 namespace Tern.Storage.Code;
 
 /// <summary>Code on disk by sha256: {root}/{hash}.blob holds the upload; a zip is also unpacked to {root}/{hash}/.
-/// Writes go to a temporary name first and are renamed into place, so a crash never leaves half a package.</summary>
+/// An upload streams to a temporary file (hashed on the way, never held in memory) and is renamed into place, so a
+/// crash never leaves half a package.</summary>
 public sealed class FileCodeStore : ICodeStore
 {
     private readonly string _root;
@@ -15,37 +18,75 @@ public sealed class FileCodeStore : ICodeStore
         Directory.CreateDirectory(root);
     }
 
-    public async Task<StoredCode> SaveAsync(byte[] content, bool unpackZip = true, CancellationToken ct = default)
+    public async Task<StoredCode> SaveAsync(Stream content, bool unpackZip = true, CancellationToken ct = default)
     {
-        if (content.Length == 0) throw new InvalidCodePackageException("code is empty");
-        var hash = Convert.ToHexStringLower(SHA256.HashData(content));
-        var isZip = unpackZip && ZipPackage.IsZip(content);
+        var upload = Path.Combine(_root, $".upload-{Guid.NewGuid():N}.tmp");
+        try
+        {
+            var (hash, length, head) = await ReceiveAsync(content, upload, ct).ConfigureAwait(false);
+            if (length == 0) throw new InvalidCodePackageException("code is empty");
+            var isZip = unpackZip && ZipPackage.IsZip(head);
 
-        // Unpack first: a rejected zip must leave nothing behind.
-        if (isZip && !Directory.Exists(PackageDir(hash)))
-        {
-            var tmpDir = Path.Combine(_root, $".{hash}.{Guid.NewGuid():N}.tmp");
-            try
+            // Unpack first: a rejected zip must leave nothing behind.
+            if (isZip && !Directory.Exists(PackageDir(hash)))
             {
-                ZipPackage.ExtractTo(content, tmpDir);
-                try { Directory.Move(tmpDir, PackageDir(hash)); }
-                catch (IOException) when (Directory.Exists(PackageDir(hash))) { } // another upload of the same bytes won
+                var tmpDir = Path.Combine(_root, $".{hash}.{Guid.NewGuid():N}.tmp");
+                try
+                {
+                    ZipPackage.ExtractTo(upload, tmpDir);
+                    try { Directory.Move(tmpDir, PackageDir(hash)); }
+                    catch (IOException) when (Directory.Exists(PackageDir(hash))) { } // another upload of the same bytes won
+                }
+                finally
+                {
+                    if (Directory.Exists(tmpDir)) Directory.Delete(tmpDir, recursive: true);
+                }
             }
-            finally
+            var blob = BlobPath(hash);
+            if (!File.Exists(blob))
             {
-                if (Directory.Exists(tmpDir)) Directory.Delete(tmpDir, recursive: true);
+                // A single file may be the executable itself (go, rust, binary); the sandbox mounts it read-only.
+                File.SetUnixFileMode(upload, PackageModes.Executable);
+                File.Move(upload, blob, overwrite: true);
+            }
+            return new StoredCode(hash, isZip);
+        }
+        finally
+        {
+            File.Delete(upload);
+        }
+    }
+
+    /// <summary>Copies the upload to <paramref name="path"/>, hashing it; refuses more than MaxCodeBytes.</summary>
+    private static async Task<(string Hash, long Length, byte[] Head)> ReceiveAsync(Stream content, string path, CancellationToken ct)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var head = new byte[4];
+        var length = 0L;
+        var buffer = ArrayPool<byte>.Shared.Rent(81920);
+        try
+        {
+            await using var file = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew, Access = FileAccess.Write, Options = FileOptions.Asynchronous,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
+            int n;
+            while ((n = await content.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+            {
+                if (length < head.Length) buffer.AsSpan(0, (int)Math.Min(n, head.Length - length)).CopyTo(head.AsSpan((int)length));
+                length += n;
+                if (length > FunctionLimits.MaxCodeBytes)
+                    throw new InvalidCodePackageException($"code is larger than {FunctionLimits.MaxCodeBytes / (1024 * 1024)} MB");
+                sha.AppendData(buffer, 0, n);
+                await file.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
             }
         }
-        var blob = BlobPath(hash);
-        if (!File.Exists(blob))
+        finally
         {
-            var tmp = $"{blob}.{Guid.NewGuid():N}.tmp";
-            await File.WriteAllBytesAsync(tmp, content, ct).ConfigureAwait(false);
-            // A single file may be the executable itself (go, rust, binary); the sandbox mounts it read-only.
-            File.SetUnixFileMode(tmp, PackageModes.Executable);
-            File.Move(tmp, blob, overwrite: true);
+            ArrayPool<byte>.Shared.Return(buffer);
         }
-        return new StoredCode(hash, isZip);
+        return (Convert.ToHexStringLower(sha.GetHashAndReset()), length, head);
     }
 
     public CodeMount GetMount(string codeHash, string? codeFileName) =>

@@ -14,10 +14,11 @@ public static class ZipPackage
     public static bool IsZip(ReadOnlySpan<byte> content) =>
         content.Length >= 4 && content[0] == 'P' && content[1] == 'K' && content[2] == 3 && content[3] == 4;
 
-    public static void ExtractTo(byte[] content, string destination)
+    /// <summary>Checks and unpacks the zip file at <paramref name="zipPath"/>.</summary>
+    public static void ExtractTo(string zipPath, string destination)
     {
         ZipArchive archive;
-        try { archive = new ZipArchive(new MemoryStream(content), ZipArchiveMode.Read); }
+        try { archive = ZipFile.OpenRead(zipPath); }
         catch (InvalidDataException e) { throw new InvalidCodePackageException($"code is not a readable zip archive: {e.Message}"); }
 
         using (archive)
@@ -61,7 +62,7 @@ public static class ZipPackage
                     continue;
                 }
                 Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                try { entry.ExtractToFile(target, overwrite: false); }
+                try { ExtractChecked(entry, target); }
                 catch (InvalidDataException e) { throw new InvalidCodePackageException($"zip entry '{entry.FullName}' is corrupt: {e.Message}"); }
                 // Keep the executable bit the archive recorded; everything readable by the sandbox's unprivileged user.
                 var executable = ((entry.ExternalAttributes >> 16) & 0b001_001_001) != 0;
@@ -70,5 +71,25 @@ public static class ZipPackage
             foreach (var dir in Directory.EnumerateDirectories(destination, "*", SearchOption.AllDirectories).Prepend(destination))
                 File.SetUnixFileMode(dir, PackageModes.Executable);
         }
+    }
+
+    /// <summary>Writes one entry, checking its CRC-32 against the archive's: a flipped byte (a stored entry has no other
+    /// check) is a corrupt package, not altered code that runs.</summary>
+    private static void ExtractChecked(ZipArchiveEntry entry, string target)
+    {
+        var crc = new System.IO.Hashing.Crc32();
+        using (var source = entry.Open())
+        using (var file = new FileStream(target, FileMode.CreateNew, FileAccess.Write))
+        {
+            var buffer = new byte[81920];
+            int n;
+            while ((n = source.Read(buffer)) > 0)
+            {
+                crc.Append(buffer.AsSpan(0, n));
+                file.Write(buffer, 0, n);
+            }
+        }
+        if (crc.GetCurrentHashAsUInt32() != entry.Crc32)
+            throw new InvalidDataException($"its CRC-32 does not match (expected {entry.Crc32:x8}, found {crc.GetCurrentHashAsUInt32():x8})");
     }
 }

@@ -9,14 +9,23 @@ public static class MasterKey
     public const string EnvironmentVariable = "TERN_MASTER_KEY";
     public const string FileName = "master.key";
 
-    /// <summary>Throws <see cref="MasterKeyException"/> with a clear message when the key is unusable.</summary>
-    public static byte[] Load(string dataDir, string? fromEnvironment)
+    /// <summary>Throws <see cref="MasterKeyException"/> with a clear message when the key is unusable. A key is created
+    /// only while no secret is stored: with secrets stored and the key gone, a new key could never open them, and
+    /// writing one would only hide what happened.</summary>
+    /// <param name="storedSecrets">How many secrets the store holds (encrypted with the key being loaded).</param>
+    public static byte[] Load(string dataDir, string? fromEnvironment, long storedSecrets = 0)
     {
         if (!string.IsNullOrWhiteSpace(fromEnvironment))
             return Decode(fromEnvironment, $"the {EnvironmentVariable} environment variable");
 
         var path = Path.Combine(dataDir, FileName);
-        if (!File.Exists(path)) TryCreate(path);
+        if (!File.Exists(path))
+        {
+            if (storedSecrets > 0)
+                throw new MasterKeyException($"the master key file {path} is missing, but {storedSecrets} secret(s) are stored encrypted with it: " +
+                    $"restore the file from a backup, or set {EnvironmentVariable} to the key; a new key would not open them");
+            TryCreate(path);
+        }
         string text;
         try
         {

@@ -34,6 +34,17 @@ public sealed class SqliteSecretStore : ISecretStore, ISecretResolver
 
     /// <summary>Checks that the master key opens a stored secret (if there is one); a different key than the one the
     /// secrets were written with is a <see cref="MasterKeyException"/> at startup rather than a failure at the first call.</summary>
+    /// <summary>How many secrets the database holds (0 when it has none, or no secrets table yet).</summary>
+    public static long CountStored(SqliteDatabase database)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'secrets'";
+        if ((long)command.ExecuteScalar()! == 0) return 0;
+        command.CommandText = "SELECT count(*) FROM secrets";
+        return (long)command.ExecuteScalar()!;
+    }
+
     public void VerifyKey()
     {
         using var connection = _database.Open();

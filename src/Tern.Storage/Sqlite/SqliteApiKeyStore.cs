@@ -3,11 +3,13 @@ using Tern.Storage.ApiKeys;
 
 namespace Tern.Storage.Sqlite;
 
-/// <summary>API keys in SQLite (table api_keys, created here). Times are UTC ticks; hash is the SHA-256 as a blob.</summary>
+/// <summary>API keys in SQLite (table api_keys, created here). Times are UTC ticks; hash is the SHA-256 as a blob.
+/// Tables from before roles get the role and created_by columns added, every existing key becoming admin (what it
+/// could do before), so an upgrade locks nobody out.</summary>
 public sealed class SqliteApiKeyStore : IApiKeyStore
 {
     private const int SqliteConstraintPrimaryKey = 1555;
-    private const string Columns = "id, name, prefix, hash, created_at, revoked_at, rate_limit_per_second";
+    private const string Columns = "id, name, prefix, hash, created_at, revoked_at, rate_limit_per_second, role, created_by";
     private readonly SqliteDatabase _database;
 
     public SqliteApiKeyStore(SqliteDatabase database)
@@ -27,13 +29,26 @@ public sealed class SqliteApiKeyStore : IApiKeyStore
             );
             """;
         command.ExecuteNonQuery();
+        AddColumnIfMissing(connection, "role", "TEXT NOT NULL DEFAULT 'admin'");
+        AddColumnIfMissing(connection, "created_by", "TEXT");
+    }
+
+    private static void AddColumnIfMissing(SqliteConnection connection, string column, string definition)
+    {
+        using var check = connection.CreateCommand();
+        check.CommandText = "SELECT COUNT(*) FROM pragma_table_info('api_keys') WHERE name = $column";
+        check.Parameters.AddWithValue("$column", column);
+        if (Convert.ToInt32(check.ExecuteScalar()) > 0) return;
+        using var alter = connection.CreateCommand();
+        alter.CommandText = $"ALTER TABLE api_keys ADD COLUMN {column} {definition}";
+        alter.ExecuteNonQuery();
     }
 
     public async Task<bool> CreateAsync(ApiKey key, CancellationToken ct = default)
     {
         await using var connection = _database.Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = $"INSERT INTO api_keys ({Columns}) VALUES ($id, $name, $prefix, $hash, $created, $revoked, $rate)";
+        command.CommandText = $"INSERT INTO api_keys ({Columns}) VALUES ($id, $name, $prefix, $hash, $created, $revoked, $rate, $role, $createdBy)";
         command.Parameters.AddWithValue("$id", key.Id);
         command.Parameters.AddWithValue("$name", key.Name);
         command.Parameters.AddWithValue("$prefix", key.Prefix);
@@ -41,6 +56,8 @@ public sealed class SqliteApiKeyStore : IApiKeyStore
         command.Parameters.AddWithValue("$created", key.CreatedAt.UtcTicks);
         command.Parameters.AddWithValue("$revoked", (object?)key.RevokedAt?.UtcTicks ?? DBNull.Value);
         command.Parameters.AddWithValue("$rate", (object?)key.RateLimitPerSecond ?? DBNull.Value);
+        command.Parameters.AddWithValue("$role", key.Role.Name());
+        command.Parameters.AddWithValue("$createdBy", (object?)key.CreatedBy ?? DBNull.Value);
         try
         {
             await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
@@ -98,5 +115,8 @@ public sealed class SqliteApiKeyStore : IApiKeyStore
         (byte[])reader.GetValue(3),
         new DateTimeOffset(reader.GetInt64(4), TimeSpan.Zero),
         reader.IsDBNull(5) ? null : new DateTimeOffset(reader.GetInt64(5), TimeSpan.Zero),
-        reader.IsDBNull(6) ? null : reader.GetInt32(6));
+        reader.IsDBNull(6) ? null : reader.GetInt32(6),
+        // An unknown role read back (a newer version's?) gets the least rights, never more.
+        ApiKeyRoles.TryParse(reader.GetString(7), out var role) ? role : ApiKeyRole.Read,
+        reader.IsDBNull(8) ? null : reader.GetString(8));
 }

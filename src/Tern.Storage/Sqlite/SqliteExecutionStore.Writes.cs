@@ -9,7 +9,7 @@ namespace Tern.Storage.Sqlite;
 /// <summary>The write side of the store: what a queued write is, and the connection that commits batches of them.</summary>
 public sealed partial class SqliteExecutionStore
 {
-    private enum WriteKind { Insert, Update, DeleteChunk, Barrier }
+    private enum WriteKind { Insert, Update, DeleteChunk, Barrier, ReleaseKey }
 
     /// <summary>One submitted write. Result and Error are its outcome inside the current transaction, published to
     /// the caller (Done) only after that transaction commits.</summary>
@@ -22,6 +22,8 @@ public sealed partial class SqliteExecutionStore
         public TaskCompletionSource<int> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public int Result { get; set; }
         public Exception? Error { get; set; }
+        /// <summary>The record a ReleaseKey write is about.</summary>
+        public string? ExecutionId { get; init; }
     }
 
     /// <summary>The writer thread's connection and its prepared statements, driven through SQLite's own API: one
@@ -35,6 +37,7 @@ public sealed partial class SqliteExecutionStore
         private readonly sqlite3_stmt _insert;
         private readonly sqlite3_stmt _update;
         private readonly sqlite3_stmt _delete;
+        private readonly sqlite3_stmt _releaseKey;
         private readonly ArrayBufferWriter<byte> _json = new(4096);
         private readonly Utf8JsonWriter _jsonWriter = new(Stream.Null);
 
@@ -65,6 +68,7 @@ public sealed partial class SqliteExecutionStore
                             '$.createdAt', json_extract(record, '$.createdAt'))
                     WHERE execution_id = ?1
                     """);
+                _releaseKey = Prepare("UPDATE executions SET idempotency_key = NULL, record = json_set(record, '$.idempotencyKey', NULL) WHERE execution_id = ?1");
                 _delete = Prepare($"""
                     DELETE FROM executions WHERE rowid IN (
                         SELECT rowid FROM executions
@@ -122,6 +126,9 @@ public sealed partial class SqliteExecutionStore
                     raw.sqlite3_bind_text(s, 6, Serialize(r));
                     return Step(s);
                 }
+                case WriteKind.ReleaseKey:
+                    BindText(_releaseKey, 1, op.ExecutionId);
+                    return Step(_releaseKey);
                 case WriteKind.DeleteChunk:
                     raw.sqlite3_bind_int64(_delete, 1, op.CutoffTicks);
                     return Step(_delete);
@@ -202,6 +209,7 @@ public sealed partial class SqliteExecutionStore
             _insert?.Dispose();
             _update?.Dispose();
             _delete?.Dispose();
+            _releaseKey?.Dispose();
             _jsonWriter.Dispose();
             _connection.Dispose(); // closes; an open transaction is rolled back
         }

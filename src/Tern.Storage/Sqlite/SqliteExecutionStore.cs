@@ -108,6 +108,21 @@ public sealed partial class SqliteExecutionStore : IExecutionStore, IAsyncDispos
         return await ReadListAsync(command, ct).ConfigureAwait(false);
     }
 
+    public async Task<IReadOnlyList<ExecutionRecord>> ListUnfinishedSyncAsync(CancellationToken ct = default)
+    {
+        await using var connection = _database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT record FROM executions
+            WHERE status IN ('{ExecutionStatus.Queued}', '{ExecutionStatus.Running}') AND async = 0
+            ORDER BY created_at, rowid
+            """;
+        return await ReadListAsync(command, ct).ConfigureAwait(false);
+    }
+
+    public async Task<bool> ReleaseIdempotencyKeyAsync(string executionId, CancellationToken ct = default) =>
+        await Submit(WriteKind.ReleaseKey, null, 0, ct, executionId).ConfigureAwait(false) > 0;
+
     public async Task<IReadOnlyList<ExecutionRecord>> ListDeadLettersAsync(string function, int limit, CancellationToken ct = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
@@ -153,10 +168,10 @@ public sealed partial class SqliteExecutionStore : IExecutionStore, IAsyncDispos
 
     /// <summary>Queues a write for the writer thread (which serializes the record, off the caller's path) and returns its
     /// task: rows affected once committed, or the write's own failure.</summary>
-    private Task<int> Submit(WriteKind kind, ExecutionRecord? record, long cutoffTicks, CancellationToken ct)
+    private Task<int> Submit(WriteKind kind, ExecutionRecord? record, long cutoffTicks, CancellationToken ct, string? executionId = null)
     {
         if (ct.IsCancellationRequested) return Task.FromCanceled<int>(ct);
-        var op = new WriteOp(kind, record, cutoffTicks, ct);
+        var op = new WriteOp(kind, record, cutoffTicks, ct) { ExecutionId = executionId };
         if (record is not null) _unwritten[record.ExecutionId] = op;
         if (_queue.Writer.TryWrite(op)) return op.Done.Task;
         Forget(op);

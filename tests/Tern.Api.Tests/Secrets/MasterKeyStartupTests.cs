@@ -35,4 +35,20 @@ public sealed class MasterKeyStartupTests : IAsyncLifetime
         e = await Assert.ThrowsAsync<MasterKeyException>(() => _daemon.StartAsync());
         Assert.Contains("not valid base64", e.Message);
     }
+
+    [Fact]
+    public async Task Restart_KeyFileDeletedWhileSecretsAreStored_FailsClearly_AndWritesNoNewKey()
+    {
+        var keyFile = Path.Combine(_daemon.DataDir, MasterKey.FileName);
+        using (var put = await _daemon.Client.PutAsJsonAsync("/v1/secrets/precious", new { value = "v" }))
+            Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        await _daemon.StopAsync();
+        File.Delete(keyFile);
+
+        var e = await Assert.ThrowsAsync<MasterKeyException>(() => _daemon.StartAsync());
+
+        Assert.Contains("is missing, but 1 secret(s) are stored", e.Message);
+        Assert.Contains(MasterKey.EnvironmentVariable, e.Message);
+        Assert.False(File.Exists(keyFile), "a new, wrong key must not be written");
+    }
 }

@@ -3,14 +3,20 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Tern.Invocation.Async;
+using Tern.Invocation.Callbacks;
 using Tern.Testing;
 
 namespace Tern.Invocation.Tests.Async;
 
-/// <summary>A real daemon whose retries back off from 50 ms, so retry tests take a second, not minutes.</summary>
+/// <summary>A real daemon whose retries back off from 50 ms, so retry tests take a second, not minutes. Callbacks may
+/// reach the test's own listener on loopback (the operator's allow-list; by default loopback is refused).</summary>
 public sealed class QuickRetryDaemonFixture : DaemonFixture
 {
-    public override Task InitializeAsync() => StartAsync(s => s.Configure<AsyncOptions>(o => o.BaseBackoff = TimeSpan.FromMilliseconds(50)));
+    public override Task InitializeAsync() => StartAsync(s =>
+    {
+        s.Configure<AsyncOptions>(o => o.BaseBackoff = TimeSpan.FromMilliseconds(50));
+        s.Configure<CallbackOptions>(o => o.Allow = ["127.0.0.1"]);
+    });
 }
 
 public sealed class AsyncInvocationTests(QuickRetryDaemonFixture daemon) : IClassFixture<QuickRetryDaemonFixture>

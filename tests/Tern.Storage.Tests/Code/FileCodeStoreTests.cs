@@ -17,6 +17,8 @@ public sealed class FileCodeStoreTests : IDisposable
 
     private static string Sha256(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
+    private Task<StoredCode> Save(byte[] bytes, bool unpackZip = true) => _store.SaveAsync(new MemoryStream(bytes), unpackZip);
+
     [Fact]
     public void Constructor_MissingRoot_CreatesIt()
     {
@@ -28,8 +30,8 @@ public sealed class FileCodeStoreTests : IDisposable
     {
         var bytes = Encoding.UTF8.GetBytes("print('hi')");
 
-        var first = await _store.SaveAsync(bytes);
-        var second = await _store.SaveAsync(bytes);
+        var first = await Save(bytes);
+        var second = await Save(bytes);
 
         Assert.Equal(first.Hash, second.Hash);
         Assert.Equal(Sha256(bytes), first.Hash);
@@ -42,8 +44,8 @@ public sealed class FileCodeStoreTests : IDisposable
     [Fact]
     public async Task SaveAsync_DifferentBytes_DifferentHashes()
     {
-        var a = await _store.SaveAsync("a"u8.ToArray());
-        var b = await _store.SaveAsync("b"u8.ToArray());
+        var a = await Save("a"u8.ToArray());
+        var b = await Save("b"u8.ToArray());
 
         Assert.NotEqual(a.Hash, b.Hash);
         Assert.Equal(2, Directory.GetFiles(Root).Length);
@@ -54,7 +56,7 @@ public sealed class FileCodeStoreTests : IDisposable
     {
         var zip = Zips.Create(("main.py", "print(1)"), ("lib/util.py", "X = 1"));
 
-        var stored = await _store.SaveAsync(zip);
+        var stored = await Save(zip);
         var mount = _store.GetMount(stored.Hash, null);
 
         Assert.True(stored.IsZip);
@@ -71,8 +73,8 @@ public sealed class FileCodeStoreTests : IDisposable
     {
         var zip = Zips.Create(("main.py", "print(1)"));
 
-        await _store.SaveAsync(zip);
-        var again = await _store.SaveAsync(zip);
+        await Save(zip);
+        var again = await Save(zip);
 
         Assert.True(again.IsZip);
         Assert.Equal(again.Hash, Path.GetFileName(Assert.Single(Directory.GetDirectories(Root))));
@@ -84,7 +86,7 @@ public sealed class FileCodeStoreTests : IDisposable
     {
         var bytes = "console.log(1)"u8.ToArray();
 
-        var stored = await _store.SaveAsync(bytes);
+        var stored = await Save(bytes);
         var mount = _store.GetMount(stored.Hash, "index.js");
 
         Assert.False(stored.IsZip);
@@ -97,7 +99,7 @@ public sealed class FileCodeStoreTests : IDisposable
     [Fact]
     public async Task SaveAsync_SingleFile_BlobIsExecutable()
     {
-        var stored = await _store.SaveAsync("\u007fELF..."u8.ToArray());
+        var stored = await Save("\u007fELF..."u8.ToArray());
 
         var mode = File.GetUnixFileMode(_store.GetMount(stored.Hash, "bootstrap").HostPath);
 
@@ -111,7 +113,7 @@ public sealed class FileCodeStoreTests : IDisposable
     {
         var jar = Zips.Create(("META-INF/MANIFEST.MF", "Main-Class: App\n"), ("App.class", "\u00ca\u00fe"));
 
-        var stored = await _store.SaveAsync(jar, unpackZip: false);
+        var stored = await Save(jar, unpackZip: false);
         var mount = _store.GetMount(stored.Hash, "app.jar");
 
         Assert.False(stored.IsZip);
@@ -123,7 +125,7 @@ public sealed class FileCodeStoreTests : IDisposable
     [Fact]
     public async Task ContainsHandler_ZipPackage_ChecksTheFileExists()
     {
-        var stored = await _store.SaveAsync(Zips.Create(("main.py", "x"), ("src/app.py", "y")));
+        var stored = await Save(Zips.Create(("main.py", "x"), ("src/app.py", "y")));
 
         Assert.True(_store.ContainsHandler(stored.Hash, null, "main.py"));
         Assert.True(_store.ContainsHandler(stored.Hash, null, "src/app.py"));
@@ -134,7 +136,7 @@ public sealed class FileCodeStoreTests : IDisposable
     [Fact]
     public async Task ContainsHandler_SingleFile_MatchesOnlyItsName()
     {
-        var stored = await _store.SaveAsync("print(1)"u8.ToArray());
+        var stored = await Save("print(1)"u8.ToArray());
 
         Assert.True(_store.ContainsHandler(stored.Hash, "main.py", "main.py"));
         Assert.False(_store.ContainsHandler(stored.Hash, "main.py", "other.py"));
@@ -143,7 +145,7 @@ public sealed class FileCodeStoreTests : IDisposable
     [Fact]
     public async Task MarkExecutable_ZipEntryWithoutExecBit_BecomesExecutable()
     {
-        var stored = await _store.SaveAsync(Zips.Create(("bootstrap", "#!/bin/sh")));
+        var stored = await Save(Zips.Create(("bootstrap", "#!/bin/sh")));
         var path = Path.Combine(_store.GetMount(stored.Hash, null).HostPath, "bootstrap");
         Assert.False(File.GetUnixFileMode(path).HasFlag(UnixFileMode.UserExecute));
 
@@ -155,7 +157,7 @@ public sealed class FileCodeStoreTests : IDisposable
     [Fact]
     public async Task SaveAsync_EmptyContent_ThrowsInvalidCodePackage()
     {
-        await Assert.ThrowsAsync<InvalidCodePackageException>(() => _store.SaveAsync([]));
+        await Assert.ThrowsAsync<InvalidCodePackageException>(() => Save([]));
 
         Assert.Empty(Directory.EnumerateFileSystemEntries(Root));
     }
@@ -165,7 +167,7 @@ public sealed class FileCodeStoreTests : IDisposable
     {
         var zip = Zips.Create(("main.py", "x"), ("../evil.py", "y"));
 
-        await Assert.ThrowsAsync<InvalidCodePackageException>(() => _store.SaveAsync(zip));
+        await Assert.ThrowsAsync<InvalidCodePackageException>(() => Save(zip));
 
         Assert.Empty(Directory.GetDirectories(Root));
         Assert.False(Directory.Exists(Path.Combine(Root, Sha256(zip))));
@@ -177,9 +179,33 @@ public sealed class FileCodeStoreTests : IDisposable
     {
         var content = "PK\u0003\u0004 this is not really a zip"u8.ToArray();
 
-        await Assert.ThrowsAsync<InvalidCodePackageException>(() => _store.SaveAsync(content));
+        await Assert.ThrowsAsync<InvalidCodePackageException>(() => Save(content));
 
         Assert.Empty(Directory.GetDirectories(Root));
         Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(Root), p => p.EndsWith(".tmp", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task SaveAsync_ZipWithAFlippedByte_FailsItsCrc_AndLeavesNothing()
+    {
+        // Stored (not deflated) entries have nothing but the CRC to tell a changed byte: it must be checked.
+        var zip = Zips.CreateStored(("main.py", "print('the real code')"));
+        var at = System.Text.Encoding.ASCII.GetString(zip).IndexOf("real", StringComparison.Ordinal);
+        zip[at] ^= 0x20; // "real" -> "Real"
+
+        var e = await Assert.ThrowsAsync<InvalidCodePackageException>(() => Save(zip));
+
+        Assert.Contains("CRC", e.Message);
+        Assert.Empty(Directory.GetDirectories(Root));
+        Assert.Empty(Directory.GetFiles(Root));
+    }
+
+    [Fact]
+    public async Task SaveAsync_MoreThanTheLimit_IsRefusedWhileStreaming()
+    {
+        var e = await Assert.ThrowsAsync<InvalidCodePackageException>(() =>
+            _store.SaveAsync(new MemoryStream(new byte[Tern.Core.Functions.FunctionLimits.MaxCodeBytes + 1])));
+        Assert.Contains("larger than", e.Message);
+        Assert.Empty(Directory.GetFiles(Root));
     }
 }

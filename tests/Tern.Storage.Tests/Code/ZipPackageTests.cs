@@ -5,6 +5,15 @@ namespace Tern.Storage.Tests.Code;
 
 public sealed class ZipPackageTests : IDisposable
 {
+    /// <summary>Writes the archive to a file and unpacks it, as the code store does.</summary>
+    private static void Extract(byte[] zip, string destination)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"tern-zip-{Guid.NewGuid():N}.zip");
+        File.WriteAllBytes(file, zip);
+        try { ZipPackage.ExtractTo(file, destination); }
+        finally { File.Delete(file); }
+    }
+
     private const UnixFileMode Mode0644 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
     private const UnixFileMode Mode0755 = Mode0644 | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
 
@@ -39,7 +48,7 @@ public sealed class ZipPackageTests : IDisposable
             new Zips.Entry("lib/deep/er/data.json", "{}"),
             new Zips.Entry("empty-dir/"));
 
-        ZipPackage.ExtractTo(zip, Dest);
+        Extract(zip, Dest);
 
         Assert.Equal("print(1)", File.ReadAllText(Path.Combine(Dest, "main.py")));
         Assert.Equal("X = 1", File.ReadAllText(Path.Combine(Dest, "lib", "util.py")));
@@ -51,7 +60,7 @@ public sealed class ZipPackageTests : IDisposable
     [Fact]
     public void ExtractTo_DirectoriesWithoutExplicitEntries_AreCreated()
     {
-        ZipPackage.ExtractTo(Zips.Create(("a/b/c.txt", "c")), Dest);
+        Extract(Zips.Create(("a/b/c.txt", "c")), Dest);
 
         Assert.Equal("c", File.ReadAllText(Path.Combine(Dest, "a", "b", "c.txt")));
     }
@@ -59,7 +68,7 @@ public sealed class ZipPackageTests : IDisposable
     [Fact]
     public void ExtractTo_Directories_AreTraversableByOthers()
     {
-        ZipPackage.ExtractTo(Zips.Create(("a/b/c.txt", "c")), Dest);
+        Extract(Zips.Create(("a/b/c.txt", "c")), Dest);
 
         Assert.Equal(Mode0755, File.GetUnixFileMode(Dest));
         Assert.Equal(Mode0755, File.GetUnixFileMode(Path.Combine(Dest, "a")));
@@ -77,7 +86,7 @@ public sealed class ZipPackageTests : IDisposable
     {
         var zip = Zips.Create(("ok.txt", "fine"), (name, "evil"));
 
-        var e = Assert.Throws<InvalidCodePackageException>(() => ZipPackage.ExtractTo(zip, Dest));
+        var e = Assert.Throws<InvalidCodePackageException>(() => Extract(zip, Dest));
 
         Assert.Contains("escapes the package root", e.Message);
         Assert.False(Directory.Exists(Dest), "entries are checked before anything is written");
@@ -91,7 +100,7 @@ public sealed class ZipPackageTests : IDisposable
             new Zips.Entry("ok.txt", "fine"),
             new Zips.Entry("link", "/etc/passwd", UnixMode: Zips.Symlink | 0b111_111_111));
 
-        var e = Assert.Throws<InvalidCodePackageException>(() => ZipPackage.ExtractTo(zip, Dest));
+        var e = Assert.Throws<InvalidCodePackageException>(() => Extract(zip, Dest));
 
         Assert.Contains("symbolic link", e.Message);
         Assert.False(Directory.Exists(Dest));
@@ -107,7 +116,7 @@ public sealed class ZipPackageTests : IDisposable
             new Zips.Entry("private.txt", "secret", UnixMode: Zips.RegularFile | 0b110_000_000),
             new Zips.Entry("no-attributes.txt", "plain"));
 
-        ZipPackage.ExtractTo(zip, Dest);
+        Extract(zip, Dest);
 
         Assert.Equal(Mode0755, File.GetUnixFileMode(Path.Combine(Dest, "bootstrap")));
         Assert.Equal(Mode0755, File.GetUnixFileMode(Path.Combine(Dest, "user-x-only")));
@@ -125,7 +134,7 @@ public sealed class ZipPackageTests : IDisposable
     {
         var zip = Zips.Create((first, "1"), (second, "2"));
 
-        Assert.Throws<InvalidCodePackageException>(() => ZipPackage.ExtractTo(zip, Dest));
+        Assert.Throws<InvalidCodePackageException>(() => Extract(zip, Dest));
     }
 
     [Fact]
@@ -133,7 +142,7 @@ public sealed class ZipPackageTests : IDisposable
     {
         var content = "PK\u0003\u0004 but then garbage"u8.ToArray();
 
-        var e = Assert.Throws<InvalidCodePackageException>(() => ZipPackage.ExtractTo(content, Dest));
+        var e = Assert.Throws<InvalidCodePackageException>(() => Extract(content, Dest));
 
         Assert.Contains("not a readable zip", e.Message);
     }

@@ -3,16 +3,46 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Tern.Core.Executions;
+using Tern.Invocation.Async;
 
-namespace Tern.Invocation.Async;
+namespace Tern.Invocation.Callbacks;
 
 /// <summary>POSTs an async call's final record to its X-Callback-Url, retrying with backoff (0.5 s, 1 s, 2 s, 4 s).
-/// Delivery is best effort across restarts: a callback still pending when the daemon stops is not resent.</summary>
-public sealed partial class CallbackSender(ILogger<CallbackSender> logger) : BackgroundService
+/// Delivery is best effort across restarts: a callback still pending when the daemon stops is not resent. It connects
+/// only to addresses <see cref="CallbackTargets"/> allows, checked as it connects (a name that now resolves to a
+/// private address is refused, and not retried).</summary>
+public sealed partial class CallbackSender : BackgroundService
 {
     private const int Attempts = 5;
     private readonly Channel<ExecutionRecord> _pending = Channel.CreateUnbounded<ExecutionRecord>();
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private readonly HttpClient _http;
+    private readonly ILogger<CallbackSender> _logger;
+
+    public CallbackSender(CallbackTargets targets, ILogger<CallbackSender> logger)
+    {
+        _logger = logger;
+        _http = new HttpClient(new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false, // a redirect could lead anywhere
+            ConnectCallback = async (context, ct) =>
+            {
+                var allowed = await targets.AllowedAddressesAsync(context.DnsEndPoint.Host, ct).ConfigureAwait(false);
+                if (allowed.Length == 0) throw new CallbackRefusedException($"'{context.DnsEndPoint.Host}' resolves to no address a callback may reach");
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    await socket.ConnectAsync(allowed, context.DnsEndPoint.Port, ct).ConfigureAwait(false);
+                    return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        })
+        { Timeout = TimeSpan.FromSeconds(10) };
+    }
 
     public void Send(ExecutionRecord record) => _pending.Writer.TryWrite(record);
 
@@ -36,6 +66,11 @@ public sealed partial class CallbackSender(ILogger<CallbackSender> logger) : Bac
                 if (response.IsSuccessStatusCode) return;
                 LogAttemptFailed(record.ExecutionId, attempt, $"HTTP {(int)response.StatusCode}");
             }
+            catch (HttpRequestException e) when (e.InnerException is CallbackRefusedException refused)
+            {
+                LogRefused(record.ExecutionId, refused.Message);
+                return;
+            }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
                 if (ct.IsCancellationRequested) return;
@@ -58,4 +93,9 @@ public sealed partial class CallbackSender(ILogger<CallbackSender> logger) : Bac
 
     [LoggerMessage(EventId = 411, Level = LogLevel.Error, Message = "gave up calling back {Url} for {ExecutionId}")]
     private partial void LogGaveUp(string executionId, string url);
+
+    [LoggerMessage(EventId = 412, Level = LogLevel.Warning, Message = "callback for {ExecutionId} refused: {Reason}")]
+    private partial void LogRefused(string executionId, string reason);
+
+    private sealed class CallbackRefusedException(string message) : IOException(message);
 }

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Tern.Invocation.Tests;
+namespace Tern.Testing;
 
 /// <summary>The real daemon as a separate OS process (`dotnet tern.dll daemon`, tern.dll copied next to the tests by the
 /// Tern.Cli project reference), so a test can SIGKILL it and start another on the same data directory.</summary>
@@ -28,10 +28,11 @@ public sealed class DaemonProcess : IAsyncDisposable
 
     public static string TernDll => Path.Combine(AppContext.BaseDirectory, "tern.dll");
 
-    /// <summary>Starts a daemon on a free loopback port and waits until /healthz/ready answers 200.</summary>
+    /// <summary>Starts a daemon on a free loopback port and waits until /healthz/ready answers 200 (or, with
+    /// <paramref name="expectReady"/> false, until /healthz/live does: a daemon missing a component stays unready).</summary>
     /// <param name="environment">Extra environment variables for the daemon (e.g. TERN_RATE_LIMIT=0).</param>
     public static async Task<DaemonProcess> StartAsync(string dataDir, IReadOnlyDictionary<string, string>? environment = null,
-        TimeSpan? readyTimeout = null)
+        TimeSpan? readyTimeout = null, bool expectReady = true)
     {
         if (!File.Exists(TernDll)) throw new FileNotFoundException("tern.dll is not in the test output (the Tern.Cli project reference copies it)", TernDll);
         var port = FreePort();
@@ -55,7 +56,7 @@ public sealed class DaemonProcess : IAsyncDisposable
                 throw new InvalidOperationException($"the daemon exited with code {process.ExitCode} before it was ready:\n{daemon.RecentOutput}");
             try
             {
-                using var response = await probe.GetAsync("/healthz/ready");
+                using var response = await probe.GetAsync(expectReady ? "/healthz/ready" : "/healthz/live");
                 if (response.IsSuccessStatusCode) return daemon;
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
@@ -64,6 +65,25 @@ public sealed class DaemonProcess : IAsyncDisposable
         await daemon.DisposeAsync();
         throw new TimeoutException($"the daemon did not become ready:\n{daemon.RecentOutput}");
     }
+
+    /// <summary>SIGTERM, as a service manager stops the daemon; true if it exited within <paramref name="within"/>.</summary>
+    public bool Terminate(TimeSpan within)
+    {
+        _ = kill(_process.Id, 15);
+        return _process.WaitForExit(within);
+    }
+
+    /// <summary>CPU time the daemon process has used so far.</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc")] private static extern int kill(int pid, int signal);
 
     /// <summary>SIGKILL: no shutdown hooks, no flush; exactly a crash.</summary>
     public void Kill()
