@@ -32,6 +32,9 @@ internal static class OrphanReaper
     {
         if (!Enabled) return 0;
         var self = Environment.ProcessId;
+        // kill(-1) reaches every process we may signal but ourselves and PID 1, in one pass the kernel makes under the
+        // lock fork needs, so a forking loop cannot outrun it. The sweep below then waits for them to die.
+        _ = kill(-1, SIGKILL);
         var total = 0;
         var deadline = Environment.TickCount64 + 1000;
         for (var pass = 0; ; pass++)

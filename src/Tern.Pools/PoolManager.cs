@@ -146,8 +146,14 @@ public sealed partial class PoolManager(
         foreach (var (key, value) in f.Env)
         {
             if (SecretRules.ReferencedName(value) is not { } secret) continue;
-            env[key] = await secrets.ResolveAsync(secret, ct).ConfigureAwait(false)
-                ?? throw new HandlerInitException("SecretNotFound", $"env {key} refers to secret '{secret}', which does not exist");
+            var lookup = await secrets.ResolveAsync(secret, f.Name, ct).ConfigureAwait(false);
+            env[key] = lookup.Status switch
+            {
+                SecretLookupStatus.Found => lookup.Value!,
+                SecretLookupStatus.NotGranted => throw new HandlerInitException("SecretNotGranted",
+                    $"env {key} refers to secret '{secret}', which is not granted to function '{f.Name}' (tern secret scope {secret} --functions ...)"),
+                _ => throw new HandlerInitException("SecretNotFound", $"env {key} refers to secret '{secret}', which does not exist"),
+            };
         }
         return env;
     }

@@ -3,13 +3,14 @@ using Tern.Drivers;
 using Tern.Runtimes;
 using Tern.Storage;
 using Tern.Storage.Code;
+using Tern.Storage.Secrets;
 
 namespace Tern.Registry;
 
 /// <summary>Registers, updates and removes functions: validates input, stores the code by hash, and writes the
 /// definition. Every rule about what a valid function is lives here or in FunctionValidator.</summary>
 public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore, DriverRegistry drivers, TimeProvider time,
-    IEnumerable<IFunctionObserver> observers)
+    IEnumerable<IFunctionObserver> observers, ISecretStore secrets)
 {
     public Task<IReadOnlyList<FunctionDefinition>> ListAsync(CancellationToken ct) => store.ListAsync(ct);
 
@@ -27,6 +28,7 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
         if (upload is not null) errors.Remove("code"); // "code is required" means the base64 field; the upload is the code
         var code = upload ?? DecodeCode(s.Code, errors);
         ThrowIfAny(errors);
+        await CheckSecretScopesAsync(s.Name!, s.Env, ct).ConfigureAwait(false);
         if (await store.GetAsync(s.Name!, ct).ConfigureAwait(false) is not null) throw new FunctionAlreadyExistsException(s.Name!);
 
         RuntimeCatalog.TryGet(s.Runtime!, out var runtime);
@@ -55,6 +57,7 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
         if (merged.MinReplicas > merged.MaxReplicas && !errors.ContainsKey("minReplicas"))
             errors["minReplicas"] = ["minReplicas must not exceed maxReplicas."];
         ThrowIfAny(errors);
+        await CheckSecretScopesAsync(name, s.Env, ct).ConfigureAwait(false);
 
         RuntimeCatalog.TryGet(merged.Runtime, out var runtime);
         merged = code is not null
@@ -71,6 +74,21 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
     {
         if (!await store.DeleteAsync(name, ct).ConfigureAwait(false)) throw new FunctionNotFoundException(name);
         Notify(name, null);
+    }
+
+    /// <summary>Refuses env entries naming a secret that exists but is not granted to the function: the function
+    /// could never start. A secret that does not exist yet is let through (it may be set before the first call, and
+    /// the call says so if not).</summary>
+    private async Task CheckSecretScopesAsync(string function, IReadOnlyDictionary<string, string>? env, CancellationToken ct)
+    {
+        if (env is null) return;
+        foreach (var (key, value) in env)
+        {
+            if (SecretRules.ReferencedName(value) is not { } name) continue;
+            if (await secrets.GetAsync(name, ct).ConfigureAwait(false) is { } secret && !SecretScope.Allows(secret.Functions, function))
+                throw new FunctionValidationException($"env.{key}",
+                    $"secret '{name}' is not granted to function '{function}'; grant it with: tern secret scope {name} --functions {string.Join(',', secret.Functions.Append(function))}");
+        }
     }
 
     private void Notify(string name, FunctionDefinition? current)

@@ -27,13 +27,19 @@ public sealed class SecretCommandsAgainstRealDaemonTests(DaemonFixture daemon) :
         var value = "cli-secret-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
         var other = "cli-piped-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
 
-        var set = await TernAsync(null, "secret", "set", "cli_token", "--value", value);
+        var set = await TernAsync(null, "secret", "set", "cli_token", "--value", value, "--functions", "cli-sec");
         Assert.True(set.ExitCode == 0, set.Stderr);
         Assert.Contains("cli_token", set.Stdout);
+        Assert.Contains("functions: cli-sec", set.Stdout);
 
         var piped = await TernAsync(other + "\n", "secret", "set", "cli_piped", "-o", "json");
         Assert.True(piped.ExitCode == 0, piped.Stderr);
         Assert.Equal("cli_piped", (string?)JsonNode.Parse(piped.Stdout)!["name"]);
+        var scoped = await TernAsync(null, "secret", "scope", "cli_piped", "--functions", "cli-*,other");
+        Assert.True(scoped.ExitCode == 0, scoped.Stderr);
+        Assert.Contains("functions: cli-*,other", scoped.Stdout);
+        var badScope = await TernAsync(null, "secret", "scope", "cli_piped", "--functions", "Bad Name");
+        Assert.Equal(1, badScope.ExitCode);
 
         var noValue = await TernAsync(null, "secret", "set", "cli_none");
         Assert.Equal(ExitCodes.Usage, noValue.ExitCode);

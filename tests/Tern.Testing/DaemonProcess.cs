@@ -83,6 +83,20 @@ public sealed class DaemonProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>The most memory the daemon has held resident at once (VmHWM), in bytes.</summary>
+    public long PeakRssBytes => StatusKilobytes("VmHWM:") * 1024;
+
+    /// <summary>What it holds resident now (VmRSS), in bytes.</summary>
+    public long RssBytes => StatusKilobytes("VmRSS:") * 1024;
+
+    private long StatusKilobytes(string field)
+    {
+        foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+            if (line.StartsWith(field, StringComparison.Ordinal))
+                return long.Parse(line[field.Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        throw new InvalidOperationException($"no {field} in /proc/{_process.Id}/status");
+    }
+
     [System.Runtime.InteropServices.DllImport("libc")] private static extern int kill(int pid, int signal);
 
     /// <summary>SIGKILL: no shutdown hooks, no flush; exactly a crash.</summary>

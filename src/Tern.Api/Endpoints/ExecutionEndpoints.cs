@@ -1,11 +1,11 @@
-using Tern.Storage.ApiKeys;
-using Tern.Api.Auth;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Tern.Api.Auth;
 using Tern.Api.Serialization;
 using Tern.Core.Executions;
 using Tern.Invocation;
+using Tern.Storage.ApiKeys;
 
 namespace Tern.Api.Endpoints;
 

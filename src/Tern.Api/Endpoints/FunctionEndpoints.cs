@@ -1,13 +1,13 @@
-using Tern.Storage.ApiKeys;
-using Tern.Api.Auth;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
+using Tern.Api.Auth;
 using Tern.Api.Problems;
 using Tern.Api.Serialization;
 using Tern.Core.Functions;
 using Tern.Registry;
+using Tern.Storage.ApiKeys;
 
 namespace Tern.Api.Endpoints;
 

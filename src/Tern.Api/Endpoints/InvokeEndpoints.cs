@@ -1,12 +1,11 @@
-using Tern.Storage.ApiKeys;
-using Tern.Api.Auth;
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Tern.Api.Auth;
 using Tern.Api.Serialization;
 using Tern.Core.Executions;
 using Tern.Core.Functions;
@@ -15,6 +14,7 @@ using Tern.Invocation;
 using Tern.Invocation.Admission;
 using Tern.Invocation.Callbacks;
 using Tern.Json;
+using Tern.Storage.ApiKeys;
 
 namespace Tern.Api.Endpoints;
 

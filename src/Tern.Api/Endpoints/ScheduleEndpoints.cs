@@ -1,12 +1,12 @@
-using Tern.Storage.ApiKeys;
-using Tern.Api.Auth;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Tern.Api.Auth;
 using Tern.Api.Problems;
 using Tern.Invocation.Scheduling;
+using Tern.Storage.ApiKeys;
 using Tern.Storage.Schedules;
 
 namespace Tern.Api.Endpoints;

@@ -1,5 +1,3 @@
-using Tern.Storage.ApiKeys;
-using Tern.Api.Auth;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -7,10 +5,12 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Tern.Api.Auth;
 using Tern.Core.Functions;
 using Tern.Invocation;
 using Tern.Registry;
 using Tern.Storage;
+using Tern.Storage.ApiKeys;
 using Tern.Storage.Sqlite;
 
 namespace Tern.Api.Endpoints;

@@ -9,9 +9,10 @@ internal sealed partial class TernClient
     /// <summary>The header the CLI sends its --api-key / TERN_API_KEY in.</summary>
     public const string ApiKeyHeader = "X-API-Key";
 
-    public Task<JsonNode> CreateApiKeyAsync(string name, int? rateLimitPerSecond, CancellationToken ct)
+    public Task<JsonNode> CreateApiKeyAsync(string name, string? role, int? rateLimitPerSecond, CancellationToken ct)
     {
         var body = new JsonObject { ["name"] = name };
+        if (role is not null) body["role"] = role;
         if (rateLimitPerSecond is { } rate) body["rateLimitPerSecond"] = rate;
         var content = new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(body.ToJsonString()));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };

@@ -3,7 +3,7 @@ using Tern.Cli.Output;
 
 namespace Tern.Cli.Commands;
 
-/// <summary>`tern apikey create NAME [--rate-limit N]` (prints the key, once), `tern apikey list`,
+/// <summary>`tern apikey create NAME [--role R] [--rate-limit N]` (prints the key, once), `tern apikey list`,
 /// `tern apikey revoke ID`.</summary>
 internal static class ApiKeyCommands
 {
@@ -25,11 +25,16 @@ internal static class ApiKeyCommands
         {
             if (result.GetValueOrDefault<int?>() is < 0) result.AddError("--rate-limit must be 0 (none) or more");
         });
-        var command = new Command("create", "Create an API key; prints it, and it is never shown again") { name, rateLimit };
+        var role = new Option<string?>("--role")
+        {
+            Description = "read, invoke, deploy or admin (default: the role of the key you use); at most your own", HelpName = "ROLE",
+        };
+        role.AcceptOnlyFromAmong("read", "invoke", "deploy", "admin");
+        var command = new Command("create", "Create an API key; prints it, and it is never shown again") { name, role, rateLimit };
         command.SetAction(async (result, ct) =>
         {
             using var client = context.CreateClient(result);
-            var created = await client.CreateApiKeyAsync(result.GetValue(name)!, result.GetValue(rateLimit), ct);
+            var created = await client.CreateApiKeyAsync(result.GetValue(name)!, result.GetValue(role), result.GetValue(rateLimit), ct);
             ApiKeyOutput.WriteCreated(context.Global.GetOutput(result), context.Stdout, context.Stderr, created);
             return ExitCodes.Success;
         });

@@ -30,6 +30,13 @@ public sealed class SqliteSecretStore : ISecretStore, ISecretResolver
             );
             """;
         command.ExecuteNonQuery();
+        // Added with scopes. Rows from before get '*' (every function), as they could be used by any function then.
+        command.CommandText = "SELECT COUNT(*) FROM pragma_table_info('secrets') WHERE name = 'functions'";
+        if (Convert.ToInt32(command.ExecuteScalar()) == 0)
+        {
+            command.CommandText = "ALTER TABLE secrets ADD COLUMN functions TEXT NOT NULL DEFAULT '*'";
+            command.ExecuteNonQuery();
+        }
     }
 
     /// <summary>Checks that the master key opens a stored secret (if there is one); a different key than the one the
@@ -65,28 +72,35 @@ public sealed class SqliteSecretStore : ISecretStore, ISecretResolver
         }
     }
 
-    public async Task<(SecretInfo Info, bool Created)> SetAsync(string name, string value, CancellationToken ct = default)
+    public async Task<(SecretInfo Info, bool Created)> SetAsync(string name, string value, IReadOnlyList<string>? functions = null,
+        CancellationToken ct = default)
     {
         SecretRules.Validate(name, value);
+        var scope = functions is null ? null : SecretScope.Normalize(functions);
         var sealedSecret = _cipher.Encrypt(name, value);
         var now = _time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
         await using var connection = _database.Open();
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
-        string? createdAt;
+        string? createdAt = null;
+        string storedScope = "";
         await using (var read = connection.CreateCommand())
         {
             read.Transaction = transaction;
-            read.CommandText = "SELECT created_at FROM secrets WHERE name = $name";
+            read.CommandText = "SELECT created_at, functions FROM secrets WHERE name = $name";
             read.Parameters.AddWithValue("$name", name);
-            createdAt = await read.ExecuteScalarAsync(ct).ConfigureAwait(false) as string;
+            await using var reader = await read.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            if (await reader.ReadAsync(ct).ConfigureAwait(false)) (createdAt, storedScope) = (reader.GetString(0), reader.GetString(1));
         }
+        var newScope = scope is null ? storedScope : SecretScope.Format(scope);
         await using (var write = connection.CreateCommand())
         {
             write.Transaction = transaction;
             write.CommandText = """
-                INSERT INTO secrets (name, nonce, ciphertext, tag, created_at, updated_at) VALUES ($name, $nonce, $cipher, $tag, $now, $now)
-                ON CONFLICT (name) DO UPDATE SET nonce = $nonce, ciphertext = $cipher, tag = $tag, updated_at = $now
+                INSERT INTO secrets (name, nonce, ciphertext, tag, created_at, updated_at, functions)
+                VALUES ($name, $nonce, $cipher, $tag, $now, $now, $functions)
+                ON CONFLICT (name) DO UPDATE SET nonce = $nonce, ciphertext = $cipher, tag = $tag, updated_at = $now, functions = $functions
                 """;
+            write.Parameters.AddWithValue("$functions", newScope);
             write.Parameters.AddWithValue("$name", name);
             write.Parameters.AddWithValue("$nonce", sealedSecret.Nonce);
             write.Parameters.AddWithValue("$cipher", sealedSecret.Ciphertext);
@@ -95,18 +109,39 @@ public sealed class SqliteSecretStore : ISecretStore, ISecretResolver
             await write.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }
         await transaction.CommitAsync(ct).ConfigureAwait(false);
-        return (new SecretInfo(name, Parse(createdAt ?? now), Parse(now)), createdAt is null);
+        return (new SecretInfo(name, Parse(createdAt ?? now), Parse(now), SecretScope.Parse(newScope)), createdAt is null);
+    }
+
+    public async Task<SecretInfo?> SetScopeAsync(string name, IReadOnlyList<string> functions, CancellationToken ct = default)
+    {
+        var scope = SecretScope.Normalize(functions);
+        await using var connection = _database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"UPDATE secrets SET functions = $functions WHERE name = $name RETURNING {InfoColumns}";
+        command.Parameters.AddWithValue("$name", name);
+        command.Parameters.AddWithValue("$functions", SecretScope.Format(scope));
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        return await reader.ReadAsync(ct).ConfigureAwait(false) ? ReadInfo(reader) : null;
+    }
+
+    public async Task<SecretInfo?> GetAsync(string name, CancellationToken ct = default)
+    {
+        await using var connection = _database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {InfoColumns} FROM secrets WHERE name = $name";
+        command.Parameters.AddWithValue("$name", name);
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        return await reader.ReadAsync(ct).ConfigureAwait(false) ? ReadInfo(reader) : null;
     }
 
     public async Task<IReadOnlyList<SecretInfo>> ListAsync(CancellationToken ct = default)
     {
         await using var connection = _database.Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT name, created_at, updated_at FROM secrets ORDER BY name";
+        command.CommandText = $"SELECT {InfoColumns} FROM secrets ORDER BY name";
         var list = new List<SecretInfo>();
         await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        while (await reader.ReadAsync(ct).ConfigureAwait(false))
-            list.Add(new SecretInfo(reader.GetString(0), Parse(reader.GetString(1)), Parse(reader.GetString(2))));
+        while (await reader.ReadAsync(ct).ConfigureAwait(false)) list.Add(ReadInfo(reader));
         return list;
     }
 
@@ -119,16 +154,24 @@ public sealed class SqliteSecretStore : ISecretStore, ISecretResolver
         return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
     }
 
-    public async Task<string?> ResolveAsync(string name, CancellationToken ct = default)
+    public async Task<SecretLookup> ResolveAsync(string name, string function, CancellationToken ct = default)
     {
         await using var connection = _database.Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT nonce, ciphertext, tag FROM secrets WHERE name = $name";
+        command.CommandText = "SELECT nonce, ciphertext, tag, functions FROM secrets WHERE name = $name";
         command.Parameters.AddWithValue("$name", name);
         await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        if (!await reader.ReadAsync(ct).ConfigureAwait(false)) return null;
-        return _cipher.Decrypt(name, new SealedSecret((byte[])reader[0], (byte[])reader[1], (byte[])reader[2]));
+        if (!await reader.ReadAsync(ct).ConfigureAwait(false)) return new SecretLookup(SecretLookupStatus.NotFound);
+        // Checked before decrypting: a function outside the scope never has the value in this process's memory for it.
+        if (!SecretScope.Allows(SecretScope.Parse(reader.GetString(3)), function)) return new SecretLookup(SecretLookupStatus.NotGranted);
+        return new SecretLookup(SecretLookupStatus.Found,
+            _cipher.Decrypt(name, new SealedSecret((byte[])reader[0], (byte[])reader[1], (byte[])reader[2])));
     }
+
+    private const string InfoColumns = "name, created_at, updated_at, functions";
+
+    private static SecretInfo ReadInfo(SqliteDataReader reader) =>
+        new(reader.GetString(0), Parse(reader.GetString(1)), Parse(reader.GetString(2)), SecretScope.Parse(reader.GetString(3)));
 
     private static SealedSecret Sealed(SqliteDataReader reader) => new((byte[])reader[1], (byte[])reader[2], (byte[])reader[3]);
 

@@ -69,7 +69,7 @@ public sealed class SecretsAgainstRealDaemonTests(LogCapturingDaemonFixture daem
     {
         var value = "tern-secret-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
 
-        var (status, body) = await SendAsync(HttpMethod.Put, "/v1/secrets/api_token", new { value });
+        var (status, body) = await SendAsync(HttpMethod.Put, "/v1/secrets/api_token", new { value, functions = new[] { "sec-user" } });
         Assert.Equal(HttpStatusCode.Created, status);
         var set = JsonNode.Parse(body)!.AsObject();
         Assert.Equal("api_token", (string?)set["name"]);
@@ -77,8 +77,9 @@ public sealed class SecretsAgainstRealDaemonTests(LogCapturingDaemonFixture daem
         Assert.NotNull(set["updatedAt"]);
         Assert.Null(set["value"]);
 
-        (status, _) = await SendAsync(HttpMethod.Put, "/v1/secrets/api_token", new { value });
+        (status, body) = await SendAsync(HttpMethod.Put, "/v1/secrets/api_token", new { value });
         Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("sec-user", (string?)JsonNode.Parse(body)!["functions"]![0]); // a new value keeps the scope
 
         (status, body) = await SendAsync(HttpMethod.Get, "/v1/secrets");
         Assert.Equal(HttpStatusCode.OK, status);
@@ -114,6 +115,41 @@ public sealed class SecretsAgainstRealDaemonTests(LogCapturingDaemonFixture daem
         Assert.NotEmpty(daemon.Logs.Lines);
         foreach (var file in Directory.EnumerateFiles(daemon.DataDir, "*", SearchOption.AllDirectories))
             Assert.False(Contains(await ReadSharedAsync(file), value), $"{file} holds the secret's plain value");
+    }
+
+    [Fact]
+    public async Task Scope_ANewSecretIsForNoFunction_RegisteringAgainstItIs400_AndNarrowingItStopsNewWorkers()
+    {
+        var (status, body) = await SendAsync(HttpMethod.Put, "/v1/secrets/scoped_token", new { value = "s3cret" });
+        Assert.Equal(HttpStatusCode.Created, status);
+        Assert.Empty(JsonNode.Parse(body)!["functions"]!.AsArray());
+
+        var env = new { env = new Dictionary<string, string> { ["TOKEN"] = "$SECRET:scoped_token" } };
+        using (var refused = await daemon.CreateAsync("sec-scoped", "python", Encoding.UTF8.GetBytes(Handler), "main.py", env))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            var problem = JsonNode.Parse(await refused.Content.ReadAsStringAsync())!;
+            Assert.Contains("not granted to function 'sec-scoped'", problem["errors"]!["env.TOKEN"]![0]!.ToString());
+        }
+
+        (status, body) = await SendAsync(HttpMethod.Patch, "/v1/secrets/scoped_token", new { functions = new[] { "sec-*" } });
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("sec-*", (string?)JsonNode.Parse(body)!["functions"]![0]);
+        await daemon.CreateOkAsync("sec-scoped", "python", Encoding.UTF8.GetBytes(Handler), "main.py", env);
+        Assert.Equal("success", (string?)(await daemon.InvokeAsync("sec-scoped"))["status"]);
+
+        // Narrowed while the function is deployed: its next worker cannot get the value (and says why).
+        (status, _) = await SendAsync(HttpMethod.Patch, "/v1/secrets/scoped_token", new { functions = Array.Empty<string>() });
+        Assert.Equal(HttpStatusCode.OK, status);
+        (status, _) = await SendAsync(HttpMethod.Patch, "/v1/functions/sec-scoped", new { memoryMb = 256 }); // new config: new workers
+        Assert.Equal(HttpStatusCode.OK, status);
+        var result = await daemon.InvokeAsync("sec-scoped");
+        Assert.Equal("SecretNotGranted", (string?)result["error"]?["code"]);
+
+        (status, body) = await SendAsync(HttpMethod.Patch, "/v1/secrets/scoped_token", new { functions = new[] { "Not A Name" } });
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        (status, _) = await SendAsync(HttpMethod.Patch, "/v1/secrets/no_such_secret", new { functions = new[] { "*" } });
+        Assert.Equal(HttpStatusCode.NotFound, status);
     }
 
     [Fact]

@@ -121,6 +121,29 @@ public sealed class BubblewrapDriverTests : IDisposable
         Assert.Contains("sandbox exited", e.Message);
     }
 
+    [Fact]
+    public async Task NewDriver_RemovesWorkerDirsAPreviousDaemonLeft_AndKeepsTheStateDirPrivate()
+    {
+        // What kill -9 of a daemon leaves: worker and code directories (the sweep found 48 under /tmp, mode 0755).
+        var state = _options.StateDir!;
+        foreach (var name in new[] { "t0123", "t0123-code", "t4567" })
+        {
+            Directory.CreateDirectory(Path.Combine(state, name));
+            File.WriteAllText(Path.Combine(state, name, "main.py"), "secret code");
+        }
+        File.SetUnixFileMode(state, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+
+        var driver = Driver();
+        Assert.Empty(Directory.EnumerateFileSystemEntries(state));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(state));
+
+        // And a worker started afterwards works as before.
+        await using var worker = await driver.StartWorkerAsync(Spec(), CancellationToken.None);
+        await using var agent = new AgentClient(worker.Stream);
+        Assert.Equal("success", (await agent.PingAsync(TimeSpan.FromSeconds(5), CancellationToken.None)).Status);
+    }
+
     public void Dispose()
     {
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }

@@ -18,15 +18,15 @@ public sealed class SqliteSecretStoreTests : IDisposable
     {
         var store = NewStore();
         var value = "plain-" + Guid.NewGuid().ToString("N");
-        var (info, created) = await store.SetAsync("api_token", value);
+        var (info, created) = await store.SetAsync("api_token", value, ["*"]);
         Assert.True(created);
         Assert.Equal("api_token", info.Name);
         var (_, createdAgain) = await store.SetAsync("api_token", value);
         Assert.False(createdAgain);
 
         Assert.Equal(["api_token"], (await store.ListAsync()).Select(s => s.Name));
-        Assert.Equal(value, await store.ResolveAsync("api_token"));
-        Assert.Null(await store.ResolveAsync("missing"));
+        Assert.Equal(new SecretLookup(SecretLookupStatus.Found, value), await store.ResolveAsync("api_token", "fn"));
+        Assert.Equal(SecretLookupStatus.NotFound, (await store.ResolveAsync("missing", "fn")).Status);
 
         foreach (var file in Directory.GetFiles(_dir.Path))
         {
@@ -39,7 +39,69 @@ public sealed class SqliteSecretStoreTests : IDisposable
 
         Assert.True(await store.DeleteAsync("api_token"));
         Assert.False(await store.DeleteAsync("api_token"));
-        Assert.Null(await store.ResolveAsync("api_token"));
+        Assert.Equal(SecretLookupStatus.NotFound, (await store.ResolveAsync("api_token", "fn")).Status);
+    }
+
+    [Fact]
+    public async Task Scope_NewSecretIsGrantedToNoFunction_UntilScoped_AndAValueChangeKeepsTheScope()
+    {
+        var store = NewStore();
+        var (info, _) = await store.SetAsync("db", "pw");
+        Assert.Empty(info.Functions);
+        Assert.Equal(SecretLookupStatus.NotGranted, (await store.ResolveAsync("db", "api")).Status);
+
+        Assert.Equal(["api", "billing-*"], (await store.SetScopeAsync("db", ["api", " billing-*", "api"]))!.Functions);
+        Assert.Equal("pw", (await store.ResolveAsync("db", "api")).Value);
+        Assert.Equal("pw", (await store.ResolveAsync("db", "billing-eu")).Value);
+        Assert.Equal(SecretLookupStatus.NotGranted, (await store.ResolveAsync("db", "apix")).Status);
+
+        var (changed, _) = await store.SetAsync("db", "pw2");
+        Assert.Equal(["api", "billing-*"], changed.Functions);
+        Assert.Equal(["*"], (await store.SetScopeAsync("db", ["api", "*"]))!.Functions);
+        Assert.Equal("pw2", (await store.ResolveAsync("db", "anything")).Value);
+        Assert.Null(await store.SetScopeAsync("missing", ["api"]));
+    }
+
+    [Theory]
+    [InlineData("Upper")]
+    [InlineData("a,b")]
+    [InlineData("**")]
+    [InlineData("")]
+    public async Task Scope_BadEntry_Throws(string entry)
+    {
+        var store = NewStore();
+        await store.SetAsync("db", "pw");
+        await Assert.ThrowsAsync<SecretValidationException>(() => store.SetScopeAsync("db", [entry]));
+    }
+
+    [Fact]
+    public async Task Scope_SecretsFromBeforeScopes_AreGrantedToEveryFunction()
+    {
+        var database = new SqliteDatabase(_dir.Combine("tern.db"));
+        using (var connection = database.Open())
+        using (var command = connection.CreateCommand())
+        {
+            // The table as the previous release made it, with one secret in it.
+            command.CommandText = """
+                CREATE TABLE secrets (name TEXT PRIMARY KEY, nonce BLOB NOT NULL, ciphertext BLOB NOT NULL, tag BLOB NOT NULL,
+                                      created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+                """;
+            command.ExecuteNonQuery();
+        }
+        var cipher = new SecretCipher(_key);
+        var sealedValue = cipher.Encrypt("old", "v1");
+        using (var connection = database.Open())
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "INSERT INTO secrets VALUES ('old', $n, $c, $t, '2025-01-01T00:00:00.0000000+00:00', '2025-01-01T00:00:00.0000000+00:00')";
+            command.Parameters.AddWithValue("$n", sealedValue.Nonce);
+            command.Parameters.AddWithValue("$c", sealedValue.Ciphertext);
+            command.Parameters.AddWithValue("$t", sealedValue.Tag);
+            command.ExecuteNonQuery();
+        }
+        var store = NewStore();
+        Assert.Equal(["*"], (await store.GetAsync("old"))!.Functions);
+        Assert.Equal("v1", (await store.ResolveAsync("old", "any-function")).Value);
     }
 
     [Theory]

@@ -52,4 +52,42 @@ public sealed class SqliteApiKeyStoreTests : IDisposable
         Assert.Equal(0, await _store.CountActiveAsync());
         Assert.Single(await _store.ListAsync());
     }
+
+    [Fact]
+    public async Task RoleAndCreator_RoundTrip()
+    {
+        var (parent, _) = NewKey("parent");
+        var (key, _) = NewKey("child", 5);
+        await _store.CreateAsync(parent);
+        await _store.CreateAsync(key with { Role = ApiKeyRole.Invoke, CreatedBy = parent.Id });
+        var stored = await _store.GetAsync(key.Id);
+        Assert.Equal((ApiKeyRole.Invoke, parent.Id), (stored!.Role, stored.CreatedBy));
+        Assert.Equal((ApiKeyRole.Admin, (string?)null), ((await _store.GetAsync(parent.Id))!.Role, (await _store.GetAsync(parent.Id))!.CreatedBy));
+    }
+
+    [Fact]
+    public async Task KeysFromBeforeRoles_BecomeAdmin_SoAnUpgradeLocksNobodyOut()
+    {
+        var path = _temp.Combine("old.db");
+        var database = new SqliteDatabase(path);
+        var (old, key) = NewKey("old");
+        using (var connection = database.Open())
+        using (var command = connection.CreateCommand())
+        {
+            // The table as the previous release made it.
+            command.CommandText = """
+                CREATE TABLE api_keys (id TEXT PRIMARY KEY, name TEXT NOT NULL, prefix TEXT NOT NULL, hash BLOB NOT NULL,
+                                       created_at INTEGER NOT NULL, revoked_at INTEGER, rate_limit_per_second INTEGER);
+                INSERT INTO api_keys VALUES ($id, 'old', $prefix, $hash, 1, NULL, NULL);
+                """;
+            command.Parameters.AddWithValue("$id", old.Id);
+            command.Parameters.AddWithValue("$prefix", old.Prefix);
+            command.Parameters.AddWithValue("$hash", old.Hash);
+            command.ExecuteNonQuery();
+        }
+        var stored = await new SqliteApiKeyStore(database).GetAsync(old.Id);
+        Assert.Equal(ApiKeyRole.Admin, stored!.Role);
+        Assert.Null(stored.CreatedBy);
+        Assert.True(ApiKeySecret.Verify(key, stored.Hash));
+    }
 }
