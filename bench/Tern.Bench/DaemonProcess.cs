@@ -21,6 +21,7 @@ public sealed class DaemonProcess : IAsyncDisposable
     public Uri BaseAddress { get; }
     public HttpClient Client { get; }
     public int Pid => _process.Id;
+    public string DataDir => _dataDir;
 
     /// <param name="environment">Extra environment for the daemon, e.g. TERN_RATE_LIMIT=0 so the global admission limit does not cap the load.</param>
     public static async Task<DaemonProcess> StartAsync(string ternDll, IReadOnlyDictionary<string, string>? environment = null)
@@ -64,6 +65,24 @@ public sealed class DaemonProcess : IAsyncDisposable
 
     /// <summary>Resident set size of the daemon process, in MB.</summary>
     public double RssMb() => Rss.OfPid(_process.Id);
+
+    /// <summary>SIGTERM, as a service manager stops it; true when it exited within <paramref name="within"/>.</summary>
+    public async Task<bool> StopAsync(TimeSpan within)
+    {
+        if (_process.HasExited) return true;
+        _ = kill(_process.Id, 15);
+        try
+        {
+            await _process.WaitForExitAsync().WaitAsync(within);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc")] private static extern int kill(int pid, int signal);
 
     public async ValueTask DisposeAsync()
     {

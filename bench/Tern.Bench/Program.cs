@@ -7,6 +7,14 @@ CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var arg = (string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
 var repo = arg("--repo") ?? throw new ArgumentException("--repo is required");
 var ternDll = arg("--tern-dll") ?? throw new ArgumentException("--tern-dll is required");
+if (args.Contains("--soak"))
+{
+    // bench/soak.sh: Tern.Bench --soak --minutes N --repo DIR --tern-dll PATH --go-echo PATH
+    var minutes = double.Parse(arg("--minutes") ?? "10", CultureInfo.InvariantCulture);
+    return await Tern.Bench.Soak.SoakRun.RunAsync(ternDll, arg("--go-echo") ?? throw new ArgumentException("--go-echo is required"),
+        TimeSpan.FromMinutes(minutes), Path.Combine(repo, "docs", "soak.csv"), Path.Combine(repo, "docs", "soak.md"),
+        $"bench/soak.sh --minutes {minutes}");
+}
 var bareEchoDll = arg("--bare-echo-dll") ?? throw new ArgumentException("--bare-echo-dll is required");
 var goEcho = arg("--go-echo") ?? throw new ArgumentException("--go-echo is required");
 var outFile = arg("--out") ?? Path.Combine(repo, "docs", "benchmarks.md");
@@ -135,3 +143,4 @@ foreach (var (scenario, runtime, dir, handler) in new[] { ("Python echo", "pytho
 try { Directory.Delete(stateDir, recursive: true); } catch (IOException) { }
 await File.WriteAllTextAsync(outFile, report.ToMarkdown());
 Console.WriteLine($"wrote {outFile}");
+return 0;
