@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Tern.Api.Hosting;
+using Tern.Storage.Schema;
+using Tern.Storage.Secrets;
 
 namespace Tern.Cli.Commands;
 
@@ -37,6 +39,12 @@ internal static class DaemonCommand
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 // Ctrl+C / SIGTERM is how a daemon is meant to stop.
+            }
+            catch (Exception e) when (e is MasterKeyException or SchemaTooNewException or SchemaMigrationException)
+            {
+                // The data directory cannot be used as it is: one clear line, no stack trace, and no half-started daemon.
+                Console.Error.WriteLine($"tern: cannot start: {e.Message}");
+                return ExitCodes.Failure;
             }
             return ExitCodes.Success;
         });

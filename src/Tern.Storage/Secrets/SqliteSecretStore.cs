@@ -17,37 +17,15 @@ public sealed class SqliteSecretStore : ISecretStore, ISecretResolver
         _database = database;
         _cipher = cipher;
         _time = time ?? TimeProvider.System;
-        using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            CREATE TABLE IF NOT EXISTS secrets (
-                name        TEXT PRIMARY KEY,
-                nonce       BLOB NOT NULL,
-                ciphertext  BLOB NOT NULL,
-                tag         BLOB NOT NULL,
-                created_at  TEXT NOT NULL,
-                updated_at  TEXT NOT NULL
-            );
-            """;
-        command.ExecuteNonQuery();
-        // Added with scopes. Rows from before get '*' (every function), as they could be used by any function then.
-        command.CommandText = "SELECT COUNT(*) FROM pragma_table_info('secrets') WHERE name = 'functions'";
-        if (Convert.ToInt32(command.ExecuteScalar()) == 0)
-        {
-            command.CommandText = "ALTER TABLE secrets ADD COLUMN functions TEXT NOT NULL DEFAULT '*'";
-            command.ExecuteNonQuery();
-        }
     }
 
     /// <summary>Checks that the master key opens a stored secret (if there is one); a different key than the one the
     /// secrets were written with is a <see cref="MasterKeyException"/> at startup rather than a failure at the first call.</summary>
-    /// <summary>How many secrets the database holds (0 when it has none, or no secrets table yet).</summary>
+    /// <summary>How many secrets the database holds.</summary>
     public static long CountStored(SqliteDatabase database)
     {
         using var connection = database.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'secrets'";
-        if ((long)command.ExecuteScalar()! == 0) return 0;
         command.CommandText = "SELECT count(*) FROM secrets";
         return (long)command.ExecuteScalar()!;
     }

@@ -3,46 +3,12 @@ using Tern.Storage.ApiKeys;
 
 namespace Tern.Storage.Sqlite;
 
-/// <summary>API keys in SQLite (table api_keys, created here). Times are UTC ticks; hash is the SHA-256 as a blob.
-/// Tables from before roles get the role and created_by columns added, every existing key becoming admin (what it
-/// could do before), so an upgrade locks nobody out.</summary>
-public sealed class SqliteApiKeyStore : IApiKeyStore
+/// <summary>API keys in SQLite (table api_keys, see <see cref="SqliteMigrations.ApiKeys"/>).</summary>
+public sealed class SqliteApiKeyStore(SqliteDatabase database) : IApiKeyStore
 {
     private const int SqliteConstraintPrimaryKey = 1555;
     private const string Columns = "id, name, prefix, hash, created_at, revoked_at, rate_limit_per_second, role, created_by";
-    private readonly SqliteDatabase _database;
-
-    public SqliteApiKeyStore(SqliteDatabase database)
-    {
-        _database = database;
-        using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            CREATE TABLE IF NOT EXISTS api_keys (
-                id                     TEXT PRIMARY KEY,
-                name                   TEXT NOT NULL,
-                prefix                 TEXT NOT NULL,
-                hash                   BLOB NOT NULL,
-                created_at             INTEGER NOT NULL,
-                revoked_at             INTEGER,
-                rate_limit_per_second  INTEGER
-            );
-            """;
-        command.ExecuteNonQuery();
-        AddColumnIfMissing(connection, "role", "TEXT NOT NULL DEFAULT 'admin'");
-        AddColumnIfMissing(connection, "created_by", "TEXT");
-    }
-
-    private static void AddColumnIfMissing(SqliteConnection connection, string column, string definition)
-    {
-        using var check = connection.CreateCommand();
-        check.CommandText = "SELECT COUNT(*) FROM pragma_table_info('api_keys') WHERE name = $column";
-        check.Parameters.AddWithValue("$column", column);
-        if (Convert.ToInt32(check.ExecuteScalar()) > 0) return;
-        using var alter = connection.CreateCommand();
-        alter.CommandText = $"ALTER TABLE api_keys ADD COLUMN {column} {definition}";
-        alter.ExecuteNonQuery();
-    }
+    private readonly SqliteDatabase _database = database;
 
     public async Task<bool> CreateAsync(ApiKey key, CancellationToken ct = default)
     {

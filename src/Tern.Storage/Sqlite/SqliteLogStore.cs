@@ -7,28 +7,9 @@ namespace Tern.Storage.Sqlite;
 /// <summary>Log lines in SQLite, one row per line: table <c>logs(execution_id, function, ts, stream, text)</c>, ts in
 /// UTC ticks, the rowid giving the order within an execution. Created here (not in SqliteDatabase) so the table is
 /// only made where logs are used.</summary>
-public sealed class SqliteLogStore : ILogStore
+public sealed class SqliteLogStore(SqliteDatabase database) : ILogStore
 {
-    private readonly SqliteDatabase _database;
-
-    public SqliteLogStore(SqliteDatabase database)
-    {
-        _database = database;
-        using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            CREATE TABLE IF NOT EXISTS logs (
-                execution_id  TEXT NOT NULL,
-                function      TEXT NOT NULL,
-                ts            INTEGER NOT NULL,
-                stream        TEXT NOT NULL,
-                text          TEXT NOT NULL
-            );
-            CREATE INDEX IF NOT EXISTS logs_by_function ON logs (function, ts);
-            CREATE INDEX IF NOT EXISTS logs_by_execution ON logs (execution_id);
-            """;
-        command.ExecuteNonQuery();
-    }
+    private readonly SqliteDatabase _database = database;
 
     public async Task AppendAsync(IReadOnlyList<LogLine> lines, CancellationToken ct = default)
     {

@@ -4,36 +4,11 @@ using Tern.Storage.Schedules;
 namespace Tern.Storage.Sqlite;
 
 /// <summary>Schedules in SQLite (table schedules, created here). Times are UTC ticks; enabled is 0 or 1.</summary>
-public sealed class SqliteScheduleStore : IScheduleStore
+public sealed class SqliteScheduleStore(SqliteDatabase database) : IScheduleStore
 {
     private const string Columns =
         "id, function, expression, timezone, payload, enabled, next_run_at, last_run_at, last_execution_id, last_error, created_at";
-    private readonly SqliteDatabase _database;
-
-    public SqliteScheduleStore(SqliteDatabase database)
-    {
-        _database = database;
-        using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            CREATE TABLE IF NOT EXISTS schedules (
-                id                 TEXT PRIMARY KEY,
-                function           TEXT NOT NULL,
-                expression         TEXT NOT NULL,
-                timezone           TEXT,
-                payload            TEXT NOT NULL,
-                enabled            INTEGER NOT NULL,
-                next_run_at        INTEGER,
-                last_run_at        INTEGER,
-                last_execution_id  TEXT,
-                last_error         TEXT,
-                created_at         INTEGER NOT NULL
-            );
-            CREATE INDEX IF NOT EXISTS schedules_due ON schedules (enabled, next_run_at);
-            CREATE INDEX IF NOT EXISTS schedules_by_function ON schedules (function);
-            """;
-        command.ExecuteNonQuery();
-    }
+    private readonly SqliteDatabase _database = database;
 
     public async Task CreateAsync(Schedule s, CancellationToken ct = default)
     {

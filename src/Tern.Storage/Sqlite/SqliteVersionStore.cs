@@ -5,40 +5,10 @@ using Tern.Core.Functions;
 namespace Tern.Storage.Sqlite;
 
 /// <summary>Versions and aliases in SQLite: function_versions (the snapshot as JSON) and function_aliases.</summary>
-public sealed class SqliteVersionStore : IVersionStore
+public sealed class SqliteVersionStore(SqliteDatabase database) : IVersionStore
 {
-    private readonly SqliteDatabase _database;
+    private readonly SqliteDatabase _database = database;
     private readonly Lock _publish = new();
-
-    public SqliteVersionStore(SqliteDatabase database)
-    {
-        _database = database;
-        using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            CREATE TABLE IF NOT EXISTS function_versions (
-                function      TEXT NOT NULL,
-                version       INTEGER NOT NULL,
-                revision      INTEGER NOT NULL,
-                description   TEXT,
-                published_at  TEXT NOT NULL,
-                definition    TEXT NOT NULL,
-                PRIMARY KEY (function, version)
-            );
-            CREATE TABLE IF NOT EXISTS function_aliases (
-                function            TEXT NOT NULL,
-                alias               TEXT NOT NULL,
-                version             INTEGER NOT NULL,
-                additional_version  INTEGER,
-                additional_weight   INTEGER,
-                previous_version    INTEGER,
-                description         TEXT,
-                updated_at          TEXT NOT NULL,
-                PRIMARY KEY (function, alias)
-            );
-            """;
-        command.ExecuteNonQuery();
-    }
 
     public Task<PublishedVersion> PublishAsync(FunctionDefinition definition, string? description, DateTimeOffset at, CancellationToken ct = default)
     {

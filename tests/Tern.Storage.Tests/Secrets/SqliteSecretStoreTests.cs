@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using System.Security.Cryptography;
 using System.Text;
 using Tern.Storage.Secrets;
@@ -77,23 +78,18 @@ public sealed class SqliteSecretStoreTests : IDisposable
     [Fact]
     public async Task Scope_SecretsFromBeforeScopes_AreGrantedToEveryFunction()
     {
-        var database = new SqliteDatabase(_dir.Combine("tern.db"));
-        using (var connection = database.Open())
+        var cipher = new SecretCipher(_key);
+        var sealedValue = cipher.Encrypt("old", "v1");
+        using (var connection = new SqliteConnection($"Data Source={_dir.Combine("tern.db")};Pooling=False"))
         using (var command = connection.CreateCommand())
         {
-            // The table as the previous release made it, with one secret in it.
+            connection.Open();
+            // The table as the release before scopes made it, with one secret in it.
             command.CommandText = """
                 CREATE TABLE secrets (name TEXT PRIMARY KEY, nonce BLOB NOT NULL, ciphertext BLOB NOT NULL, tag BLOB NOT NULL,
                                       created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+                INSERT INTO secrets VALUES ('old', $n, $c, $t, '2025-01-01T00:00:00.0000000+00:00', '2025-01-01T00:00:00.0000000+00:00');
                 """;
-            command.ExecuteNonQuery();
-        }
-        var cipher = new SecretCipher(_key);
-        var sealedValue = cipher.Encrypt("old", "v1");
-        using (var connection = database.Open())
-        using (var command = connection.CreateCommand())
-        {
-            command.CommandText = "INSERT INTO secrets VALUES ('old', $n, $c, $t, '2025-01-01T00:00:00.0000000+00:00', '2025-01-01T00:00:00.0000000+00:00')";
             command.Parameters.AddWithValue("$n", sealedValue.Nonce);
             command.Parameters.AddWithValue("$c", sealedValue.Ciphertext);
             command.Parameters.AddWithValue("$t", sealedValue.Tag);

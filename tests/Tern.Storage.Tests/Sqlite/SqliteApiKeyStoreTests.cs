@@ -69,11 +69,11 @@ public sealed class SqliteApiKeyStoreTests : IDisposable
     public async Task KeysFromBeforeRoles_BecomeAdmin_SoAnUpgradeLocksNobodyOut()
     {
         var path = _temp.Combine("old.db");
-        var database = new SqliteDatabase(path);
         var (old, key) = NewKey("old");
-        using (var connection = database.Open())
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
         using (var command = connection.CreateCommand())
         {
+            connection.Open();
             // The table as the previous release made it.
             command.CommandText = """
                 CREATE TABLE api_keys (id TEXT PRIMARY KEY, name TEXT NOT NULL, prefix TEXT NOT NULL, hash BLOB NOT NULL,
@@ -85,7 +85,7 @@ public sealed class SqliteApiKeyStoreTests : IDisposable
             command.Parameters.AddWithValue("$hash", old.Hash);
             command.ExecuteNonQuery();
         }
-        var stored = await new SqliteApiKeyStore(database).GetAsync(old.Id);
+        var stored = await new SqliteApiKeyStore(new SqliteDatabase(path)).GetAsync(old.Id);
         Assert.Equal(ApiKeyRole.Admin, stored!.Role);
         Assert.Null(stored.CreatedBy);
         Assert.True(ApiKeySecret.Verify(key, stored.Hash));
