@@ -31,7 +31,7 @@ public sealed class CliApp
     }
 
     /// <summary>What `tern daemon` runs; replaceable so tests can check the options without starting a server.</summary>
-    internal Func<DaemonOptions, CancellationToken, Task> DaemonRunner { get; set; } = DaemonHost.RunAsync;
+    internal Func<DaemonStartup, CancellationToken, Task> DaemonRunner { get; set; } = DaemonHost.RunAsync;
 
     /// <summary>How often `exec get --watch` polls; shortened by tests.</summary>
     internal TimeSpan WatchInterval { get; set; } = ExecCommands.DefaultWatchInterval;

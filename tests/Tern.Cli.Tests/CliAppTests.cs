@@ -73,7 +73,7 @@ public sealed class CliAppTests
     [Fact]
     public async Task Daemon_Flags_OverrideOptionsPassedToTheHost()
     {
-        DaemonOptions? seen = null;
+        DaemonStartup? seen = null;
 
         var run = await CliHarness.RunAsync(null, ["daemon", "--listen", "0.0.0.0:9999", "--data-dir", "/tmp/tern-data"],
             configure: app => app.DaemonRunner = (options, _) =>
@@ -83,8 +83,41 @@ public sealed class CliAppTests
             });
 
         Assert.Equal(0, run.ExitCode);
-        Assert.Equal("0.0.0.0:9999", seen!.Listen);
-        Assert.Equal("/tmp/tern-data", seen.DataDir);
+        Assert.Equal("0.0.0.0:9999", seen!.Flags.Values["daemon:listen"].Value);
+        Assert.Equal("/tmp/tern-data", seen.Flags.Values["daemon:dataDir"].Value);
+        Assert.Equal("--data-dir", seen.Flags.Values["daemon:dataDir"].Origin);
+    }
+
+    [Fact]
+    public async Task Daemon_PrintConfig_ShowsEachSettingsValueAndOrigin_AndStartsNothing()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "tern-print-config-" + Guid.NewGuid().ToString("N"));
+        var run = await CliHarness.RunAsync(null, ["daemon", "--print-config", "--data-dir", dir, "--auth", "on"],
+            configure: app => app.DaemonRunner = (_, _) => throw new InvalidOperationException("--print-config must not start the daemon"));
+
+        Assert.Equal(0, run.ExitCode);
+        var lines = run.Stdout.Split('\n');
+        Assert.StartsWith("SETTING", lines[0]);
+        Assert.Matches($@"^daemon\.dataDir +{System.Text.RegularExpressions.Regex.Escape(dir)} +--data-dir +TERN_DATA_DIR$", lines.Single(l => l.StartsWith("daemon.dataDir")));
+        Assert.Matches(@"^daemon\.auth +on +--auth +TERN_AUTH$", lines.Single(l => l.StartsWith("daemon.auth")));
+        Assert.Matches(@"^pools\.idleTtl +00:01:00 +default +TERN_POOLS_IDLE_TTL$", lines.Single(l => l.StartsWith("pools.idleTtl")));
+        Assert.False(Directory.Exists(dir)); // nothing created
+    }
+
+    [Fact]
+    public async Task Daemon_BadConfigFile_StopsWithOneLineNamingTheSetting()
+    {
+        var file = Path.Combine(Path.GetTempPath(), "tern-bad-" + Guid.NewGuid().ToString("N") + ".yaml");
+        await File.WriteAllTextAsync(file, "pools:\n  pingTimeout: soon\n");
+        try
+        {
+            var run = await CliHarness.RunAsync(null, ["daemon", "--config", file],
+                configure: app => app.DaemonRunner = (startup, _) => { Tern.Api.Hosting.DaemonHost.PrintConfig(startup, TextWriter.Null); return Task.CompletedTask; });
+            Assert.Equal(1, run.ExitCode);
+            Assert.StartsWith($"tern: cannot start: pools.pingTimeout = 'soon' (file {file}): expected a duration", run.Stderr);
+            Assert.Single(run.Stderr.TrimEnd().Split('\n'));
+        }
+        finally { File.Delete(file); }
     }
 
     [Fact]

@@ -2,8 +2,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Tern.Api.Hosting;
-using Tern.Storage.ApiKeys;
-using Tern.Storage.Sqlite;
 
 namespace Tern.Api.Auth;
 
@@ -13,7 +11,6 @@ public static class ApiKeyAuth
     public static IServiceCollection AddApiKeyAuth(this IServiceCollection services, DaemonOptions options)
     {
         services.AddSingleton(new ApiKeyAuthOptions(AuthModes.IsEnabled(options.Auth, options.ListenUrl)));
-        services.AddSingleton<IApiKeyStore>(sp => new SqliteApiKeyStore(sp.GetRequiredService<SqliteDatabase>()));
         services.AddSingleton<ApiKeyService>();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(ApiKeyJsonContext.Default));
         return services;

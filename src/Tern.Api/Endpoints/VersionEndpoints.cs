@@ -21,12 +21,8 @@ internal static class VersionEndpoints
 {
     private const long MaxBodyBytes = 64 * 1024;
 
-    public static IServiceCollection AddTernVersions(this IServiceCollection services)
+    public static IServiceCollection AddVersionJson(this IServiceCollection services)
     {
-        services.AddSingleton<IVersionStore>(sp => new SqliteVersionStore(sp.GetRequiredService<SqliteDatabase>()));
-        services.AddSingleton<VersionResolver>();
-        services.AddSingleton<FunctionVersions>();
-        services.AddSingleton<IFunctionObserver>(sp => sp.GetRequiredService<FunctionVersions>());
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(VersionJsonContext.Default));
         return services;
     }

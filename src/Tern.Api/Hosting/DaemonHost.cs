@@ -1,28 +1,26 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+
 using Tern.Api.Auth;
+using Tern.Api.Configuration;
 using Tern.Api.Endpoints;
 using Tern.Api.Metrics;
 using Tern.Api.Problems;
 using Tern.Api.Serialization;
 using Tern.Api.Telemetry;
+using Tern.Core.Settings;
 using Tern.Drivers;
-using Tern.Drivers.Sandbox;
 using Tern.Invocation;
 using Tern.Invocation.Admission;
-using Tern.Invocation.Async;
-using Tern.Invocation.Callbacks;
+using Tern.Pools;
 using Tern.Registry;
 using Tern.Storage;
-using Tern.Core.Functions;
-using Tern.Pools;
-using Tern.Storage.Caching;
-using Tern.Storage.Code;
-using Tern.Storage.Sqlite;
+using Tern.Storage.Secrets;
 
 namespace Tern.Api.Hosting;
 
@@ -32,19 +30,46 @@ public static class DaemonHost
     /// <summary>How long a stop may take: workers are killed and queues flushed within it.</summary>
     public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(10);
 
-    public static async Task RunAsync(DaemonOptions options, CancellationToken ct)
+    public static async Task RunAsync(DaemonStartup startup, CancellationToken ct)
     {
         InlineIo.PreferInlineSocketCompletions(); // before the first socket of this process
-        await using var app = Build(options);
+        await using var app = Build(startup);
         await ApiKeyAuth.AnnounceBootstrapKeyAsync(app.Services, Console.Out, ct);
         await app.RunAsync(ct);
     }
 
-    /// <param name="configure">Lets tests replace services (for example the sandbox options).</param>
+    /// <summary>`tern daemon --print-config`: the settings as they would be, checked, with nothing started or created.</summary>
+    public static void PrintConfig(DaemonStartup startup, TextWriter output)
+    {
+        var services = new ServiceCollection();
+        AddLayers(services);
+        ConfigPrinter.Print(LoadConfiguration(services, startup), output);
+    }
+
+    /// <summary>Builds the daemon with <paramref name="options"/> as its daemon settings (tests: a data dir, port 0);
+    /// the other sections come from the environment and defaults as usual.</summary>
     public static WebApplication Build(DaemonOptions options, Action<IServiceCollection>? configure = null)
     {
+        var flags = new ConfigLayer("code");
+        foreach (var setting in Setting.Of(new SettingsSection(DaemonOptions.Section, typeof(DaemonOptions))))
+            flags.Set(setting.Key, setting.Format(options), "given in code");
+        return Build(new DaemonStartup(flags), configure);
+    }
+
+    /// <param name="configure">Lets tests replace services (for example the sandbox options).</param>
+    public static WebApplication Build(DaemonStartup startup, Action<IServiceCollection>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        var services = builder.Services;
+        AddLayers(services);
+        var configuration = LoadConfiguration(services, startup);
+        builder.Configuration.AddConfiguration(configuration.Root);
+        var options = configuration.Get<DaemonOptions>(DaemonOptions.Section);
+
         Directory.CreateDirectory(options.DataDir);
         File.SetUnixFileMode(options.DataDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        services.AddSingleton(new StorageLocation(options.DataDir));
+        services.AddSingleton(new DriverStateRoot(Path.Combine(options.DataDir, "w")));
 
         // Measured: with the default minimum the pool's slow thread injection stalled bursts of store writes and
         // agent replies for up to 800 ms on two cores; starting with more threads removes the stall. (Idle pool
@@ -52,60 +77,31 @@ public static class DaemonHost
         ThreadPool.GetMinThreads(out var workers, out var io);
         ThreadPool.SetMinThreads(Math.Max(workers, 16), io);
 
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.WebHost.UseUrls(options.ListenUrl);
         InlineIo.UseInlineScheduling(builder.WebHost);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 128L * 1024 * 1024);
         // A stop always completes: whatever is stuck is abandoned after this, and the process exits.
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
         ConfigureLogging(builder.Logging);
 
-        var services = builder.Services;
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(LimitJsonContext.Default));
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(SecretJsonContext.Default));
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(ScheduleJsonContext.Default));
+        services.AddVersionJson();
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.AddOpenApi();
-
-        services.AddSingleton(TimeProvider.System);
-        var database = new SqliteDatabase(Path.Combine(options.DataDir, "tern.db"));
-        services.AddSingleton(database);
-        services.AddSingleton<IFunctionStore>(sp => new CachingFunctionStore(new SqliteFunctionStore(sp.GetRequiredService<SqliteDatabase>())));
-        services.AddSingleton<ICodeStore>(new FileCodeStore(Path.Combine(options.DataDir, "code")));
-        services.Configure<SandboxOptions>(s =>
-            s.StateDir = options.WorkerStateDir ?? Path.Combine(options.DataDir, "w"));
-        services.AddSandboxDriver();
-        services.AddHealthChecks().AddCheck<StoreHealthCheck>("store");
-        services.AddSingleton<DriverRegistry>();
-        services.AddSingleton<FunctionRegistry>();
-        services.AddSingleton<WorkerTemplates>();
-        services.AddSingleton<PoolManager>();
-        services.AddSingleton<IFunctionObserver>(sp => sp.GetRequiredService<PoolManager>());
-        services.AddHostedService<PoolMaintenanceService>();
-        services.AddSingleton<FunctionInvoker>();
-        services.AddSingleton<IExecutionStore, SqliteExecutionStore>();
-        services.AddHostedService<Tern.Invocation.Recovery.InterruptedSyncCalls>();
-        services.AddOptions<CallbackOptions>();
-        services.AddSingleton<CallbackTargets>();
-        services.AddSingleton<CallbackSender>();
-        services.AddHostedService(sp => sp.GetRequiredService<CallbackSender>());
-        services.AddSingleton<AsyncDispatcher>();
-        services.AddHostedService(sp => sp.GetRequiredService<AsyncDispatcher>());
-        services.AddHostedService<ExecutionJanitor>();
-        services.AddSingleton<RateLimits>();
-        services.AddSingleton<IFunctionObserver>(sp => sp.GetRequiredService<RateLimits>());
-        services.AddSingleton<Idempotency>();
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(LimitJsonContext.Default));
-        services.AddSingleton<InvocationService>();
         services.AddTernMetrics();
-        services.AddTernSecrets(options.DataDir, database);
-        services.AddTernSchedules();
-        services.AddTernVersions();
-        services.AddTernLogs(options.DataDir);
+        services.AddRequestLog(options.DataDir);
         services.AddApiKeyAuth(options);
         services.AddTernOtlpExport(options);
         configure?.Invoke(services);
 
         var app = builder.Build();
+        // Open (and migrate) the database and the secret store now: a database from a newer Tern or a wrong master key
+        // stops the start here, with one line, rather than at the first call.
+        app.Services.GetRequiredService<ISecretStore>();
         app.Services.StartTernOtlpExport();
         app.UseThreadPoolForColdRoutes(); // before anything that might block (see InlineIo)
         app.UseRequestLog(); // logs the status the client got
@@ -126,6 +122,24 @@ public static class DaemonHost
         app.MapVersionEndpoints();
         app.MapLogEndpoints();
         return app;
+    }
+
+    /// <summary>Each layer registers its own services and settings sections; the host only lists the layers.</summary>
+    private static void AddLayers(IServiceCollection services)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.AddTernSettings<DaemonOptions>(DaemonOptions.Section);
+        services.AddTernStorage();
+        services.AddTernDrivers();
+        services.AddTernPools();
+        services.AddTernInvocation();
+        services.AddTernRegistry();
+    }
+
+    private static DaemonConfiguration LoadConfiguration(IServiceCollection services, DaemonStartup startup)
+    {
+        var sections = services.Where(d => d.ServiceType == typeof(SettingsSection)).Select(d => (SettingsSection)d.ImplementationInstance!).ToList();
+        return DaemonConfiguration.Load(sections, startup.Flags, startup.ConfigFile, Environment.GetEnvironmentVariables());
     }
 
     /// <summary>One JSON object per line when not on a terminal (log shippers), readable text when on one.</summary>

@@ -1,37 +1,49 @@
+using System.ComponentModel.DataAnnotations;
+using Tern.Api.Auth;
+using Tern.Core.Settings;
+
 namespace Tern.Api.Hosting;
 
-/// <summary>What `tern daemon` is started with. Flags win over TERN_* variables, which win over defaults.</summary>
-public sealed class DaemonOptions
+/// <summary>The daemon's own settings (section "daemon"). Values come from the configuration pipeline
+/// (<see cref="Configuration.DaemonConfiguration"/>): flags, then TERN_* variables, then the config file, then these defaults.</summary>
+public sealed class DaemonOptions : IValidatableObject
 {
+    public const string Section = "daemon";
     public const string DefaultListen = "127.0.0.1:8080";
 
-    /// <summary>host:port, or a full URL. Port 0 picks a free port (tests).</summary>
-    public string Listen { get; set; } = Environment.GetEnvironmentVariable("TERN_LISTEN") ?? DefaultListen;
+    [Setting("host:port or a URL to listen on; port 0 picks a free port", Environment = "TERN_LISTEN")]
+    [Required]
+    public string Listen { get; set; } = DefaultListen;
 
-    public string DataDir { get; set; } = Environment.GetEnvironmentVariable("TERN_DATA_DIR") ?? DefaultDataDir();
+    [Setting("Where functions, code, records and keys are kept (made 0700)", Environment = "TERN_DATA_DIR")]
+    [Required]
+    public string DataDir { get; set; } = DefaultDataDir();
 
-    /// <summary>API keys required (On), not (Off), or On unless listening on loopback (Auto). Env TERN_AUTH.</summary>
-    public Tern.Api.Auth.AuthMode Auth { get; set; } = Tern.Api.Auth.AuthModes.Parse(Environment.GetEnvironmentVariable(Tern.Api.Auth.AuthModes.Variable));
+    [Setting("Require API keys: on, off, or auto (on unless listening only on loopback)", Environment = "TERN_AUTH")]
+    public AuthMode Auth { get; set; } = AuthMode.Auto;
 
-    /// <summary>Overrides where workers' sockets and code slots live (default: {DataDir}/w, inside the data dir's 0700).</summary>
-    public string? WorkerStateDir { get; set; }
+    [Setting("Where to send traces and metrics over OTLP (base URL, e.g. http://collector:4318); empty: no export",
+        Environment = "TERN_OTLP_ENDPOINT,OTEL_EXPORTER_OTLP_ENDPOINT")]
+    public string? OtlpEndpoint { get; set; }
 
-    /// <summary>Where to send traces and metrics over OTLP (base URL, e.g. http://collector:4318); null means no export.
-    /// Env TERN_OTLP_ENDPOINT, else the standard OTEL_EXPORTER_OTLP_ENDPOINT.</summary>
-    public string? OtlpEndpoint { get; set; } = NonEmpty(Environment.GetEnvironmentVariable("TERN_OTLP_ENDPOINT"))
-        ?? NonEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"));
-
-    /// <summary>Overrides the metric export interval and the span batch delay (tests); null keeps the SDK's defaults
-    /// and its OTEL_METRIC_EXPORT_INTERVAL / OTEL_BSP_SCHEDULE_DELAY variables.</summary>
+    [Setting("OTLP metric export interval and span batch delay; empty keeps the SDK's defaults (OTEL_METRIC_EXPORT_INTERVAL, OTEL_BSP_SCHEDULE_DELAY)")]
     public TimeSpan? OtlpExportInterval { get; set; }
-
-    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
     public static string DefaultDataDir()
     {
         var xdg = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
         var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
         return Path.Combine(string.IsNullOrEmpty(xdg) ? Path.Combine(home, ".local", "share") : xdg, "tern");
+    }
+
+    /// <summary>Checks what attributes cannot say; empty OtlpEndpoint means no export.</summary>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!string.IsNullOrEmpty(OtlpEndpoint)
+            && !(Uri.TryCreate(OtlpEndpoint, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
+            yield return new ValidationResult("must be an http:// or https:// URL", [nameof(OtlpEndpoint)]);
+        if (!Uri.TryCreate(ListenUrl, UriKind.Absolute, out _))
+            yield return new ValidationResult("must be host:port or a URL", [nameof(Listen)]);
     }
 
     /// <summary>The URL Kestrel binds: "127.0.0.1:8080" becomes "http://127.0.0.1:8080".</summary>

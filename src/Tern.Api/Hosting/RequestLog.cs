@@ -154,14 +154,11 @@ public sealed class RequestLog : IHostedService
     }
 }
 
-/// <summary>Registers execution logs (capture, store, follow) and the request log.</summary>
+/// <summary>Registers the request log (logs/requests.jsonl in the data directory).</summary>
 internal static class LogServices
 {
-    public static IServiceCollection AddTernLogs(this IServiceCollection services, string dataDir)
+    public static IServiceCollection AddRequestLog(this IServiceCollection services, string dataDir)
     {
-        services.AddSingleton<ILogStore>(sp => new SqliteLogStore(sp.GetRequiredService<SqliteDatabase>()));
-        services.AddSingleton<ExecutionLogs>();
-        services.AddHostedService(sp => sp.GetRequiredService<ExecutionLogs>());
         services.AddSingleton(new RequestLog(System.IO.Path.Combine(dataDir, "logs", "requests.jsonl")));
         services.AddHostedService(sp => sp.GetRequiredService<RequestLog>());
         return services;

@@ -16,7 +16,7 @@ internal sealed class CliContext
     /// <summary>Null for the real network; a stub in tests.</summary>
     public HttpMessageHandler? HttpHandler { get; init; }
     public required GlobalOptions Global { get; init; }
-    public required Func<DaemonOptions, CancellationToken, Task> DaemonRunner { get; init; }
+    public required Func<DaemonStartup, CancellationToken, Task> DaemonRunner { get; init; }
 
     public TernClient CreateClient(ParseResult result)
     {

@@ -13,6 +13,7 @@ public sealed partial class BubblewrapDriver : IIsolationDriver
     public const string DriverName = "sandbox";
 
     private readonly SandboxOptions _options;
+    private readonly string _stateDir;
     private readonly ILogger<BubblewrapDriver> _logger;
     private readonly Lazy<ICgroupHierarchy> _cgroups;
     private readonly bool _asRoot = Posix.geteuid() == 0;
@@ -20,11 +21,13 @@ public sealed partial class BubblewrapDriver : IIsolationDriver
     /// <summary>Linux's sun_path holds 108 bytes with the terminating NUL.</summary>
     private const int MaxSocketPathBytes = 107;
 
-    public BubblewrapDriver(IOptions<SandboxOptions> options, ILogger<BubblewrapDriver> logger)
+    /// <param name="stateRoot">Where worker directories go when the options name none (the host's data dir).</param>
+    public BubblewrapDriver(IOptions<SandboxOptions> options, ILogger<BubblewrapDriver> logger, DriverStateRoot? stateRoot = null)
     {
         _options = options.Value;
         _logger = logger;
-        PrepareStateDir(_options.StateDir);
+        _stateDir = _options.StateDir ?? (stateRoot is null ? Path.Combine(Path.GetTempPath(), "tern-workers") : stateRoot.Directory);
+        PrepareStateDir(_stateDir);
         _cgroups = new(() =>
         {
             var hierarchy = CgroupHierarchy.Detect(_options.CgroupRoot, _options.CgroupParent, out var reason)
@@ -57,7 +60,7 @@ public sealed partial class BubblewrapDriver : IIsolationDriver
     {
         if (Problem() is { } problem) throw new WorkerStartException(problem);
 
-        var workerDir = Path.Combine(_options.StateDir, spec.WorkerId);
+        var workerDir = Path.Combine(_stateDir, spec.WorkerId);
         var socketPath = Path.Combine(workerDir, "agent.sock");
         if (System.Text.Encoding.UTF8.GetByteCount(socketPath) > MaxSocketPathBytes)
             throw new WorkerStartException($"the worker socket path {socketPath} is longer than {MaxSocketPathBytes} bytes; use a shorter data directory");

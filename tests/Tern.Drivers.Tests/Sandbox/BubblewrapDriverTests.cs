@@ -65,7 +65,7 @@ public sealed class BubblewrapDriverTests : IDisposable
         await worker.KillAsync();
         await worker.Exited.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.False(Directory.Exists(v1 ? $"/sys/fs/cgroup/memory/tern/{spec.WorkerId}" : $"/sys/fs/cgroup/tern/{spec.WorkerId}"));
-        Assert.False(Directory.Exists(Path.Combine(_options.StateDir, spec.WorkerId)));
+        Assert.False(Directory.Exists(Path.Combine(_options.StateDir!, spec.WorkerId)));
     }
 
     [Fact]

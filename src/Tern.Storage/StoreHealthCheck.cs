@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Tern.Storage;
 
-namespace Tern.Api.Hosting;
+namespace Tern.Storage;
 
 /// <summary>Readiness of the store: it answers a query.</summary>
 internal sealed class StoreHealthCheck(IFunctionStore store) : IHealthCheck

@@ -1,0 +1,16 @@
+using Microsoft.Extensions.DependencyInjection;
+using Tern.Drivers.Sandbox;
+
+namespace Tern.Drivers;
+
+/// <summary>Registers every isolation driver built into Tern, and the registry calls find them by. A new driver adds
+/// its own AddXxxDriver here; nothing above this layer names a driver's types.</summary>
+public static class DriverServices
+{
+    public static IServiceCollection AddTernDrivers(this IServiceCollection services)
+    {
+        services.AddSandboxDriver();
+        services.AddSingleton<DriverRegistry>();
+        return services;
+    }
+}

@@ -1,0 +1,47 @@
+using Microsoft.Extensions.DependencyInjection;
+using Tern.Core.Functions;
+using Tern.Core.Settings;
+using Tern.Invocation.Admission;
+using Tern.Invocation.Async;
+using Tern.Invocation.Callbacks;
+using Tern.Invocation.Logs;
+using Tern.Invocation.Recovery;
+using Tern.Invocation.Scheduling;
+
+namespace Tern.Invocation;
+
+/// <summary>Registers everything a call goes through after the HTTP layer: admission (rate limits, idempotency), the
+/// invoker, async queues and retries, callbacks, schedules, execution logs and recovery after a crash.
+/// Settings: sections "admission", "async" and "callbacks".</summary>
+public static class InvocationServices
+{
+    public static IServiceCollection AddTernInvocation(this IServiceCollection services)
+    {
+        services.AddTernSettings<AdmissionOptions>(AdmissionOptions.Section);
+        services.AddTernSettings<AsyncOptions>(AsyncOptions.Section);
+        services.AddTernSettings<CallbackOptions>(CallbackOptions.Section);
+
+        services.AddSingleton<RateLimits>();
+        services.AddSingleton<IFunctionObserver>(sp => sp.GetRequiredService<RateLimits>());
+        services.AddSingleton<Idempotency>();
+        services.AddSingleton<VersionResolver>();
+        services.AddSingleton<FunctionInvoker>();
+        services.AddSingleton<InvocationService>();
+        services.AddHostedService<InterruptedSyncCalls>();
+
+        services.AddSingleton<CallbackTargets>();
+        services.AddSingleton<CallbackSender>();
+        services.AddHostedService(sp => sp.GetRequiredService<CallbackSender>());
+        services.AddSingleton<AsyncDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<AsyncDispatcher>());
+        services.AddHostedService<ExecutionJanitor>();
+
+        services.AddSingleton<SchedulerService>();
+        services.AddHostedService(sp => sp.GetRequiredService<SchedulerService>());
+        services.AddSingleton<ScheduleService>();
+
+        services.AddSingleton<ExecutionLogs>();
+        services.AddHostedService(sp => sp.GetRequiredService<ExecutionLogs>());
+        return services;
+    }
+}
