@@ -32,7 +32,9 @@ public static class AgentFrameCodec
     public static AgentMessage Decode(ReadOnlySpan<byte> payload)
     {
         var fields = new HotFields();
-        var reader = new Utf8JsonReader(payload, new JsonReaderOptions { MaxDepth = JsonText.MaxDepth });
+        // An event or output may be JsonText.MaxDepth deep, and the frame holds it one level down ("input", "output"):
+        // at JsonText.MaxDepth itself, a call the API had accepted killed its worker.
+        var reader = new Utf8JsonReader(payload, new JsonReaderOptions { MaxDepth = JsonText.MaxDepth + 1 });
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             throw new InvalidDataException("an agent frame must hold a JSON object");
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)

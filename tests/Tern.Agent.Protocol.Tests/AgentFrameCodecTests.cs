@@ -85,6 +85,18 @@ public sealed class AgentFrameCodecTests
     public void Decode_OtherMessages_GoThroughTheGeneratedSerializer(string json, Type expected) =>
         Assert.IsType(expected, AgentFrameCodec.Decode(Encoding.UTF8.GetBytes(json)));
 
+    /// <summary>The API accepts an event (and a handler may return an output) as deep as JsonText.MaxDepth; inside a
+    /// frame it sits one level further down, and a frame that could not be read killed the worker.</summary>
+    [Fact]
+    public void Decode_InputAndOutputAsDeepAsTheApiAccepts_AreRead()
+    {
+        var deep = string.Concat(Enumerable.Repeat("[", JsonText.MaxDepth)) + string.Concat(Enumerable.Repeat("]", JsonText.MaxDepth));
+        var exec = Assert.IsType<ExecMessage>(AgentFrameCodec.Decode(Encoding.UTF8.GetBytes($$"""{"type":"exec","requestId":"a","input":{{deep}},"timeoutMs":1}""")));
+        Assert.Equal(deep, exec.Input.ToString());
+        var resp = Assert.IsType<RespMessage>(AgentFrameCodec.Decode(Encoding.UTF8.GetBytes($$"""{"type":"resp","requestId":"a","status":"success","output":{{deep}}}""")));
+        Assert.Equal(deep, resp.Output!.Value.ToString());
+    }
+
     [Theory]
     [InlineData("[1]")]
     [InlineData("")]

@@ -37,7 +37,8 @@ internal readonly ref struct AnswerLine
         string? requestId = null;
         ReadOnlySpan<byte> output = default, error = default;
         bool? ready = null;
-        var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = JsonText.MaxDepth });
+        // The output may be JsonText.MaxDepth deep (as the event may), one level down in the line's object.
+        var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = JsonText.MaxDepth + 1 });
         try
         {
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)

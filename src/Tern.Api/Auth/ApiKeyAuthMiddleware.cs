@@ -13,7 +13,7 @@ namespace Tern.Api.Auth;
 /// <item>a key whose role is below the route's (<see cref="RequiresRole"/>): 403;</item>
 /// <item>a key over its rateLimitPerSecond, or over that of a key that created it: 429 (reason rate-limit).</item>
 /// </list></summary>
-internal sealed class ApiKeyAuthMiddleware(RequestDelegate next, ApiKeyService keys, IProblemDetailsService problems)
+internal sealed class ApiKeyAuthMiddleware(RequestDelegate next, ApiKeyService keys)
 {
     public const string HeaderName = "X-API-Key";
     /// <summary>HttpContext.Items entry holding the <see cref="AuthenticatedKey"/> of the request.</summary>
@@ -103,9 +103,5 @@ internal sealed class ApiKeyAuthMiddleware(RequestDelegate next, ApiKeyService k
         return WriteAsync(context, ProblemExceptionHandler.Problem(StatusCodes.Status401Unauthorized, title, detail));
     }
 
-    private async Task WriteAsync(HttpContext context, ProblemDetails problem)
-    {
-        context.Response.StatusCode = problem.Status!.Value;
-        await problems.WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
-    }
+    private static Task WriteAsync(HttpContext context, ProblemDetails problem) => Problems.Problems.WriteAsync(context, problem);
 }

@@ -82,8 +82,15 @@ internal static class FunctionEndpoints
             throw new BadHttpRequestException($"a function definition may be at most {MaxDefinitionBytes} bytes; upload large code as multipart/form-data",
                 StatusCodes.Status413PayloadTooLarge);
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = MaxDefinitionBytes;
-        return await System.Text.Json.JsonSerializer.DeserializeAsync(request.Body, ApiJsonContext.Default.FunctionSettings, ct)
-            ?? throw new System.Text.Json.JsonException("a JSON object was expected, not null");
+        try
+        {
+            return await System.Text.Json.JsonSerializer.DeserializeAsync(request.Body, ApiJsonContext.Default.FunctionSettings, ct)
+                ?? throw new System.Text.Json.JsonException("a JSON object was expected, not null");
+        }
+        catch (IOException e) when (e is not BadHttpRequestException)
+        {
+            throw RequestBody.Unreadable(e);
+        }
     }
 
     private static IResult Busy() => Results.Problem(ProblemExceptionHandler.Problem(StatusCodes.Status503ServiceUnavailable, "Busy",

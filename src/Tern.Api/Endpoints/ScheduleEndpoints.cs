@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
@@ -6,6 +7,7 @@ using Microsoft.AspNetCore.Routing;
 using Tern.Api.Auth;
 using Tern.Api.Problems;
 using Tern.Invocation.Scheduling;
+using Tern.Json;
 using Tern.Storage.ApiKeys;
 using Tern.Storage.Schedules;
 
@@ -94,16 +96,15 @@ internal static class ScheduleEndpoints
 /// <summary>POST / PATCH body.</summary>
 internal sealed record ScheduleBody(string? Function, string? Expression, string? Timezone, JsonElement? Payload, bool? Enabled);
 
+/// <param name="Payload">Written back as it was stored (checked JSON): re-serializing it as a JsonElement failed for
+/// valid JSON such as a lone surrogate escape ("\ud800"), which made every later list of schedules fail.</param>
 internal sealed record ScheduleView(
-    string Id, string Function, string Expression, string Timezone, JsonElement Payload, bool Enabled,
+    string Id, string Function, string Expression, string Timezone, RawJson Payload, bool Enabled,
     DateTimeOffset? NextRunAt, DateTimeOffset? LastRunAt, string? LastExecutionId, string? LastError, DateTimeOffset CreatedAt)
 {
-    public static ScheduleView From(Schedule s)
-    {
-        using var payload = JsonDocument.Parse(s.Payload);
-        return new(s.Id, s.Function, s.Expression, s.TimeZone ?? "UTC", payload.RootElement.Clone(), s.Enabled,
+    public static ScheduleView From(Schedule s) =>
+        new(s.Id, s.Function, s.Expression, s.TimeZone ?? "UTC", RawJson.FromTrusted(Encoding.UTF8.GetBytes(s.Payload)), s.Enabled,
             s.NextRunAt, s.LastRunAt, s.LastExecutionId, s.LastError, s.CreatedAt);
-    }
 }
 
 internal sealed record ScheduleList(IReadOnlyList<ScheduleView> Schedules);

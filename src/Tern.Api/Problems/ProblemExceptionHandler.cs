@@ -15,7 +15,7 @@ namespace Tern.Api.Problems;
 
 /// <summary>Turns the typed exceptions of the layers below into RFC 7807 problem bodies, in one place.
 /// Anything unexpected is a 500 that is logged with its stack; the client sees only a generic problem.</summary>
-internal sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+internal sealed partial class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
     {
@@ -41,8 +41,8 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             if (!context.RequestAborted.IsCancellationRequested) LogUnexpected(exception, context.Request.Path);
             problem = Problem(StatusCodes.Status500InternalServerError, "Internal error", "an unexpected error occurred; see the daemon log");
         }
-        context.Response.StatusCode = problem.Status!.Value;
-        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
+        await Problems.WriteAsync(context, problem);
+        return true;
     }
 
     /// <summary>429: Retry-After is a hint; X-Tern-Reject-Reason says which limit (capacity, queue-full, rate-limit).

@@ -1,10 +1,17 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Tern.Api.Problems;
 
 /// <summary>Problem results endpoints return directly (without throwing).</summary>
 internal static class Problems
 {
+    /// <summary>Writes <paramref name="problem"/> as application/problem+json whatever the request's Accept header
+    /// says, as <see cref="Results.Problem(ProblemDetails)"/> does. (IProblemDetailsService on its own writes only for
+    /// an Accept that allows JSON: with Accept: application/xml a handled exception became a bodiless 500, the auth
+    /// check threw, and status code pages fell back to text/plain.)</summary>
+    public static Task WriteAsync(HttpContext context, ProblemDetails problem) => Results.Problem(problem).ExecuteAsync(context);
+
     public static IResult BadRequest(string title, string detail) =>
         Results.Problem(ProblemExceptionHandler.Problem(StatusCodes.Status400BadRequest, title, detail));
 

@@ -30,6 +30,12 @@ public sealed class CallbackTargets(IOptions<CallbackOptions> options)
         {
             return $"its host '{uri.Host}' does not resolve";
         }
+        catch (ArgumentException)
+        {
+            // The resolver refuses a name it could never look up (over 255 characters) with an ArgumentOutOfRangeException:
+            // the caller's bad input, which was a 500.
+            return "its host is not a valid DNS name (at most 255 characters)";
+        }
         if (addresses.Length == 0) return $"its host '{uri.Host}' does not resolve";
         foreach (var address in addresses)
             if (Refusal(uri.Host, address) is { } why)

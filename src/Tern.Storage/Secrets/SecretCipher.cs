@@ -11,6 +11,8 @@ public sealed class SecretCipher : IDisposable
     public const int NonceBytes = 12;
     public const int TagBytes = 16;
 
+    /// <summary>Not thread-safe (its OpenSSL context is reused per call), and one cipher serves every request and worker
+    /// start: each use holds its lock. (Concurrent PUT /v1/secrets failed with "cipher operation failed".)</summary>
     private readonly AesGcm _aes;
 
     public SecretCipher(ReadOnlySpan<byte> key)
@@ -27,7 +29,7 @@ public sealed class SecretCipher : IDisposable
         var tag = new byte[TagBytes];
         try
         {
-            _aes.Encrypt(nonce, plain, cipher, tag, Encoding.UTF8.GetBytes(name));
+            lock (_aes) _aes.Encrypt(nonce, plain, cipher, tag, Encoding.UTF8.GetBytes(name));
         }
         finally
         {
@@ -44,7 +46,7 @@ public sealed class SecretCipher : IDisposable
         var plain = new byte[sealedSecret.Ciphertext.Length];
         try
         {
-            _aes.Decrypt(sealedSecret.Nonce, sealedSecret.Ciphertext, sealedSecret.Tag, plain, Encoding.UTF8.GetBytes(name));
+            lock (_aes) _aes.Decrypt(sealedSecret.Nonce, sealedSecret.Ciphertext, sealedSecret.Tag, plain, Encoding.UTF8.GetBytes(name));
             return Encoding.UTF8.GetString(plain);
         }
         finally

@@ -37,6 +37,9 @@ public sealed class CallbackTargetsTests
     [InlineData("not a url", "http(s)")]
     [InlineData("http://user:secret@93.184.215.14/", "credentials")]
     [InlineData("http://no-such-host.invalid/", "does not resolve")]
+    [InlineData("http://hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh.hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh."
+        + "hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh.hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh."
+        + "hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh.invalid/", "not a valid DNS name")]
     public async Task CheckAsync_UnusableUrl_IsRefused(string url, string why) =>
         Assert.Contains(why, await Targets().CheckAsync(url, CancellationToken.None));
 

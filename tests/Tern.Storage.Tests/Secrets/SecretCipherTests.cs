@@ -19,6 +19,31 @@ public sealed class SecretCipherTests
         Assert.Equal(value, cipher.Decrypt("api_token", sealedSecret));
     }
 
+    /// <summary>One cipher serves every request and worker start at once (concurrent PUT /v1/secrets failed with an
+    /// OpenSSL error before its uses were serialized).</summary>
+    [Fact]
+    public void EncryptDecrypt_FromManyThreadsAtOnce_AllRoundTrip()
+    {
+        using var cipher = new SecretCipher(Key);
+        var failures = 0;
+        Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, thread =>
+        {
+            for (var i = 0; i < 600; i++)
+            {
+                var value = $"value-{thread}-{i}-" + new string('x', 60_000);
+                try
+                {
+                    if (cipher.Decrypt($"name{thread}", cipher.Encrypt($"name{thread}", value)) != value) Interlocked.Increment(ref failures);
+                }
+                catch (CryptographicException)
+                {
+                    Interlocked.Increment(ref failures);
+                }
+            }
+        });
+        Assert.Equal(0, failures);
+    }
+
     [Fact]
     public void Encrypt_UsesAFreshNonceEachTime()
     {
