@@ -13,10 +13,14 @@ public static class Rss
         catch (IOException) { return 0; }
     }
 
-    /// <summary>Sum of VmRSS over every process in a cgroup (v1 memory controller or v2), in MB.</summary>
+    /// <summary>Sum of VmRSS over every process in a worker's cgroup (v1 memory controller or v2), in MB. Each daemon
+    /// keeps its workers under tern/{daemon id}/.</summary>
     public static double OfCgroup(string workerId)
     {
-        var procs = new[] { $"/sys/fs/cgroup/memory/tern/{workerId}/cgroup.procs", $"/sys/fs/cgroup/tern/{workerId}/cgroup.procs" }
+        var procs = new[] { "/sys/fs/cgroup/memory/tern", "/sys/fs/cgroup/tern" }
+            .Where(Directory.Exists)
+            .SelectMany(parent => Directory.EnumerateDirectories(parent))
+            .Select(daemon => Path.Combine(daemon, workerId, "cgroup.procs"))
             .FirstOrDefault(File.Exists);
         return procs is null ? double.NaN : File.ReadAllLines(procs).Where(l => l.Length > 0).Sum(l => OfPid(int.Parse(l)));
     }

@@ -13,12 +13,14 @@ namespace Tern.Runtimes.Tests;
 internal sealed class SandboxAgent : IAsyncDisposable
 {
     private readonly string _dir;
+    private readonly BubblewrapDriver _driver;
     private readonly IWorker _worker;
     private readonly ManualResetEventSlim _launcherMayExit;
 
-    private SandboxAgent(string dir, IWorker worker, AgentClient client, ManualResetEventSlim launcherMayExit)
+    private SandboxAgent(string dir, BubblewrapDriver driver, IWorker worker, AgentClient client, ManualResetEventSlim launcherMayExit)
     {
         _dir = dir;
+        _driver = driver;
         _worker = worker;
         _launcherMayExit = launcherMayExit;
         Client = client;
@@ -72,10 +74,11 @@ internal sealed class SandboxAgent : IAsyncDisposable
         catch
         {
             launcherMayExit.Set();
+            driver.Dispose();
             throw;
         }
         var client = new AgentClient(worker.Stream);
-        var agent = new SandboxAgent(dir, worker, client, launcherMayExit);
+        var agent = new SandboxAgent(dir, driver, worker, client, launcherMayExit);
         agent.InitResponse = await client.InitAsync(init, TimeSpan.FromSeconds(60), CancellationToken.None);
         return agent;
     }
@@ -101,6 +104,7 @@ internal sealed class SandboxAgent : IAsyncDisposable
     {
         await Client.DisposeAsync();
         await _worker.DisposeAsync();
+        _driver.Dispose(); // its parent cgroup goes with it
         _launcherMayExit.Set();
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }

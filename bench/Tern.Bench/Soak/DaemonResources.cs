@@ -3,7 +3,8 @@ namespace Tern.Bench.Soak;
 /// <summary>What the daemon holds at one moment, read from /proc and the cgroup file system.</summary>
 public sealed record DaemonResources(double RssMb, int Fds, int Threads, int Sandboxes, int WorkerDirs, int Cgroups, double CpuSeconds)
 {
-    /// <summary>Where worker cgroups live, under either cgroup version; every directory below counts.</summary>
+    /// <summary>Where worker cgroups live (tern/{daemon id}/{worker}), under either cgroup version; every directory below
+    /// counts, the daemon's own parent too, so a parent left after a stop shows up as a leftover.</summary>
     private static readonly string[] CgroupRoots = ["/sys/fs/cgroup/pids/tern", "/sys/fs/cgroup/tern", "/sys/fs/cgroup/unified/tern"];
 
     public static DaemonResources Of(int pid, string dataDir) => new(

@@ -16,6 +16,19 @@ public static class CgroupHierarchy
         return null;
     }
 
+    /// <summary>The names of the daemon parents below the shared parent (16 hex digits each, see BubblewrapDriver.DaemonId),
+    /// under either cgroup version. Other names there (worker cgroups of daemons from before per-daemon parents) are
+    /// left alone.</summary>
+    internal static IEnumerable<string> DaemonParents(string root, string sharedParent) =>
+        new[] { root, Path.Combine(root, "memory"), Path.Combine(root, "pids"), Path.Combine(root, "cpu") }
+            .Select(dir => Path.Combine(dir, sharedParent))
+            .Where(Directory.Exists)
+            .SelectMany(Directory.EnumerateDirectories)
+            .Select(Path.GetFileName)
+            .OfType<string>()
+            .Where(name => name.Length == 16 && name.All(char.IsAsciiHexDigitLower))
+            .Distinct();
+
     /// <summary>Kills every pid listed in the given cgroup.procs files until they stay empty.</summary>
     internal static async Task KillAllAsync(IEnumerable<string> procsFiles)
     {
@@ -45,6 +58,16 @@ public static class CgroupHierarchy
             try { Directory.Delete(dir); return; }
             catch (IOException) { await Task.Delay(20).ConfigureAwait(false); }
         }
+    }
+
+    /// <summary>Removes the dir's empty children, then the dir if that left it empty.</summary>
+    internal static void RemoveEmptyDir(string dir)
+    {
+        RemoveEmptyChildren(dir);
+        if (!Directory.Exists(dir)) return;
+        try { Directory.Delete(dir); }
+        catch (IOException) { } // a live worker, or another daemon's child under a shared path
+        catch (UnauthorizedAccessException) { }
     }
 
     internal static void RemoveEmptyChildren(string parent)

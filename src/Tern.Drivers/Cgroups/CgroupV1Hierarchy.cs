@@ -1,8 +1,10 @@
 namespace Tern.Drivers.Cgroups;
 
-/// <summary>cgroup v1: one directory per controller (memory, pids, cpu), each with its own tern/ parent.</summary>
+/// <summary>cgroup v1: one directory per controller (memory, pids, cpu), each with its own copy of the parent path.</summary>
 internal sealed class CgroupV1Hierarchy(string root, string parentName) : ICgroupHierarchy
 {
+    private static readonly string[] Controllers = ["memory", "pids", "cpu"];
+
     public string Description => $"cgroup v1 at {root}";
 
     public IWorkerCgroup Create(string workerId, CgroupLimits limits)
@@ -17,8 +19,14 @@ internal sealed class CgroupV1Hierarchy(string root, string parentName) : ICgrou
 
     public void RemoveEmptyWorkerCgroups()
     {
-        foreach (var controller in new[] { "memory", "pids", "cpu" })
+        foreach (var controller in Controllers)
             CgroupHierarchy.RemoveEmptyChildren(Path.Combine(root, controller, parentName));
+    }
+
+    public void RemoveParent()
+    {
+        foreach (var controller in Controllers)
+            CgroupHierarchy.RemoveEmptyDir(Path.Combine(root, controller, parentName));
     }
 
     private string Dir(string controller, string workerId)

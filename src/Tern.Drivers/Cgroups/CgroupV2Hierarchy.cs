@@ -5,16 +5,23 @@ internal sealed class CgroupV2Hierarchy(string root, string parentName) : ICgrou
 {
     private readonly Lazy<string> _parent = new(() =>
     {
-        var parent = Path.Combine(root, parentName);
-        Directory.CreateDirectory(parent);
-        CgroupHierarchy.Write(root, "cgroup.subtree_control", "+memory +pids +cpu");
-        CgroupHierarchy.Write(parent, "cgroup.subtree_control", "+memory +pids +cpu");
-        return parent;
+        // Each level down to the parent (tern, then this daemon's own) must hand the controllers on to its children.
+        var dir = root;
+        CgroupHierarchy.Write(dir, "cgroup.subtree_control", "+memory +pids +cpu");
+        foreach (var segment in parentName.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            dir = Path.Combine(dir, segment);
+            Directory.CreateDirectory(dir);
+            CgroupHierarchy.Write(dir, "cgroup.subtree_control", "+memory +pids +cpu");
+        }
+        return dir;
     });
 
     public string Description => $"cgroup v2 at {root}";
 
     public void RemoveEmptyWorkerCgroups() => CgroupHierarchy.RemoveEmptyChildren(Path.Combine(root, parentName));
+
+    public void RemoveParent() => CgroupHierarchy.RemoveEmptyDir(Path.Combine(root, parentName));
 
     public IWorkerCgroup Create(string workerId, CgroupLimits limits)
     {

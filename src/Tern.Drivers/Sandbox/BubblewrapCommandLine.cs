@@ -3,13 +3,20 @@ using Tern.Runtimes;
 namespace Tern.Drivers.Sandbox;
 
 /// <summary>The bubblewrap arguments of one worker: fresh pid, mount, net, ipc and uts namespaces; system
-/// directories read-only; the code read-only at /code; a private /tmp; the agent's socket directory at /run/tern.</summary>
+/// directories read-only; the code read-only at /code; a private /tmp; the agent's socket directory at /run/tern; every
+/// process under the seccomp filter (Seccomp/SeccompProfile.cs).</summary>
 internal static class BubblewrapCommandLine
 {
     public const string AgentInSandbox = "/opt/tern/tern-agent";
     public const string SocketDirInSandbox = "/run/tern";
 
-    public static List<string> Build(WorkerSpec spec, SandboxOptions options, string workerDir, string codeSlotDir, bool asRoot)
+    /// <summary>The descriptor the launcher opens the seccomp program on (a single digit: dash redirects no higher).</summary>
+    public const int SeccompFd = 3;
+
+    /// <param name="seccompFd">Where bubblewrap reads the BPF program; null only in tests that look at one layer alone.</param>
+    /// <param name="disableUserns">bubblewrap supports --disable-userns (0.8.0+); used wherever it runs --unshare-user.</param>
+    public static List<string> Build(WorkerSpec spec, SandboxOptions options, string workerDir, string codeSlotDir, bool asRoot,
+        int? seccompFd = SeccompFd, bool disableUserns = false)
     {
         var args = new List<string>
         {
@@ -29,14 +36,21 @@ internal static class BubblewrapCommandLine
         if (Directory.Exists(options.RuntimeAssetsDir)) args.AddRange(["--ro-bind", options.RuntimeAssetsDir, RuntimeCatalog.AssetsDir]);
         if (asRoot)
         {
-            // bubblewrap run by root keeps every capability; keep only what the agent needs to become nobody.
+            // bubblewrap run by root keeps every capability; keep only what the agent needs to become the worker's uid.
             // NO_NEW_PRIVS (set by bubblewrap) stops set-uid binaries from winning anything back.
             args.AddRange(["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]);
         }
         else
         {
             args.Add("--unshare-user");
+            // Caps the sandbox's user namespace at itself (user.max_user_namespaces = 1 inside, in a namespace the
+            // handler cannot undo): no nested user namespace even if the seccomp filter let one through. A root daemon
+            // cannot use this: with --unshare-user bubblewrap maps the sandbox to the caller's uid, which would be host
+            // root, and the agent could no longer drop to the worker's own uid. There the seccomp filter alone refuses
+            // unshare, setns and clone/clone3 with namespace flags.
+            if (disableUserns) args.Add("--disable-userns");
         }
+        if (seccompFd is { } fd) args.AddRange(["--seccomp", fd.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         if (spec.Code is null)
             args.AddRange(["--ro-bind", codeSlotDir, "/code"]); // a template: the host fills the slot before Init
         else if (spec.Code.IsSingleFile)

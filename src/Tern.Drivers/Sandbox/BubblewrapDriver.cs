@@ -1,14 +1,18 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Tern.Drivers.Cgroups;
+using Tern.Drivers.Sandbox.Seccomp;
+using Tern.Drivers.Sandbox.Uids;
 
 namespace Tern.Drivers.Sandbox;
 
-/// <summary>The default Linux driver: each worker is the agent inside a bubblewrap sandbox, in its own cgroup,
-/// reached over a Unix socket the host listens on.</summary>
-public sealed partial class BubblewrapDriver : IIsolationDriver
+/// <summary>The default Linux driver: each worker is the agent inside a bubblewrap sandbox, in its own cgroup, under a
+/// seccomp filter, as a host uid of its own (when the daemon is root), reached over a Unix socket the host listens on.</summary>
+public sealed partial class BubblewrapDriver : IIsolationDriver, IDisposable
 {
     public const string DriverName = "sandbox";
 
@@ -17,6 +21,11 @@ public sealed partial class BubblewrapDriver : IIsolationDriver
     private readonly ILogger<BubblewrapDriver> _logger;
     private readonly Lazy<ICgroupHierarchy> _cgroups;
     private readonly bool _asRoot = Posix.geteuid() == 0;
+    private readonly WorkerUidPool? _uids;
+    private readonly Lazy<BubblewrapFeatures> _features;
+    private readonly string _seccompFile;
+    private readonly string _daemonId;
+    private CgroupOwnerLock? _ownerLock;
 
     /// <summary>Linux's sun_path holds 108 bytes with the terminating NUL.</summary>
     private const int MaxSocketPathBytes = 107;
@@ -28,14 +37,27 @@ public sealed partial class BubblewrapDriver : IIsolationDriver
         _logger = logger;
         _stateDir = _options.StateDir ?? (stateRoot is null ? Path.Combine(Path.GetTempPath(), "tern-workers") : stateRoot.Directory);
         PrepareStateDir(_stateDir);
+        _seccompFile = WriteSeccompProgram(_stateDir);
+        _daemonId = DaemonId(_stateDir);
+        CgroupParent = _options.CgroupParent + "/" + _daemonId;
+        if (_asRoot) _uids = new WorkerUidPool(_options.FirstWorkerUid, _options.WorkerUidCount, _options.WorkerUidLockFile);
+        // Only a daemon that is not root runs bubblewrap with --unshare-user, where --disable-userns applies.
+        _features = new(() => _asRoot ? BubblewrapFeatures.None : BubblewrapFeatures.Probe(_options.BubblewrapPath));
         _cgroups = new(() =>
         {
-            var hierarchy = CgroupHierarchy.Detect(_options.CgroupRoot, _options.CgroupParent, out var reason)
+            var hierarchy = CgroupHierarchy.Detect(_options.CgroupRoot, CgroupParent, out var reason)
                 ?? throw new WorkerStartException($"sandbox cannot enforce limits: {reason}");
+            // Taken before this daemon's parent exists, so no other daemon ever sees the parent without its lock.
+            _ownerLock = CgroupOwnerLock.Take(_options.CgroupOwnersDir, _daemonId);
             hierarchy.RemoveEmptyWorkerCgroups();
+            RemoveDeadDaemonsCgroups();
             return hierarchy;
         });
     }
+
+    /// <summary>This daemon's parent cgroup, below the shared <see cref="SandboxOptions.CgroupParent"/>: named after a hash
+    /// of the state dir, so a restarted daemon finds and sweeps its own leftovers and never another daemon's.</summary>
+    public string CgroupParent { get; }
 
     public string Name => DriverName;
 
@@ -76,23 +98,27 @@ public sealed partial class BubblewrapDriver : IIsolationDriver
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         IWorkerCgroup? cgroup = null;
         Process? process = null;
+        WorkerUid? uid = null;
         try
         {
             listener.Bind(new UnixDomainSocketEndPoint(socketPath));
             listener.Listen(1);
             _ = Posix.chmod(socketPath, 0b110_110_110);
 
+            uid = _uids?.Rent();
             cgroup = _cgroups.Value.Create(spec.WorkerId, new CgroupLimits(spec.MemoryMb, spec.Vcpus, spec.MaxPids));
-            process = await Launch(spec, workerDir, codeSlot, cgroup).ConfigureAwait(false);
+            process = await Launch(spec, workerDir, codeSlot, cgroup, uid).ConfigureAwait(false);
             var stderr = new StderrTail(process);
             var connection = await AcceptAsync(listener, process, stderr, ct).ConfigureAwait(false);
-            LogStarted(spec.WorkerId, spec.FunctionName, process.Id);
-            return new SandboxWorker(spec.WorkerId, process, connection, cgroup, workerDir, codeSlot, stderr);
+            LogStarted(spec.WorkerId, spec.FunctionName, process.Id, uid?.Value);
+            return new SandboxWorker(spec.WorkerId, process, connection, cgroup, workerDir, codeSlot, stderr, uid);
         }
         catch
         {
             if (process is not null) KillQuietly(process);
             if (cgroup is not null) await cgroup.KillAndRemoveAsync().ConfigureAwait(false);
+            if (process is not null) await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { }).ConfigureAwait(false);
+            uid?.Dispose(); // only once nothing runs as it any more
             TryDeleteDir(workerDir);
             if (codeSlot is not null) TryDeleteDir(codeSlot);
             throw;
@@ -103,8 +129,10 @@ public sealed partial class BubblewrapDriver : IIsolationDriver
         }
     }
 
-    /// <summary>A tiny sh joins the cgroups and then execs bubblewrap, so nothing in the sandbox ever runs outside them.</summary>
-    private async Task<Process> Launch(WorkerSpec spec, string workerDir, string? codeSlot, IWorkerCgroup cgroup)
+    /// <summary>A tiny sh joins the cgroups and then execs bubblewrap, so nothing in the sandbox ever runs outside them.
+    /// It also opens the seccomp program on the descriptor bubblewrap reads it from: each launch gets its own open file
+    /// (a descriptor shared by all launches would share one read offset).</summary>
+    private async Task<Process> Launch(WorkerSpec spec, string workerDir, string? codeSlot, IWorkerCgroup cgroup, WorkerUid? uid)
     {
         var psi = new ProcessStartInfo("/bin/sh")
         {
@@ -114,10 +142,14 @@ public sealed partial class BubblewrapDriver : IIsolationDriver
             UseShellExecute = false,
         };
         psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add("for f in $TERN_CGROUP_PROCS; do echo $$ > \"$f\" || exit 97; done; unset TERN_CGROUP_PROCS; exec \"$@\"");
+        psi.ArgumentList.Add("for f in $TERN_CGROUP_PROCS; do echo $$ > \"$f\" || exit 97; done; unset TERN_CGROUP_PROCS; " +
+            $"s=$1; shift; exec \"$@\" {BubblewrapCommandLine.SeccompFd}<\"$s\"");
         psi.ArgumentList.Add("tern-sandbox");
+        psi.ArgumentList.Add(_seccompFile);
         psi.ArgumentList.Add(_options.BubblewrapPath);
-        foreach (var arg in BubblewrapCommandLine.Build(spec, _options, workerDir, codeSlot ?? "", _asRoot)) psi.ArgumentList.Add(arg);
+        var args = BubblewrapCommandLine.Build(spec, _options, workerDir, codeSlot ?? "", _asRoot,
+            disableUserns: _features.Value.DisableUserns);
+        foreach (var arg in args) psi.ArgumentList.Add(arg);
 
         psi.Environment.Clear();
         psi.Environment["PATH"] = "/usr/local/bin:/usr/bin:/bin";
@@ -125,10 +157,10 @@ public sealed partial class BubblewrapDriver : IIsolationDriver
         psi.Environment["TERN_CGROUP_PROCS"] = string.Join(' ', cgroup.ProcsFiles);
         psi.Environment["TERN_AGENT_SOCKET"] = BubblewrapCommandLine.SocketDirInSandbox + "/agent.sock";
         if (codeSlot is not null) psi.Environment["TERN_AGENT_TEMPLATE"] = "1"; // the agent pre-starts a Python zygote
-        if (_asRoot)
+        if (uid is not null)
         {
-            psi.Environment["TERN_AGENT_UID"] = _options.RunAsUid.ToString();
-            psi.Environment["TERN_AGENT_GID"] = _options.RunAsGid.ToString();
+            psi.Environment["TERN_AGENT_UID"] = uid.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            psi.Environment["TERN_AGENT_GID"] = uid.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         var process = await LauncherThread.StartAsync(psi).ConfigureAwait(false);
         process.StandardInput.Close();
@@ -168,6 +200,44 @@ public sealed partial class BubblewrapDriver : IIsolationDriver
         if (stale > 0) LogStaleRemoved(stale, dir);
     }
 
+    /// <summary>The filter is the same for every worker: built once, written next to the workers' directories (0700),
+    /// and opened by each launcher.</summary>
+    private static string WriteSeccompProgram(string stateDir)
+    {
+        var path = Path.Combine(stateDir, "seccomp.bpf");
+        var temp = path + ".tmp";
+        File.WriteAllBytes(temp, SeccompFilter.Default);
+        File.Move(temp, path, overwrite: true);
+        return path;
+    }
+
+    /// <summary>Sixteen hex digits of the SHA-256 of the state dir's full path: stable across restarts, distinct per daemon.</summary>
+    internal static string DaemonId(string stateDir) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(stateDir))))[..16];
+
+    /// <summary>The parents of daemons that died without cleaning up (killed, or their machine's tests): their worker
+    /// cgroups are empty and no launcher will join them, since their owner lock is free.</summary>
+    private void RemoveDeadDaemonsCgroups()
+    {
+        foreach (var id in CgroupHierarchy.DaemonParents(_options.CgroupRoot, _options.CgroupParent))
+        {
+            if (id == _daemonId) continue;
+            using var claim = CgroupOwnerLock.ClaimIfDead(_options.CgroupOwnersDir, id);
+            if (claim is null) continue;
+            CgroupHierarchy.Detect(_options.CgroupRoot, _options.CgroupParent + "/" + id, out _)?.RemoveParent();
+            LogDeadDaemonSwept(id);
+        }
+    }
+
+    /// <summary>At a clean shutdown (workers already stopped by the pools) the daemon's parent cgroup goes too, and then
+    /// its owner lock.</summary>
+    public void Dispose()
+    {
+        if (_cgroups.IsValueCreated) _cgroups.Value.RemoveParent();
+        _ownerLock?.Dispose();
+        _uids?.Dispose();
+    }
+
     internal static void KillQuietly(Process process)
     {
         try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } catch (System.ComponentModel.Win32Exception) { }
@@ -181,6 +251,9 @@ public sealed partial class BubblewrapDriver : IIsolationDriver
     [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "removed {Count} worker directories a previous daemon left in {Dir}")]
     private partial void LogStaleRemoved(int count, string dir);
 
-    [LoggerMessage(EventId = 100, Level = LogLevel.Debug, Message = "worker {WorkerId} for {Function} started (pid {Pid})")]
-    private partial void LogStarted(string workerId, string function, int pid);
+    [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "removed the cgroups of daemon {DaemonId}, which is no longer running")]
+    private partial void LogDeadDaemonSwept(string daemonId);
+
+    [LoggerMessage(EventId = 100, Level = LogLevel.Debug, Message = "worker {WorkerId} for {Function} started (pid {Pid}, uid {Uid})")]
+    private partial void LogStarted(string workerId, string function, int pid, uint? uid);
 }

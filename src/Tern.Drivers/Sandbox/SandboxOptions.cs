@@ -30,17 +30,30 @@ public sealed class SandboxOptions
     [Required]
     public string CgroupRoot { get; set; } = "/sys/fs/cgroup";
 
-    [Setting("Parent cgroup of every worker's cgroup")]
+    /// <summary>Each daemon keeps its workers in a child of this named after its state dir (see
+    /// BubblewrapDriver.CgroupParent), so one daemon's sweep never touches another's workers.</summary>
+    [Setting("The cgroup all Tern daemons share; each daemon's workers go in a child of it")]
     [Required]
     public string CgroupParent { get; set; } = "tern";
 
-    [Setting("The unprivileged user id handlers run as when the daemon is root (65534: nobody)")]
-    [Range(1, int.MaxValue)]
-    public int RunAsUid { get; set; } = 65534;
+    /// <summary>The default, 0x70000000 (1879048192) and up, lies above the ranges useradd gives out in /etc/subuid
+    /// (SUB_UID_MAX 600100000) and systemd's container range (up to 1879048191), and below its "foreign" range and 2^31:
+    /// no account or container on a usual host has these uids. A daemon not run by root cannot switch uids: its
+    /// handlers run as its own user in a user namespace.</summary>
+    [Setting("When the daemon is root, each worker runs as a host uid (and gid) of its own from this one up")]
+    public uint FirstWorkerUid { get; set; } = 0x7000_0000;
 
-    [Setting("The group id handlers run as when the daemon is root")]
-    [Range(1, int.MaxValue)]
-    public int RunAsGid { get; set; } = 65534;
+    [Setting("How many worker uids the range holds (at most this many workers at once per machine)")]
+    [Range(1, 1 << 24)]
+    public int WorkerUidCount { get; set; } = 65536;
+
+    [Setting("Byte-range locks in this file keep daemons on one machine from leasing the same worker uid")]
+    [Required]
+    public string WorkerUidLockFile { get; set; } = "/run/tern/worker-uids.lock";
+
+    [Setting("Where each daemon holds the lock that shows its cgroup parent is in use")]
+    [Required]
+    public string CgroupOwnersDir { get; set; } = "/run/tern/cgroup-owners";
 
     [Setting("How long a sandbox may take to start its agent")]
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]

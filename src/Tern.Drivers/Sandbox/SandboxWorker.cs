@@ -1,10 +1,12 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using Tern.Drivers.Cgroups;
+using Tern.Drivers.Sandbox.Uids;
 
 namespace Tern.Drivers.Sandbox;
 
-/// <summary>A running bubblewrap worker. Killing it kills its whole cgroup, so no descendant outlives it.</summary>
+/// <summary>A running bubblewrap worker. Killing it kills its whole cgroup, so no descendant outlives it; only then is its
+/// uid given back for another worker.</summary>
 internal sealed class SandboxWorker : IWorker
 {
     private readonly Process _process;
@@ -18,9 +20,12 @@ internal sealed class SandboxWorker : IWorker
     private bool _outOfMemory;
     private bool _processLimit;
     private int? _exitCode;
+    private readonly WorkerUid? _uid;
 
-    public SandboxWorker(string id, Process process, Socket socket, IWorkerCgroup cgroup, string workerDir, string? codeSlot, StderrTail stderr)
+    public SandboxWorker(string id, Process process, Socket socket, IWorkerCgroup cgroup, string workerDir, string? codeSlot, StderrTail stderr,
+        WorkerUid? uid)
     {
+        _uid = uid;
         Id = id;
         _process = process;
         _socket = socket;
@@ -74,6 +79,7 @@ internal sealed class SandboxWorker : IWorker
         await Exited.WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { }).ConfigureAwait(false);
         _exitCode = ExitCodeIfExited();
         _process.Dispose();
+        _uid?.Dispose();
         BubblewrapDriver.TryDeleteDir(_workerDir);
         if (_codeSlot is not null) BubblewrapDriver.TryDeleteDir(_codeSlot);
     }

@@ -32,6 +32,25 @@ public sealed class CgroupHierarchyOnFakeCgroupFsTests : IDisposable
     }
 
     [Fact]
+    public void V2_NestedDaemonParent_HandsTheControllersDownEveryLevel_AndRemoveParentLeavesTheSharedOne()
+    {
+        // cgroup v2 lets a child use a controller only if every ancestor enabled it in cgroup.subtree_control.
+        File.WriteAllText(Path.Combine(_root, "cgroup.controllers"), "cpu memory pids\n");
+        var hierarchy = CgroupHierarchy.Detect(_root, "tern/0123456789abcdef", out _)!;
+        hierarchy.Create("w1", new CgroupLimits(MemoryMb: 128, Vcpus: 1, MaxPids: 32));
+        foreach (var level in new[] { _root, Path.Combine(_root, "tern"), Path.Combine(_root, "tern", "0123456789abcdef") })
+            Assert.Equal("+memory +pids +cpu", File.ReadAllText(Path.Combine(level, "cgroup.subtree_control")));
+        Assert.True(File.Exists(Path.Combine(_root, "tern", "0123456789abcdef", "w1", "memory.max")));
+
+        // A fake cgroupfs holds plain files, which a real one would not let rmdir see: empty the worker dir first.
+        Directory.Delete(Path.Combine(_root, "tern", "0123456789abcdef", "w1"), recursive: true);
+        File.Delete(Path.Combine(_root, "tern", "0123456789abcdef", "cgroup.subtree_control"));
+        hierarchy.RemoveParent();
+        Assert.False(Directory.Exists(Path.Combine(_root, "tern", "0123456789abcdef")));
+        Assert.True(Directory.Exists(Path.Combine(_root, "tern")), "the parent shared by every daemon stays");
+    }
+
+    [Fact]
     public void Detect_V1Controllers_PicksV1AndWritesLimits()
     {
         foreach (var c in new[] { "memory", "pids", "cpu" })

@@ -11,6 +11,7 @@ public sealed class BubblewrapDriverTests : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "tern-driver-" + Guid.NewGuid().ToString("N"));
     private readonly SandboxOptions _options;
+    private readonly List<BubblewrapDriver> _drivers = [];
 
     public BubblewrapDriverTests()
     {
@@ -19,8 +20,17 @@ public sealed class BubblewrapDriverTests : IDisposable
         _options = new SandboxOptions { StateDir = Path.Combine(_dir, "state") };
     }
 
-    private BubblewrapDriver Driver(SandboxOptions? options = null) =>
-        new(Options.Create(options ?? _options), NullLogger<BubblewrapDriver>.Instance);
+    private BubblewrapDriver Driver(SandboxOptions? options = null)
+    {
+        var driver = new BubblewrapDriver(Options.Create(options ?? _options), NullLogger<BubblewrapDriver>.Instance);
+        _drivers.Add(driver);
+        return driver;
+    }
+
+    private static string CgroupDir(BubblewrapDriver driver, string controller, string workerId) =>
+        Directory.Exists("/sys/fs/cgroup/memory")
+            ? $"/sys/fs/cgroup/{controller}/{driver.CgroupParent}/{workerId}"
+            : $"/sys/fs/cgroup/{driver.CgroupParent}/{workerId}";
 
     private WorkerSpec Spec(int memoryMb = 192, int vcpus = 2) => new()
     {
@@ -41,11 +51,10 @@ public sealed class BubblewrapDriverTests : IDisposable
     public async Task StartWorker_CgroupHoldsTheSpecLimits_AndKillRemovesIt()
     {
         var spec = Spec(memoryMb: 192, vcpus: 2);
-        var worker = await Driver().StartWorkerAsync(spec, CancellationToken.None);
+        var driver = Driver();
+        var worker = await driver.StartWorkerAsync(spec, CancellationToken.None);
         var v1 = Directory.Exists("/sys/fs/cgroup/memory");
-        string Read(string controller, string file) => File.ReadAllText(v1
-            ? $"/sys/fs/cgroup/{controller}/tern/{spec.WorkerId}/{file}"
-            : $"/sys/fs/cgroup/tern/{spec.WorkerId}/{file}").Trim();
+        string Read(string controller, string file) => File.ReadAllText(Path.Combine(CgroupDir(driver, controller, spec.WorkerId), file)).Trim();
 
         if (v1)
         {
@@ -64,8 +73,76 @@ public sealed class BubblewrapDriverTests : IDisposable
 
         await worker.KillAsync();
         await worker.Exited.WaitAsync(TimeSpan.FromSeconds(5));
-        Assert.False(Directory.Exists(v1 ? $"/sys/fs/cgroup/memory/tern/{spec.WorkerId}" : $"/sys/fs/cgroup/tern/{spec.WorkerId}"));
+        Assert.False(Directory.Exists(CgroupDir(driver, "memory", spec.WorkerId)));
         Assert.False(Directory.Exists(Path.Combine(_options.StateDir!, spec.WorkerId)));
+    }
+
+    private static IEnumerable<string> ParentDirs(BubblewrapDriver driver) => ParentDirs(driver.CgroupParent);
+
+    private static IEnumerable<string> ParentDirs(string parent) => Directory.Exists("/sys/fs/cgroup/memory")
+        ? new[] { "memory", "pids", "cpu" }.Select(c => $"/sys/fs/cgroup/{c}/{parent}")
+        : [$"/sys/fs/cgroup/{parent}"];
+
+    [Fact]
+    public async Task TwoDaemons_EachSweepsOnlyItsOwnCgroupParent()
+    {
+        // A cgroup is empty between its creation and the launcher joining it: a sweep by another daemon of a shared
+        // parent removed it in that window ("cgroup directory missing").
+        var optionsA = new SandboxOptions { StateDir = Path.Combine(_dir, "state-a") };
+        var optionsB = new SandboxOptions { StateDir = Path.Combine(_dir, "state-b") };
+        var a = Driver(optionsA);
+        var b = Driver(optionsB);
+        Assert.NotEqual(a.CgroupParent, b.CgroupParent);
+        Assert.StartsWith("tern/", a.CgroupParent);
+
+        await using (await a.StartWorkerAsync(Spec(), CancellationToken.None))
+        {
+            var pending = ParentDirs(a).Select(p => Path.Combine(p, "being-joined")).ToList();
+            foreach (var dir in pending) Directory.CreateDirectory(dir);
+
+            await using (await b.StartWorkerAsync(Spec(), CancellationToken.None))
+                Assert.All(pending, dir => Assert.True(Directory.Exists(dir), $"daemon B swept daemon A's {dir}"));
+
+            // A restarted daemon A (same state dir) does sweep what A left.
+            var restarted = Driver(optionsA);
+            Assert.Equal(a.CgroupParent, restarted.CgroupParent);
+            await using (await restarted.StartWorkerAsync(Spec(), CancellationToken.None))
+                Assert.All(pending, dir => Assert.False(Directory.Exists(dir), $"the restarted daemon left its own empty {dir}"));
+        }
+    }
+
+    [Fact]
+    public async Task NewDaemon_RemovesTheCgroupsOfADeadDaemon_ButNotOfALiveOne()
+    {
+        // A daemon killed with a state dir nobody reuses (a test's) leaves its parent and empty worker cgroups behind;
+        // its owner lock died with it. A live daemon holds its lock, so a cgroup it is about to join survives.
+        var deadId = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+        foreach (var dir in ParentDirs("tern/" + deadId)) Directory.CreateDirectory(Path.Combine(dir, "w-of-a-dead-daemon"));
+
+        var live = Driver(new SandboxOptions { StateDir = Path.Combine(_dir, "state-live") });
+        await using (await live.StartWorkerAsync(Spec(), CancellationToken.None))
+        {
+            var pending = ParentDirs(live).Select(p => Path.Combine(p, "being-joined")).ToList();
+            foreach (var dir in pending) Directory.CreateDirectory(dir);
+
+            var fresh = Driver(new SandboxOptions { StateDir = Path.Combine(_dir, "state-fresh") });
+            await using (await fresh.StartWorkerAsync(Spec(), CancellationToken.None))
+            {
+                Assert.All(ParentDirs("tern/" + deadId), dir => Assert.False(Directory.Exists(dir), $"the dead daemon's {dir} stayed"));
+                Assert.All(pending, dir => Assert.True(Directory.Exists(dir), $"the live daemon's {dir} was swept"));
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Dispose_AfterItsWorkersAreGone_RemovesTheDaemonsParentCgroup()
+    {
+        var driver = Driver();
+        var worker = await driver.StartWorkerAsync(Spec(), CancellationToken.None);
+        Assert.All(ParentDirs(driver), dir => Assert.True(Directory.Exists(dir)));
+        await worker.DisposeAsync();
+        driver.Dispose();
+        Assert.All(ParentDirs(driver), dir => Assert.False(Directory.Exists(dir), $"{dir} outlived its daemon"));
     }
 
     [Fact]
@@ -73,13 +150,14 @@ public sealed class BubblewrapDriverTests : IDisposable
     {
         File.WriteAllText(Path.Combine(_dir, "code", "main.py"), "print('\"from the slot\"')");
         var spec = Spec() with { Code = null };
-        await using var worker = await Driver().StartWorkerAsync(spec, CancellationToken.None);
+        var driver = Driver();
+        await using var worker = await driver.StartWorkerAsync(spec, CancellationToken.None);
         await worker.AssignAsync(new CodeMount(Path.Combine(_dir, "code"), null), memoryMb: 320, vcpus: 1);
         await Assert.ThrowsAsync<NotSupportedException>(() => worker.AssignAsync(new CodeMount(_dir, null), 128, 1).AsTask());
 
         if (Directory.Exists("/sys/fs/cgroup/memory"))
             Assert.Equal((320L * 1024 * 1024).ToString(),
-                File.ReadAllText($"/sys/fs/cgroup/memory/tern/{spec.WorkerId}/memory.limit_in_bytes").Trim());
+                File.ReadAllText(Path.Combine(CgroupDir(driver, "memory", spec.WorkerId), "memory.limit_in_bytes")).Trim());
 
         await using var agent = new AgentClient(worker.Stream);
         var init = await agent.InitAsync(new InitMessage { Runtime = "python", Handler = "main.py", MemoryMb = 320, TimeoutMs = 10_000 },
@@ -135,7 +213,8 @@ public sealed class BubblewrapDriverTests : IDisposable
             | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
 
         var driver = Driver();
-        Assert.Empty(Directory.EnumerateFileSystemEntries(state));
+        // Only the seccomp program the new driver writes for its launchers is there.
+        Assert.Equal(["seccomp.bpf"], Directory.EnumerateFileSystemEntries(state).Select(Path.GetFileName));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(state));
 
         // And a worker started afterwards works as before.
@@ -146,6 +225,7 @@ public sealed class BubblewrapDriverTests : IDisposable
 
     public void Dispose()
     {
+        foreach (var driver in _drivers) driver.Dispose();
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
     }
 }

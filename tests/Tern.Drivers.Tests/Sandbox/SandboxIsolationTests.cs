@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Tern.Drivers.Sandbox;
 using Tern.Testing;
 
 namespace Tern.Drivers.Tests.Sandbox;
@@ -21,8 +22,9 @@ public sealed class SandboxIsolationTests(DaemonFixture daemon) : IClassFixture<
                               "code_writable": os.access("/code", os.W_OK)}))
             """), "main.py");
         var output = (await daemon.InvokeAsync("iso-who"))["output"]!;
-        Assert.Equal(65534, (int)output["uid"]!);
-        Assert.Equal(65534, (int)output["gid"]!);
+        var range = new SandboxOptions();
+        Assert.InRange((uint)output["uid"]!, range.FirstWorkerUid, range.FirstWorkerUid + (uint)range.WorkerUidCount - 1);
+        Assert.Equal((uint)output["uid"]!, (uint)output["gid"]!);
         // In a fresh namespace pids count up from 1 (bwrap, the agent and its threads, then the handler); the host's
         // are in the thousands.
         Assert.True((int)output["pid"]! < 100, $"the handler should see a fresh pid namespace, not pid {output["pid"]}");
