@@ -12,7 +12,10 @@ namespace Tern.Bench;
 /// of the same interpreter on the same handler (no sandbox, no agent).</summary>
 public sealed class ColdStartProbe(string examplesDir, string stateDir)
 {
-    private readonly BubblewrapDriver _driver = new(Options.Create(new SandboxOptions { StateDir = Path.Combine(stateDir, "w-cold") }), NullLogger<BubblewrapDriver>.Instance);
+    private readonly LocalCodeSource _code = new();
+    private BubblewrapDriver? _driverInstance;
+    private BubblewrapDriver _driver => _driverInstance ??= new(Options.Create(new SandboxOptions { StateDir = Path.Combine(stateDir, "w-cold") }),
+        NullLogger<BubblewrapDriver>.Instance, codeSource: _code);
 
     public record Runtime(string Name, string Dir, string Handler, string[] BareCommand, string Mode = "process");
 
@@ -29,17 +32,17 @@ public sealed class ColdStartProbe(string examplesDir, string stateDir)
     {
         var samples = new List<double>();
         var evt = RawJson.Parse("{\"name\":\"bench\"}");
-        var code = new CodeMount(Path.IsPathRooted(runtime.Dir) ? runtime.Dir : Path.Combine(examplesDir, runtime.Dir), null);
+        var code = _code.Add(Path.IsPathRooted(runtime.Dir) ? runtime.Dir : Path.Combine(examplesDir, runtime.Dir));
         for (var i = 0; i < iterations + 1; i++)
         {
             var spec = new WorkerSpec
             {
-                WorkerId = "cold" + Guid.NewGuid().ToString("N")[..12], FunctionName = "bench", Code = fromTemplate ? null : code, MemoryMb = 256,
+                WorkerId = "cold" + Guid.NewGuid().ToString("N")[..12], FunctionName = "bench", Code = fromTemplate ? null : code, Limits = new WorkerLimits(MemoryMb: 256),
             };
             var spare = fromTemplate ? await _driver.StartWorkerAsync(spec, CancellationToken.None) : null;
             if (spare is not null) await Task.Delay(100); // the daemon keeps spares ready ahead of time: let this one settle
             var t0 = Stopwatch.GetTimestamp();
-            if (spare is not null) await spare.AssignAsync(code, 256, 1);
+            if (spare is not null) await spare.AssignAsync(code, new WorkerLimits(MemoryMb: 256), CancellationToken.None);
             await using var worker = spare ?? await _driver.StartWorkerAsync(spec, CancellationToken.None);
             await using var agent = new AgentClient(worker.Stream);
             var init = await agent.InitAsync(new InitMessage

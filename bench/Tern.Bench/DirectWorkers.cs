@@ -17,11 +17,13 @@ public sealed class DirectWorkers : IAsyncDisposable
 
     public static async Task<DirectWorkers> StartAsync(string stateDir, int count, string runtime, string codeDir, string handler)
     {
-        var driver = new BubblewrapDriver(Options.Create(new SandboxOptions { StateDir = Path.Combine(stateDir, "w-direct") }), NullLogger<BubblewrapDriver>.Instance);
+        var code = new LocalCodeSource();
+        var driver = new BubblewrapDriver(Options.Create(new SandboxOptions { StateDir = Path.Combine(stateDir, "w-direct") }),
+            NullLogger<BubblewrapDriver>.Instance, codeSource: code);
         var set = new DirectWorkers();
         for (var i = 0; i < count; i++)
         {
-            var spec = new WorkerSpec { WorkerId = $"direct{Environment.ProcessId}-{Guid.NewGuid():N}"[..30], FunctionName = "echo", Code = new CodeMount(codeDir, null), MemoryMb = 128 };
+            var spec = new WorkerSpec { WorkerId = $"direct{Environment.ProcessId}-{Guid.NewGuid():N}"[..30], FunctionName = "echo", Code = code.Add(codeDir), Limits = new WorkerLimits(MemoryMb: 128) };
             var worker = await driver.StartWorkerAsync(spec, CancellationToken.None);
             var agent = new AgentClient(worker.Stream);
             set._workers.Add((worker, agent));

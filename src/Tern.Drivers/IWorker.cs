@@ -1,3 +1,5 @@
+using Tern.Core.Code;
+
 namespace Tern.Drivers;
 
 /// <summary>A running worker: an isolated place with the Tern agent in it, reached over <see cref="Stream"/>.</summary>
@@ -17,7 +19,7 @@ public interface IWorker : IAsyncDisposable
 
     /// <summary>Gives a template worker (started without code) its function's code and limits, before Init.
     /// Throws NotSupportedException for a worker that already has code.</summary>
-    ValueTask AssignAsync(CodeMount code, int memoryMb, int vcpus);
+    ValueTask AssignAsync(CodeRef code, WorkerLimits limits, CancellationToken ct);
 
     /// <summary>Ends the worker and everything running in it, at once.</summary>
     ValueTask KillAsync();

@@ -156,7 +156,7 @@ public sealed partial class FunctionInvoker(VersionResolver versions, PoolManage
     {
         if (failure == InvocationError.Timeout || resp?.Status == InvocationStatus.Timeout)
         {
-            var limits = (diagnosis.ProcessLimitReached ? $"; it had reached its limit of {WorkerSpecDefaults.MaxPids} processes" : "")
+            var limits = (diagnosis.ProcessLimitReached ? $"; it had reached its limit of {WorkerLimits.DefaultMaxPids} processes" : "")
                 + (diagnosis.OutOfMemory ? $"; it had run out of its {f.MemoryMb} MB of memory" : "");
             return (InvocationStatus.Timeout, new(InvocationError.Timeout, $"function exceeded its timeout of {f.TimeoutMs} ms and was killed{limits}"));
         }
@@ -164,7 +164,7 @@ public sealed partial class FunctionInvoker(VersionResolver versions, PoolManage
             return (InvocationStatus.Error, new(InvocationError.OutOfMemory, $"function exceeded its memory limit of {f.MemoryMb} MB and was killed"));
         if (diagnosis.ProcessLimitReached && resp?.Status != InvocationStatus.Success)
             return (InvocationStatus.Error, new(InvocationError.ProcessLimit,
-                $"function reached its limit of {WorkerSpecDefaults.MaxPids} processes and threads" + Suffix(resp?.Error?.Message)));
+                $"function reached its limit of {WorkerLimits.DefaultMaxPids} processes and threads" + Suffix(resp?.Error?.Message)));
         if (resp is null)
             return (InvocationStatus.Error, new(InvocationError.WorkerCrashed, "the worker stopped before answering" + Suffix(diagnosis.StderrTail)));
         return (InvocationStatus.Error, new(resp.Error?.Code ?? InvocationError.HandlerFailed, resp.Error?.Message ?? "handler failed"));

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Tern.Agent.Protocol;
+using Tern.Core.Code;
 using Tern.Core.Functions;
 using Tern.Core.Telemetry;
 using Tern.Drivers;
@@ -13,7 +14,7 @@ namespace Tern.Pools;
 /// <summary>One pool per function, for its current version (so new code or settings mean new workers); pools of
 /// replaced versions drain and are dropped. Knows how to start and initialise a worker for a function.</summary>
 public sealed partial class PoolManager(
-    ICodeStore codeStore, DriverRegistry drivers, WorkerTemplates templates, IOptions<PoolOptions> options, TimeProvider time,
+    DriverRegistry drivers, WorkerTemplates templates, IOptions<PoolOptions> options, TimeProvider time,
     ILogger<PoolManager> logger, ISecretResolver secrets, TernMetrics metrics)
     : IFunctionObserver
 {
@@ -84,11 +85,12 @@ public sealed partial class PoolManager(
     private async Task<PooledWorker> StartWorkerAsync(FunctionDefinition f, CancellationToken ct)
     {
         var env = await ResolveEnvAsync(f, ct).ConfigureAwait(false); // before any sandbox starts: a missing secret fails fast
-        var code = codeStore.GetMount(f.CodeHash, f.CodeFileName);
-        var worker = await TakeTemplateAsync(f, code).ConfigureAwait(false)
+        var code = new CodeRef(f.CodeHash, f.CodeFileName);
+        var limits = new WorkerLimits(f.MemoryMb, f.Vcpus);
+        var worker = await TakeTemplateAsync(f, code, limits, ct).ConfigureAwait(false)
             ?? await drivers.Get(f.Isolation).StartWorkerAsync(new WorkerSpec
             {
-                WorkerId = Guid.CreateVersion7().ToString("N"), FunctionName = f.Name, Code = code, MemoryMb = f.MemoryMb, Vcpus = f.Vcpus,
+                WorkerId = Guid.CreateVersion7().ToString("N"), FunctionName = f.Name, Code = code, Limits = limits,
             }, ct).ConfigureAwait(false);
         var agent = new AgentClient(worker.Stream, Options.MaxMessageBytes);
         try
@@ -116,15 +118,15 @@ public sealed partial class PoolManager(
     }
 
     /// <summary>A spare worker given this function's code and limits, or null (none ready, or it would not take them).</summary>
-    private async Task<IWorker?> TakeTemplateAsync(FunctionDefinition f, CodeMount code)
+    private async Task<IWorker?> TakeTemplateAsync(FunctionDefinition f, CodeRef code, WorkerLimits limits, CancellationToken ct)
     {
         if (await templates.TryTakeAsync(f.Isolation).ConfigureAwait(false) is not { } spare) return null;
         try
         {
-            await spare.AssignAsync(code, f.MemoryMb, f.Vcpus).ConfigureAwait(false);
+            await spare.AssignAsync(code, limits, ct).ConfigureAwait(false);
             return spare;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or WorkerStartException or OperationCanceledException)
         {
             LogTemplateRefused(e, f.Name);
             await spare.DisposeAsync().ConfigureAwait(false);

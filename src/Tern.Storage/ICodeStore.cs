@@ -1,17 +1,15 @@
-using Tern.Drivers;
+using Tern.Core.Code;
 
 namespace Tern.Storage;
 
-/// <summary>Code packages by content hash. Saving the same bytes twice stores them once.</summary>
-public interface ICodeStore
+/// <summary>Code packages by content hash. Saving the same bytes twice stores them once. Drivers read packages through
+/// <see cref="ICodeSource"/> (by reference), never through this.</summary>
+public interface ICodeStore : ICodeSource
 {
     /// <summary>Stores a zip (recognised by its magic bytes; unpacked when <paramref name="unpackZip"/>) or a single file,
     /// read from <paramref name="content"/> as it streams (never held whole in memory). Throws
     /// InvalidCodePackageException (empty, too large, a zip that is corrupt or unsafe).</summary>
     Task<StoredCode> SaveAsync(Stream content, bool unpackZip = true, CancellationToken ct = default);
-
-    /// <summary>Where a package lives on this host, ready for a driver to mount at /code.</summary>
-    CodeMount GetMount(string codeHash, string? codeFileName);
 
     /// <summary>True if the package contains the entry file (for a single file: its name is the handler).</summary>
     bool ContainsHandler(string codeHash, string? codeFileName, string handler);

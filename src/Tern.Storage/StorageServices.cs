@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Tern.Core.Code;
 using Tern.Storage.ApiKeys;
 using Tern.Storage.Caching;
 using Tern.Storage.Code;
@@ -21,6 +22,7 @@ public static class StorageServices
         services.AddSingleton(sp => new SqliteDatabase(Path.Combine(sp.GetRequiredService<StorageLocation>().DataDir, "tern.db")));
         services.AddSingleton<IFunctionStore>(sp => new CachingFunctionStore(new SqliteFunctionStore(sp.GetRequiredService<SqliteDatabase>())));
         services.AddSingleton<ICodeStore>(sp => new FileCodeStore(Path.Combine(sp.GetRequiredService<StorageLocation>().DataDir, "code")));
+        services.AddSingleton<ICodeSource>(sp => sp.GetRequiredService<ICodeStore>());
         services.AddSingleton<IExecutionStore, SqliteExecutionStore>();
         services.AddSingleton<IScheduleStore>(sp => new SqliteScheduleStore(sp.GetRequiredService<SqliteDatabase>()));
         services.AddSingleton<IVersionStore>(sp => new SqliteVersionStore(sp.GetRequiredService<SqliteDatabase>()));

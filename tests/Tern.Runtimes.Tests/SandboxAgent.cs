@@ -48,12 +48,13 @@ internal sealed class SandboxAgent : IAsyncDisposable
         File.SetUnixFileMode(dir, (UnixFileMode)0b111_101_101);
         File.SetUnixFileMode(code, (UnixFileMode)0b111_101_101);
 
+        var codeSource = new LocalCodeSource();
         var driver = new BubblewrapDriver(Options.Create(new SandboxOptions { StateDir = Path.Combine(dir, "state") }),
-            NullLogger<BubblewrapDriver>.Instance);
+            NullLogger<BubblewrapDriver>.Instance, codeSource: codeSource);
         var spec = new WorkerSpec
         {
             WorkerId = Guid.NewGuid().ToString("N"), FunctionName = init.FunctionName,
-            Code = new CodeMount(code, null), MemoryMb = memoryMb,
+            Code = codeSource.Add(code), Limits = new WorkerLimits(MemoryMb: memoryMb),
         };
         // bubblewrap runs with --die-with-parent, and Linux sends that signal when the *thread* that forked it ends:
         // fork from a thread that lives as long as the worker, not from whichever test thread happens to run this.

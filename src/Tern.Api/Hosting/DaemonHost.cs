@@ -137,11 +137,19 @@ public static class DaemonHost
         services.AddTernRegistry();
     }
 
-    private static DaemonConfiguration LoadConfiguration(IServiceCollection services, DaemonStartup startup)
+    /// <summary>Every settings section the layers register.</summary>
+    public static IReadOnlyList<SettingsSection> SettingsSections()
     {
-        var sections = services.Where(d => d.ServiceType == typeof(SettingsSection)).Select(d => (SettingsSection)d.ImplementationInstance!).ToList();
-        return DaemonConfiguration.Load(sections, startup.Flags, startup.ConfigFile, Environment.GetEnvironmentVariables());
+        var services = new ServiceCollection();
+        AddLayers(services);
+        return SectionsIn(services);
     }
+
+    private static List<SettingsSection> SectionsIn(IServiceCollection services) =>
+        [.. services.Where(d => d.ServiceType == typeof(SettingsSection)).Select(d => (SettingsSection)d.ImplementationInstance!)];
+
+    private static DaemonConfiguration LoadConfiguration(IServiceCollection services, DaemonStartup startup) =>
+        DaemonConfiguration.Load(SectionsIn(services), startup.Flags, startup.ConfigFile, Environment.GetEnvironmentVariables());
 
     /// <summary>One JSON object per line when not on a terminal (log shippers), readable text when on one.</summary>
     private static void ConfigureLogging(ILoggingBuilder logging)

@@ -7,4 +7,6 @@ public sealed record CgroupLimits(int MemoryMb, int Vcpus, int MaxPids)
     public const int CpuPeriodUs = 100_000;
 
     public int CpuQuotaUs => Vcpus * CpuPeriodUs;
+
+    public static CgroupLimits Of(WorkerLimits limits) => new(limits.MemoryMb, limits.Vcpus, limits.MaxPids);
 }

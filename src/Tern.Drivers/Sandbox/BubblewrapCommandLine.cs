@@ -15,7 +15,7 @@ internal static class BubblewrapCommandLine
 
     /// <param name="seccompFd">Where bubblewrap reads the BPF program; null only in tests that look at one layer alone.</param>
     /// <param name="disableUserns">bubblewrap supports --disable-userns (0.8.0+); used wherever it runs --unshare-user.</param>
-    public static List<string> Build(WorkerSpec spec, SandboxOptions options, string workerDir, string codeSlotDir, bool asRoot,
+    public static List<string> Build(WorkerSpec spec, CodeMount? code, SandboxOptions options, string workerDir, string codeSlotDir, bool asRoot,
         int? seccompFd = SeccompFd, bool disableUserns = false)
     {
         var args = new List<string>
@@ -51,12 +51,12 @@ internal static class BubblewrapCommandLine
             if (disableUserns) args.Add("--disable-userns");
         }
         if (seccompFd is { } fd) args.AddRange(["--seccomp", fd.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        if (spec.Code is null)
+        if (code is null)
             args.AddRange(["--ro-bind", codeSlotDir, "/code"]); // a template: the host fills the slot before Init
-        else if (spec.Code.IsSingleFile)
-            args.AddRange(["--dir", "/code", "--ro-bind", spec.Code.HostPath, "/code/" + spec.Code.FileName]);
+        else if (code.IsSingleFile)
+            args.AddRange(["--dir", "/code", "--ro-bind", code.HostPath, "/code/" + code.FileName]);
         else
-            args.AddRange(["--ro-bind", spec.Code.HostPath, "/code"]);
+            args.AddRange(["--ro-bind", code.HostPath, "/code"]);
         args.AddRange(["--chdir", "/code", "--", AgentInSandbox]);
         return args;
     }

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Tern.Core.Code;
 using Tern.Drivers.Cgroups;
 using Tern.Drivers.Sandbox.Seccomp;
 using Tern.Drivers.Sandbox.Uids;
@@ -18,6 +19,7 @@ public sealed partial class BubblewrapDriver : IIsolationDriver, IDisposable
 
     private readonly SandboxOptions _options;
     private readonly string _stateDir;
+    private readonly ICodeSource? _codeSource;
     private readonly ILogger<BubblewrapDriver> _logger;
     private readonly Lazy<ICgroupHierarchy> _cgroups;
     private readonly bool _asRoot = Posix.geteuid() == 0;
@@ -31,8 +33,11 @@ public sealed partial class BubblewrapDriver : IIsolationDriver, IDisposable
     private const int MaxSocketPathBytes = 107;
 
     /// <param name="stateRoot">Where worker directories go when the options name none (the host's data dir).</param>
-    public BubblewrapDriver(IOptions<SandboxOptions> options, ILogger<BubblewrapDriver> logger, DriverStateRoot? stateRoot = null)
+    /// <param name="codeSource">Where workers' code comes from (the host's code store); the sandbox bind-mounts its local path.</param>
+    public BubblewrapDriver(IOptions<SandboxOptions> options, ILogger<BubblewrapDriver> logger, DriverStateRoot? stateRoot = null,
+        ICodeSource? codeSource = null)
     {
+        _codeSource = codeSource;
         _options = options.Value;
         _logger = logger;
         _stateDir = _options.StateDir ?? (stateRoot is null ? Path.Combine(Path.GetTempPath(), "tern-workers") : stateRoot.Directory);
@@ -81,6 +86,7 @@ public sealed partial class BubblewrapDriver : IIsolationDriver, IDisposable
     public async Task<IWorker> StartWorkerAsync(WorkerSpec spec, CancellationToken ct)
     {
         if (Problem() is { } problem) throw new WorkerStartException(problem);
+        var code = spec.Code is null ? null : Mount(spec.Code);
 
         var workerDir = Path.Combine(_stateDir, spec.WorkerId);
         var socketPath = Path.Combine(workerDir, "agent.sock");
@@ -106,12 +112,12 @@ public sealed partial class BubblewrapDriver : IIsolationDriver, IDisposable
             _ = Posix.chmod(socketPath, 0b110_110_110);
 
             uid = _uids?.Rent();
-            cgroup = _cgroups.Value.Create(spec.WorkerId, new CgroupLimits(spec.MemoryMb, spec.Vcpus, spec.MaxPids));
-            process = await Launch(spec, workerDir, codeSlot, cgroup, uid).ConfigureAwait(false);
+            cgroup = _cgroups.Value.Create(spec.WorkerId, CgroupLimits.Of(spec.Limits));
+            process = await Launch(spec, code, workerDir, codeSlot, cgroup, uid).ConfigureAwait(false);
             var stderr = new StderrTail(process);
             var connection = await AcceptAsync(listener, process, stderr, ct).ConfigureAwait(false);
             LogStarted(spec.WorkerId, spec.FunctionName, process.Id, uid?.Value);
-            return new SandboxWorker(spec.WorkerId, process, connection, cgroup, workerDir, codeSlot, stderr, uid);
+            return new SandboxWorker(spec.WorkerId, process, connection, cgroup, workerDir, codeSlot, stderr, uid, Mount);
         }
         catch
         {
@@ -132,7 +138,7 @@ public sealed partial class BubblewrapDriver : IIsolationDriver, IDisposable
     /// <summary>A tiny sh joins the cgroups and then execs bubblewrap, so nothing in the sandbox ever runs outside them.
     /// It also opens the seccomp program on the descriptor bubblewrap reads it from: each launch gets its own open file
     /// (a descriptor shared by all launches would share one read offset).</summary>
-    private async Task<Process> Launch(WorkerSpec spec, string workerDir, string? codeSlot, IWorkerCgroup cgroup, WorkerUid? uid)
+    private async Task<Process> Launch(WorkerSpec spec, CodeMount? code, string workerDir, string? codeSlot, IWorkerCgroup cgroup, WorkerUid? uid)
     {
         var psi = new ProcessStartInfo("/bin/sh")
         {
@@ -147,7 +153,7 @@ public sealed partial class BubblewrapDriver : IIsolationDriver, IDisposable
         psi.ArgumentList.Add("tern-sandbox");
         psi.ArgumentList.Add(_seccompFile);
         psi.ArgumentList.Add(_options.BubblewrapPath);
-        var args = BubblewrapCommandLine.Build(spec, _options, workerDir, codeSlot ?? "", _asRoot,
+        var args = BubblewrapCommandLine.Build(spec, code, _options, workerDir, codeSlot ?? "", _asRoot,
             disableUserns: _features.Value.DisableUserns);
         foreach (var arg in args) psi.ArgumentList.Add(arg);
 
@@ -238,6 +244,15 @@ public sealed partial class BubblewrapDriver : IIsolationDriver, IDisposable
         _uids?.Dispose();
     }
 
+
+    /// <summary>Where the sandbox finds a package on this host. Code by reference: the spec names the package, and this
+    /// driver, which shares the host's disk, mounts the code store's copy.</summary>
+    private CodeMount Mount(CodeRef code)
+    {
+        var path = _codeSource?.LocalPath(code)
+            ?? throw new WorkerStartException($"code package {code.Hash} is not stored on this host");
+        return new CodeMount(path, code.FileName);
+    }
     internal static void KillQuietly(Process process)
     {
         try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } catch (System.ComponentModel.Win32Exception) { }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using Tern.Core.Code;
 using Tern.Drivers.Cgroups;
 using Tern.Drivers.Sandbox.Uids;
 
@@ -22,9 +23,13 @@ internal sealed class SandboxWorker : IWorker
     private int? _exitCode;
     private readonly WorkerUid? _uid;
 
+    private readonly Func<CodeRef, CodeMount> _mount;
+
+    /// <param name="mount">Finds an assigned package on this host (a template worker's code comes later).</param>
     public SandboxWorker(string id, Process process, Socket socket, IWorkerCgroup cgroup, string workerDir, string? codeSlot, StderrTail stderr,
-        WorkerUid? uid)
+        WorkerUid? uid, Func<CodeRef, CodeMount> mount)
     {
+        _mount = mount;
         _uid = uid;
         Id = id;
         _process = process;
@@ -54,12 +59,13 @@ internal sealed class SandboxWorker : IWorker
     }
 
     /// <summary>Hard-links the package into the slot mounted at /code (a copy across file systems) and applies the limits.</summary>
-    public ValueTask AssignAsync(CodeMount code, int memoryMb, int vcpus)
+    public ValueTask AssignAsync(CodeRef code, WorkerLimits limits, CancellationToken ct)
     {
         if (_codeSlot is null || _assigned) throw new NotSupportedException("only an unassigned template worker can be given code");
+        ct.ThrowIfCancellationRequested();
         _assigned = true;
-        CodeSlot.Fill(_codeSlot, code);
-        _cgroup.SetLimits(new CgroupLimits(memoryMb, vcpus, WorkerSpecDefaults.MaxPids));
+        CodeSlot.Fill(_codeSlot, _mount(code));
+        _cgroup.SetLimits(CgroupLimits.Of(limits));
         return ValueTask.CompletedTask;
     }
 

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using Tern.Core.Functions;
-using Tern.Drivers;
+using Tern.Core.Code;
 
 namespace Tern.Storage.Code;
 
@@ -89,8 +89,22 @@ public sealed class FileCodeStore : ICodeStore
         return (Convert.ToHexStringLower(sha.GetHashAndReset()), length, head);
     }
 
-    public CodeMount GetMount(string codeHash, string? codeFileName) =>
-        codeFileName is null ? new CodeMount(PackageDir(codeHash), null) : new CodeMount(BlobPath(codeHash), codeFileName);
+    public string? LocalPath(CodeRef code)
+    {
+        if (!IsHash(code.Hash)) return null;
+        var path = code.IsSingleFile ? BlobPath(code.Hash) : PackageDir(code.Hash);
+        return code.IsSingleFile ? (File.Exists(path) ? path : null) : (Directory.Exists(path) ? path : null);
+    }
+
+    /// <summary>The blob holds the upload as received, a zip or a single file alike.</summary>
+    public Task<Stream> OpenPackageAsync(CodeRef code, CancellationToken ct = default)
+    {
+        if (!IsHash(code.Hash)) throw new FileNotFoundException($"code package '{code.Hash}' is not a sha256");
+        return Task.FromResult<Stream>(new FileStream(BlobPath(code.Hash), FileMode.Open, FileAccess.Read, FileShare.Read, 81920, useAsync: true));
+    }
+
+    /// <summary>A reference is a lowercase hex sha256; anything else never names a file (no path can be smuggled in).</summary>
+    private static bool IsHash(string hash) => hash.Length == 64 && hash.All(char.IsAsciiHexDigitLower);
 
     public bool ContainsHandler(string codeHash, string? codeFileName, string handler) =>
         codeFileName is not null ? handler == codeFileName : File.Exists(Path.Combine(PackageDir(codeHash), handler));

@@ -160,4 +160,17 @@ public sealed class DaemonConfigurationTests : IDisposable
         var variables = settings.SelectMany(s => s.EnvironmentVariables).ToList();
         Assert.Equal(variables.Count, variables.Distinct().Count());
     }
+
+    [Fact]
+    public void EverySettingOfEveryLayer_IsListedInTheReadme_WithItsVariable()
+    {
+        var readme = System.IO.File.ReadAllText(Path.Combine(Tern.Testing.RepoPaths.Root, "README.md"));
+        var all = DaemonConfiguration.Load(DaemonHost.SettingsSections(), new ConfigLayer("flags"), null, new Hashtable()).Settings;
+        Assert.Contains(all, s => s.DisplayKey == "sandbox.bubblewrapPath"); // the layers' sections, not only this test's
+        Assert.All(all, s =>
+        {
+            Assert.Contains($"| `{s.DisplayKey}` |", readme);
+            Assert.Contains($"`{s.EnvironmentVariables[0]}`", readme);
+        });
+    }
 }

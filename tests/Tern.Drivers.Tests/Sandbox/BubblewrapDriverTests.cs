@@ -13,6 +13,8 @@ public sealed class BubblewrapDriverTests : IDisposable
     private readonly SandboxOptions _options;
     private readonly List<BubblewrapDriver> _drivers = [];
 
+    private readonly LocalCodeSource _code = new();
+
     public BubblewrapDriverTests()
     {
         Directory.CreateDirectory(Path.Combine(_dir, "code"));
@@ -22,7 +24,7 @@ public sealed class BubblewrapDriverTests : IDisposable
 
     private BubblewrapDriver Driver(SandboxOptions? options = null)
     {
-        var driver = new BubblewrapDriver(Options.Create(options ?? _options), NullLogger<BubblewrapDriver>.Instance);
+        var driver = new BubblewrapDriver(Options.Create(options ?? _options), NullLogger<BubblewrapDriver>.Instance, codeSource: _code);
         _drivers.Add(driver);
         return driver;
     }
@@ -35,7 +37,7 @@ public sealed class BubblewrapDriverTests : IDisposable
     private WorkerSpec Spec(int memoryMb = 192, int vcpus = 2) => new()
     {
         WorkerId = Guid.NewGuid().ToString("N"), FunctionName = "t",
-        Code = new CodeMount(Path.Combine(_dir, "code"), null), MemoryMb = memoryMb, Vcpus = vcpus,
+        Code = _code.Add(Path.Combine(_dir, "code")), Limits = new WorkerLimits(memoryMb, vcpus),
     };
 
     [Fact]
@@ -152,8 +154,8 @@ public sealed class BubblewrapDriverTests : IDisposable
         var spec = Spec() with { Code = null };
         var driver = Driver();
         await using var worker = await driver.StartWorkerAsync(spec, CancellationToken.None);
-        await worker.AssignAsync(new CodeMount(Path.Combine(_dir, "code"), null), memoryMb: 320, vcpus: 1);
-        await Assert.ThrowsAsync<NotSupportedException>(() => worker.AssignAsync(new CodeMount(_dir, null), 128, 1).AsTask());
+        await worker.AssignAsync(_code.Add(Path.Combine(_dir, "code")), new WorkerLimits(MemoryMb: 320, Vcpus: 1), CancellationToken.None);
+        await Assert.ThrowsAsync<NotSupportedException>(() => worker.AssignAsync(_code.Add(_dir), new WorkerLimits(), CancellationToken.None).AsTask());
 
         if (Directory.Exists("/sys/fs/cgroup/memory"))
             Assert.Equal((320L * 1024 * 1024).ToString(),
@@ -194,7 +196,7 @@ public sealed class BubblewrapDriverTests : IDisposable
     [Fact]
     public async Task StartWorker_CodeDirMissing_ThrowsWithTheSandboxError()
     {
-        var spec = Spec() with { Code = new CodeMount(Path.Combine(_dir, "gone"), null) };
+        var spec = Spec() with { Code = _code.Add(Path.Combine(_dir, "gone")) };
         var e = await Assert.ThrowsAsync<WorkerStartException>(() => Driver().StartWorkerAsync(spec, CancellationToken.None));
         Assert.Contains("sandbox exited", e.Message);
     }

@@ -22,8 +22,8 @@ public sealed class RootlessCommandLineTests : IDisposable
     private async Task<(int Code, string Output)> UnshareInsideAsync(bool disableUserns)
     {
         var options = new SandboxOptions { AgentPath = "/usr/bin/unshare", RuntimeAssetsDir = Path.Combine(_dir, "none") };
-        var spec = new WorkerSpec { WorkerId = "w", FunctionName = "f", Code = new CodeMount(Path.Combine(_dir, "code"), null) };
-        var args = BubblewrapCommandLine.Build(spec, options, Path.Combine(_dir, "worker"), "", asRoot: false,
+        var spec = new WorkerSpec { WorkerId = "w", FunctionName = "f", Code = new LocalCodeSource().Add(Path.Combine(_dir, "code")) };
+        var args = BubblewrapCommandLine.Build(spec, new CodeMount(Path.Combine(_dir, "code"), null), options, Path.Combine(_dir, "worker"), "", asRoot: false,
             seccompFd: null, disableUserns: disableUserns);
         return await HostCommand.RunAsAsync(Nobody, ["/usr/bin/bwrap", .. args, "-U", "-r", "/bin/true"]);
     }

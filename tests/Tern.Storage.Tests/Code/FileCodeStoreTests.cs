@@ -1,3 +1,4 @@
+using Tern.Core.Code;
 using System.Security.Cryptography;
 using System.Text;
 using Tern.Storage.Code;
@@ -52,20 +53,33 @@ public sealed class FileCodeStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task SaveAsync_Zip_UnpacksAndGetMountReturnsTheDirectory()
+    public async Task SaveAsync_Zip_UnpacksAndLocalPathIsTheDirectory_AndThePackageIsTheZip()
     {
         var zip = Zips.Create(("main.py", "print(1)"), ("lib/util.py", "X = 1"));
 
         var stored = await Save(zip);
-        var mount = _store.GetMount(stored.Hash, null);
+        var path = _store.LocalPath(new CodeRef(stored.Hash, null));
 
         Assert.True(stored.IsZip);
         Assert.Equal(Sha256(zip), stored.Hash);
-        Assert.Null(mount.FileName);
-        Assert.Equal(Path.Combine(Root, stored.Hash), mount.HostPath);
-        Assert.True(Directory.Exists(mount.HostPath));
-        Assert.Equal("print(1)", File.ReadAllText(Path.Combine(mount.HostPath, "main.py")));
-        Assert.Equal("X = 1", File.ReadAllText(Path.Combine(mount.HostPath, "lib", "util.py")));
+        Assert.Equal(Path.Combine(Root, stored.Hash), path);
+        Assert.Equal("print(1)", File.ReadAllText(Path.Combine(path!, "main.py")));
+        Assert.Equal("X = 1", File.ReadAllText(Path.Combine(path!, "lib", "util.py")));
+        await using var package = await _store.OpenPackageAsync(new CodeRef(stored.Hash, null));
+        using var copy = new MemoryStream();
+        await package.CopyToAsync(copy);
+        Assert.Equal(zip, copy.ToArray()); // what a driver without the host's disk ships
+    }
+
+    [Theory]
+    [InlineData("0000000000000000000000000000000000000000000000000000000000000000")] // not stored
+    [InlineData("../../etc")]
+    [InlineData("ABCDEF0000000000000000000000000000000000000000000000000000000000")] // not lowercase hex
+    public async Task UnknownOrMalformedReference_HasNoLocalPath_AndNoPackage(string hash)
+    {
+        Assert.Null(_store.LocalPath(new CodeRef(hash, null)));
+        Assert.Null(_store.LocalPath(new CodeRef(hash, "main.py")));
+        await Assert.ThrowsAnyAsync<IOException>(() => _store.OpenPackageAsync(new CodeRef(hash, null)));
     }
 
     [Fact]
@@ -82,17 +96,16 @@ public sealed class FileCodeStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task SaveAsync_SingleFile_GetMountReturnsTheBlobAndFileName()
+    public async Task SaveAsync_SingleFile_LocalPathIsTheBlob()
     {
         var bytes = "console.log(1)"u8.ToArray();
 
         var stored = await Save(bytes);
-        var mount = _store.GetMount(stored.Hash, "index.js");
+        var path = _store.LocalPath(new CodeRef(stored.Hash, "index.js"));
 
         Assert.False(stored.IsZip);
-        Assert.Equal("index.js", mount.FileName);
-        Assert.Equal(Path.Combine(Root, stored.Hash + ".blob"), mount.HostPath);
-        Assert.Equal(bytes, File.ReadAllBytes(mount.HostPath));
+        Assert.Equal(Path.Combine(Root, stored.Hash + ".blob"), path);
+        Assert.Equal(bytes, File.ReadAllBytes(path!));
         Assert.Empty(Directory.GetDirectories(Root));
     }
 
@@ -101,7 +114,7 @@ public sealed class FileCodeStoreTests : IDisposable
     {
         var stored = await Save("\u007fELF..."u8.ToArray());
 
-        var mode = File.GetUnixFileMode(_store.GetMount(stored.Hash, "bootstrap").HostPath);
+        var mode = File.GetUnixFileMode(_store.LocalPath(new CodeRef(stored.Hash, "bootstrap"))!);
 
         Assert.True(mode.HasFlag(UnixFileMode.UserExecute));
         Assert.True(mode.HasFlag(UnixFileMode.OtherExecute));
@@ -114,12 +127,11 @@ public sealed class FileCodeStoreTests : IDisposable
         var jar = Zips.Create(("META-INF/MANIFEST.MF", "Main-Class: App\n"), ("App.class", "\u00ca\u00fe"));
 
         var stored = await Save(jar, unpackZip: false);
-        var mount = _store.GetMount(stored.Hash, "app.jar");
+        var path = _store.LocalPath(new CodeRef(stored.Hash, "app.jar"));
 
         Assert.False(stored.IsZip);
         Assert.Empty(Directory.GetDirectories(Root));
-        Assert.Equal(jar, File.ReadAllBytes(mount.HostPath));
-        Assert.Equal("app.jar", mount.FileName);
+        Assert.Equal(jar, File.ReadAllBytes(path!));
     }
 
     [Fact]
@@ -146,7 +158,7 @@ public sealed class FileCodeStoreTests : IDisposable
     public async Task MarkExecutable_ZipEntryWithoutExecBit_BecomesExecutable()
     {
         var stored = await Save(Zips.Create(("bootstrap", "#!/bin/sh")));
-        var path = Path.Combine(_store.GetMount(stored.Hash, null).HostPath, "bootstrap");
+        var path = Path.Combine(_store.LocalPath(new CodeRef(stored.Hash, null))!, "bootstrap");
         Assert.False(File.GetUnixFileMode(path).HasFlag(UnixFileMode.UserExecute));
 
         _store.MarkExecutable(stored.Hash, null, "bootstrap");

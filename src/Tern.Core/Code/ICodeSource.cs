@@ -1,0 +1,14 @@
+namespace Tern.Core.Code;
+
+/// <summary>Where drivers get code by reference. Each driver delivers it its own way: the sandbox bind-mounts the local
+/// path; a VM driver would put the package on a disk or share; a pod would fetch the stream.</summary>
+public interface ICodeSource
+{
+    /// <summary>The package as a path on this host, ready to mount at /code (the directory of an unpacked zip, or the
+    /// single file); null when this host does not hold it.</summary>
+    string? LocalPath(CodeRef code);
+
+    /// <summary>The package as uploaded (the zip, or the single file), for a driver that ships it elsewhere. Throws
+    /// FileNotFoundException when it is not stored.</summary>
+    Task<Stream> OpenPackageAsync(CodeRef code, CancellationToken ct = default);
+}
