@@ -16,8 +16,11 @@ public sealed record ResolvedFunction(FunctionDefinition Definition, int? Publis
 
 /// <summary>Turns name + qualifier (null or $LATEST, a version number, an alias) into the definition to run. An alias
 /// with a split picks its additional version with the alias's weight, per call.</summary>
-public sealed class VersionResolver(IFunctionStore functions, IVersionStore versions)
+/// <param name="random">Draws the split; tests pass a fixed one. Random.Shared by default.</param>
+public sealed class VersionResolver(IFunctionStore functions, IVersionStore versions, Random? random = null)
 {
+    private readonly Random _random = random ?? Random.Shared;
+
     /// <summary>$LATEST of each function, kept while its definition is current: most calls resolve to it.</summary>
     private readonly ConcurrentDictionary<string, ResolvedFunction> _latest = new(StringComparer.Ordinal);
 
@@ -33,7 +36,7 @@ public sealed class VersionResolver(IFunctionStore functions, IVersionStore vers
         if (!Qualifiers.TryParseVersion(qualifier, out var version))
         {
             var alias = await versions.GetAliasAsync(name, qualifier, ct).ConfigureAwait(false) ?? throw new VersionNotFoundException(name, qualifier);
-            version = alias is { AdditionalVersion: int extra, AdditionalWeight: int weight } && Random.Shared.Next(100) < weight
+            version = alias is { AdditionalVersion: int extra, AdditionalWeight: int weight } && _random.Next(100) < weight
                 ? extra : alias.Version;
         }
         var published = await versions.GetAsync(name, version, ct).ConfigureAwait(false) ?? throw new VersionNotFoundException(name, qualifier);

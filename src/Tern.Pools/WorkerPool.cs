@@ -120,7 +120,8 @@ public sealed partial class WorkerPool
             foreach (var w in _workers.ToList())
             {
                 var idleTooLong = w.InFlight == 0 && (Retiring || now - w.LastUsed >= options.IdleTtl);
-                if (w.IsDead && w.InFlight == 0 || idleTooLong && _workers.Count - stop.Count > keep)
+                // Dead, or retired while idle (it failed a ping): nothing will ever run on it again.
+                if ((w.IsDead || w.Retired) && w.InFlight == 0 || idleTooLong && _workers.Count - stop.Count > keep)
                 {
                     if (w.IsDead && !w.Retired) Crashed();
                     _workers.Remove(w);
@@ -134,7 +135,7 @@ public sealed partial class WorkerPool
         for (var i = 0; i < start; i++) _ = StartWorkerAsync();
     }
 
-    /// <summary>Pings idle workers; those that do not answer are retired.</summary>
+    /// <summary>Pings idle workers; those that do not answer are retired, then stopped and (below minReplicas) replaced.</summary>
     public async Task PingIdleAsync(PoolOptions options)
     {
         List<PooledWorker> idle;

@@ -11,13 +11,16 @@ namespace Tern.Pools;
 /// <para>When spares cannot start (a component missing, the machine out of something), starting is retried with
 /// exponential backoff and jitter, one spare at a time, and the failure is logged once, not per attempt; the
 /// recovery is logged once too. Readiness reports the cause (the drivers' health checks).</para></summary>
-public sealed partial class WorkerTemplates(DriverRegistry drivers, IOptions<PoolOptions> options, TimeProvider time, ILogger<WorkerTemplates> logger)
+/// <param name="random">The backoff's jitter; tests pass a fixed one. Random.Shared by default.</param>
+public sealed partial class WorkerTemplates(
+    DriverRegistry drivers, IOptions<PoolOptions> options, TimeProvider time, ILogger<WorkerTemplates> logger, Random? random = null)
 {
     public static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan MaxRetry = TimeSpan.FromSeconds(60);
 
     private readonly ConcurrentDictionary<string, SpareSet> _sets = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _closing = new();
+    private readonly Random _random = random ?? Random.Shared;
     private long _attempts;
 
     public int SpareCount(string driver) => _sets.TryGetValue(driver, out var set) ? set.Ready.Count : 0;
@@ -147,10 +150,10 @@ public sealed partial class WorkerTemplates(DriverRegistry drivers, IOptions<Poo
     }
 
     /// <summary>1 s, 2 s, 4 s ... up to 60 s, each ±20% so many daemons (or drivers) do not retry in step.</summary>
-    private static TimeSpan Backoff(int failures)
+    private TimeSpan Backoff(int failures)
     {
         var seconds = Math.Min(MaxRetry.TotalSeconds, FirstRetry.TotalSeconds * Math.Pow(2, Math.Min(failures - 1, 10)));
-        return TimeSpan.FromSeconds(seconds * (0.8 + 0.4 * Random.Shared.NextDouble()));
+        return TimeSpan.FromSeconds(seconds * (0.8 + 0.4 * _random.NextDouble()));
     }
 
     /// <summary>One driver's spares and its start state. Counters change under Lock.</summary>

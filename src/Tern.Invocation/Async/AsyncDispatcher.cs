@@ -16,15 +16,17 @@ namespace Tern.Invocation.Async;
 /// functions, at most `concurrency` at a time per function, so one hot function cannot starve the others. A failed run
 /// is retried with exponential backoff and jitter (same executionId, attempt + 1) until maxRetries, then dead-lettered.
 /// On start it resumes every queued or running record from the store: an accepted call runs at least once.</summary>
+/// <param name="jitter">The retry backoff's jitter; tests pass a fixed one. Random.Shared (thread-safe: runs finish
+/// concurrently) by default.</param>
 public sealed partial class AsyncDispatcher(
     IExecutionStore store, IFunctionStore functions, FunctionInvoker invoker, CallbackSender callbacks,
-    IOptions<AsyncOptions> options, TimeProvider time, ILogger<AsyncDispatcher> logger) : BackgroundService
+    IOptions<AsyncOptions> options, TimeProvider time, ILogger<AsyncDispatcher> logger, Random? jitter = null) : BackgroundService
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, FunctionQueue> _queues = new(StringComparer.Ordinal);
     private readonly List<FunctionQueue> _ring = [];
     private readonly SemaphoreSlim _wake = new(0);
-    private readonly Random _jitter = new();
+    private readonly Random _jitter = jitter ?? Random.Shared;
     private int _next;
     private CancellationToken _stopping;
 
@@ -78,16 +80,38 @@ public sealed partial class AsyncDispatcher(
         while (!stoppingToken.IsCancellationRequested)
         {
             var nextDue = DispatchReady();
-            var wait = nextDue is { } due ? due - time.GetUtcNow() : Timeout.InfiniteTimeSpan;
-            if (wait != Timeout.InfiniteTimeSpan && wait < TimeSpan.Zero) wait = TimeSpan.Zero;
             try
             {
-                await _wake.WaitAsync(wait, stoppingToken).ConfigureAwait(false);
+                await WaitForWorkAsync(nextDue, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>Until a call is queued or a run ends (the wake-up), or <paramref name="due"/> (the earliest delayed retry)
+    /// comes on the dispatcher's clock: retries fall due by that clock, so the wait is timed on it too (a fake one in
+    /// tests, which arms the timer relative to its time at this moment: hence the wait is computed just before).</summary>
+    private async Task WaitForWorkAsync(DateTimeOffset? due, CancellationToken stoppingToken)
+    {
+        if (due is null)
+        {
+            await _wake.WaitAsync(stoppingToken).ConfigureAwait(false);
+            return;
+        }
+        var wait = due.Value - time.GetUtcNow();
+        if (wait <= TimeSpan.Zero) return; // already due
+        using var timeout = new CancellationTokenSource(wait, time);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
+        try
+        {
+            await _wake.WaitAsync(either.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+            // A delayed retry is due.
         }
     }
 
