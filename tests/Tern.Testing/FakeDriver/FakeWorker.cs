@@ -1,3 +1,4 @@
+using Tern.Core.Code;
 using Tern.Agent.Protocol;
 using Tern.Drivers;
 
@@ -19,6 +20,7 @@ public sealed class FakeWorker : IWorker
         Driver = driver;
         Spec = spec;
         Code = spec.Code;
+        Limits = spec.Limits;
         (var host, _agentEnd) = InMemoryConnection.CreatePair();
         Stream = host;
         Exited = new FakeAgent(this, _agentEnd).RunAsync(_kill.Token);
@@ -31,7 +33,10 @@ public sealed class FakeWorker : IWorker
     public Task Exited { get; }
 
     /// <summary>The spec's code, or for a template the code it was assigned later.</summary>
-    public CodeMount? Code { get; private set; }
+    public CodeRef? Code { get; private set; }
+
+    /// <summary>The spec's limits, or for a template the limits it was assigned later.</summary>
+    public WorkerLimits Limits { get; private set; }
 
     /// <summary>The Init the host sent, once it has.</summary>
     public InitMessage? Init { get; internal set; }
@@ -50,10 +55,12 @@ public sealed class FakeWorker : IWorker
 
     public ValueTask<WorkerDiagnostics> DiagnoseAsync() => ValueTask.FromResult(Diagnostics);
 
-    public ValueTask AssignAsync(CodeMount code, int memoryMb, int vcpus)
+    public ValueTask AssignAsync(CodeRef code, WorkerLimits limits, CancellationToken ct)
     {
         if (Code is not null) throw new NotSupportedException("this worker already has code");
+        ct.ThrowIfCancellationRequested();
         Code = code;
+        Limits = limits;
         return ValueTask.CompletedTask;
     }
 

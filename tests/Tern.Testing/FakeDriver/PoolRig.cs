@@ -17,8 +17,6 @@ public sealed class PoolRig : IAsyncDisposable
     /// <summary>A fixed start, so times in failures read the same on every run.</summary>
     public static readonly DateTimeOffset Epoch = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    private readonly string _codeDir = Path.Combine(Path.GetTempPath(), "tern-fake-" + Guid.NewGuid().ToString("N"));
-
     public PoolRig(Action<PoolOptions>? configure = null)
     {
         Driver = new FakeDriver(Time);
@@ -28,7 +26,7 @@ public sealed class PoolRig : IAsyncDisposable
         var drivers = new DriverRegistry([Driver]);
         var options = Microsoft.Extensions.Options.Options.Create(Options);
         Templates = new WorkerTemplates(drivers, options, Time, NullLogger<WorkerTemplates>.Instance);
-        Pools = new PoolManager(new FileCodeStore(_codeDir), drivers, Templates, options, Time, NullLogger<PoolManager>.Instance,
+        Pools = new PoolManager(drivers, Templates, options, Time, NullLogger<PoolManager>.Instance,
             new NoSecrets(), Metrics);
     }
 
@@ -55,8 +53,6 @@ public sealed class PoolRig : IAsyncDisposable
         await Pools.CloseAllAsync();
         await Templates.CloseAsync();
         Metrics.Dispose();
-        try { Directory.Delete(_codeDir, recursive: true); }
-        catch (IOException) { }
     }
 
     /// <summary>Functions in these tests reference no secrets; one that did would fail its start as in production.</summary>
