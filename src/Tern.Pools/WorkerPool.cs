@@ -206,6 +206,7 @@ public sealed partial class WorkerPool
                     Unlink(victim);
                 }
                 again = ReserveStarts();
+                ArmForFirstUncovered();
             }
             if (newError) LogStartFailed(e, Function.Name); // once per cause, not once per call (a missing component fails them all)
             victim?.TrySetException(e);
@@ -226,6 +227,7 @@ public sealed partial class WorkerPool
                 worker.Fresh = true; // the call it goes to now was waiting for it: a cold start
                 HandSlots(ref handed);
                 worker.Fresh = false; // a slot taken later is a warm one
+                ArmForFirstUncovered();
             }
         }
         handed.Complete();
@@ -298,6 +300,10 @@ public sealed partial class WorkerPool
         _expiry.Change(wait > TimeSpan.FromMilliseconds(1) ? wait : TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
     }
 
+    /// <summary>Turns away calls that waited past the function's timeout for a slot. A call a worker is being started
+    /// for (the first StartingCount x instanceConcurrency waiters) is not: it waits for that start, which has its own
+    /// limits (sandbox start, Init) and fails the call with the reason if it fails. A cold start slower than the function's
+    /// timeout is a slow first call, not a full pool (as on Lambda, where Init has its own timeout).</summary>
     private void ExpireWaiters()
     {
         var expired = new List<Waiter>();
@@ -305,14 +311,29 @@ public sealed partial class WorkerPool
         {
             _expiryArmedFor = long.MaxValue;
             var now = _time.GetTimestamp();
-            while (_waiters.First is { } first && first.Value.Deadline <= now)
+            var covered = _starting * Function.InstanceConcurrency;
+            var node = _waiters.First;
+            for (var i = 0; node is not null && node.Value.Deadline <= now; i++)
             {
-                expired.Add(first.Value);
-                Unlink(first.Value);
+                var next = node.Next;
+                if (i >= covered)
+                {
+                    expired.Add(node.Value);
+                    Unlink(node.Value);
+                }
+                node = next;
             }
-            if (_waiters.First is { } next) ArmExpiry(next.Value.Deadline);
+            ArmForFirstUncovered();
         }
         foreach (var w in expired) w.TrySetException(Exhausted(w));
+    }
+
+    /// <summary>Arms the expiry timer for the first waiter no start in flight covers. Under the lock.</summary>
+    private void ArmForFirstUncovered()
+    {
+        var node = _waiters.First;
+        for (var i = 0; node is not null && i < _starting * Function.InstanceConcurrency; i++) node = node.Next;
+        if (node is not null) ArmExpiry(node.Value.Deadline);
     }
 
     /// <summary>The caller gave up (its token was cancelled) before it got a slot.</summary>

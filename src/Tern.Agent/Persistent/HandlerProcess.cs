@@ -193,9 +193,13 @@ internal sealed class HandlerProcess : IDisposable
     private void OnOversizedLine(ReadOnlySpan<byte> head)
     {
         var limit = MaxLineBytes;
-        if (_ready.Task.IsCompleted && RequestIdAtStart(head) is { } requestId)
+        var loaded = _ready.Task.IsCompleted;
+        // Marked as ending before its call is answered: the host's next call, sent as soon as that answer arrives, must
+        // go to a fresh process, not to this one (where it would fail as a crash).
+        if (!BeginEnd()) return;
+        if (loaded && RequestIdAtStart(head) is { } requestId)
             _listener?.OnOversizedAnswer(this, requestId, new AgentError { Code = OutputTooLargeCode, Message = $"handler output exceeded {limit} bytes" });
-        EndWith(_ready.Task.IsCompleted
+        FinishEnd(loaded
             ? new AgentError { Code = CrashedCode, Message = $"the handler process was restarted after writing a line over {limit} bytes" }
             : new AgentError { Code = LoadFailedCode, Message = $"the handler wrote a first line over {limit} bytes instead of {{\"ready\":true}}" });
     }
@@ -244,7 +248,14 @@ internal sealed class HandlerProcess : IDisposable
 
     private void EndWith(AgentError error)
     {
-        if (Interlocked.Exchange(ref _ending, 1) == 1) return;
+        if (BeginEnd()) FinishEnd(error);
+    }
+
+    /// <summary>Marks the process as ending (no new calls go to it); false if it already was.</summary>
+    private bool BeginEnd() => Interlocked.Exchange(ref _ending, 1) == 0;
+
+    private void FinishEnd(AgentError error)
+    {
         Volatile.Write(ref _endError, error);
         Kill();
         _ready.TrySetResult(error.Code == LoadFailedCode ? error : new AgentError { Code = LoadFailedCode, Message = error.Message });

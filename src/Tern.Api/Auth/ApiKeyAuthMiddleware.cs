@@ -103,5 +103,5 @@ internal sealed class ApiKeyAuthMiddleware(RequestDelegate next, ApiKeyService k
         return WriteAsync(context, ProblemExceptionHandler.Problem(StatusCodes.Status401Unauthorized, title, detail));
     }
 
-    private static Task WriteAsync(HttpContext context, ProblemDetails problem) => Problems.Problems.WriteAsync(context, problem);
+    private static Task WriteAsync(HttpContext context, ProblemDetails problem) => ProblemResults.WriteAsync(context, problem);
 }

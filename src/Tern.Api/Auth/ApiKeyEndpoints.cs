@@ -1,3 +1,4 @@
+using Tern.Api.Problems;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
@@ -34,16 +35,16 @@ internal static class ApiKeyEndpoints
         await keys.RevokeAsync(id, ApiKeyAuthMiddleware.Caller(context), ct) switch
         {
             RevokeOutcome.Revoked => Results.NoContent(),
-            RevokeOutcome.Forbidden => Problems.Problems.Forbidden("only an admin key can revoke an admin key"),
-            RevokeOutcome.LastAdmin => Problems.Problems.Conflict("Last admin key",
+            RevokeOutcome.Forbidden => ProblemResults.Forbidden("only an admin key can revoke an admin key"),
+            RevokeOutcome.LastAdmin => ProblemResults.Conflict("Last admin key",
                 $"'{id}' is the last working admin key; create another admin key first, or nobody could manage keys and limits"),
-            _ => Problems.Problems.NotFound("API key not found", $"no unrevoked API key you can see has id '{id}'"),
+            _ => ProblemResults.NotFound("API key not found", $"no unrevoked API key you can see has id '{id}'"),
         };
 
     private static async Task<IResult> CreateAsync(HttpContext context, HttpRequest request, ApiKeyService keys, CancellationToken ct)
     {
         var body = await RequestBody.ReadAsync(request, MaxBodyBytes, ct);
-        if (body is null) return Problems.Problems.TooLarge($"the request may be at most {MaxBodyBytes} bytes");
+        if (body is null) return ProblemResults.TooLarge($"the request may be at most {MaxBodyBytes} bytes");
         ApiKeyCreateRequest settings;
         try
         {
@@ -51,14 +52,14 @@ internal static class ApiKeyEndpoints
         }
         catch (JsonException e)
         {
-            return Problems.Problems.BadRequest("Malformed API key request",
+            return ProblemResults.BadRequest("Malformed API key request",
                 $"expected {{\"name\": \"...\", \"role\": \"invoke\", \"rateLimitPerSecond\": N}}: {e.Message}");
         }
         var name = settings.Name?.Trim();
         if (string.IsNullOrEmpty(name) || name.Length > MaxNameLength || name.Any(char.IsControl))
-            return Problems.Problems.BadRequest("Invalid API key request", $"name is required: 1 to {MaxNameLength} characters, no control characters");
+            return ProblemResults.BadRequest("Invalid API key request", $"name is required: 1 to {MaxNameLength} characters, no control characters");
         if (settings.RateLimitPerSecond is < 0 or > FunctionLimits.MaxRateLimitPerSecond)
-            return Problems.Problems.BadRequest("Invalid API key request",
+            return ProblemResults.BadRequest("Invalid API key request",
                 $"rateLimitPerSecond must be a whole number from 0 (unlimited) to {FunctionLimits.MaxRateLimitPerSecond}");
 
         var authenticated = ApiKeyAuthMiddleware.Authenticated(context);
@@ -66,10 +67,10 @@ internal static class ApiKeyEndpoints
         ApiKeyRole role;
         if (settings.Role is null) role = caller?.Role ?? ApiKeyRole.Admin; // the caller's own role unless asked for less
         else if (!ApiKeyRoles.TryParse(settings.Role, out role))
-            return Problems.Problems.BadRequest("Invalid API key request", $"role must be {ApiKeyRoles.All}, not '{settings.Role}'");
+            return ProblemResults.BadRequest("Invalid API key request", $"role must be {ApiKeyRoles.All}, not '{settings.Role}'");
         var rate = settings.RateLimitPerSecond is > 0 ? settings.RateLimitPerSecond : null;
         if (authenticated is not null && ApiKeyService.RefuseCreate(authenticated, role, rate) is { } refusal)
-            return Problems.Problems.Forbidden(refusal);
+            return ProblemResults.Forbidden(refusal);
 
         var (record, key) = await keys.CreateAsync(name, rate, role, caller?.Id, ct);
         return Results.Json(new ApiKeyCreated(record.Id, record.Name, key, record.CreatedAt, record.RateLimitPerSecond, record.Role.Name(), record.CreatedBy),

@@ -1,3 +1,4 @@
+using Tern.Api.Problems;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -17,7 +18,7 @@ internal static class ExecutionEndpoints
         app.MapGet("/v1/executions/{id}", async (string id, InvocationService invocations, CancellationToken ct) =>
                 await invocations.GetAsync(id, ct) is { } record
                     ? Results.Json(ExecutionView.From(record), ApiJsonContext.Default.ExecutionView)
-                    : Problems.Problems.NotFound("Execution not found", $"execution '{id}' does not exist (or has expired)"))
+                    : ProblemResults.NotFound("Execution not found", $"execution '{id}' does not exist (or has expired)"))
             .WithTags("Executions").WithName("GetExecution").Produces<ExecutionView>().ProducesProblem(404);
 
         app.MapGet("/v1/functions/{name}/dead-letters", async (string name, int? limit, InvocationService invocations, CancellationToken ct) =>
@@ -30,7 +31,7 @@ internal static class ExecutionEndpoints
         app.MapPost("/v1/dead-letters/{id}:redrive", async (string id, HttpResponse response, InvocationService invocations, CancellationToken ct) =>
             {
                 if (await invocations.RedriveAsync(id, ct) is not { } record)
-                    return Problems.Problems.NotFound("Dead letter not found", $"execution '{id}' is not in a dead-letter list");
+                    return ProblemResults.NotFound("Dead letter not found", $"execution '{id}' is not in a dead-letter list");
                 response.Headers[InvokeEndpoints.ExecutionIdHeader] = record.ExecutionId;
                 return Results.Json(ExecutionView.From(record), ApiJsonContext.Default.ExecutionView, statusCode: StatusCodes.Status202Accepted);
             })

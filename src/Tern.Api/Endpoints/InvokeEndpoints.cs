@@ -1,3 +1,4 @@
+using Tern.Api.Problems;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -134,7 +135,7 @@ internal static class InvokeEndpoints
         var callback = request.Headers[CallbackUrlHeader].FirstOrDefault();
         if (callback is not null && await callbackTargets.CheckAsync(callback, ct) is { } refused)
         {
-            await Problems.Problems.BadRequest("Invalid callback", $"{CallbackUrlHeader} cannot be used: {refused}").ExecuteAsync(context);
+            await ProblemResults.BadRequest("Invalid callback", $"{CallbackUrlHeader} cannot be used: {refused}").ExecuteAsync(context);
             return;
         }
         var options = TraceOptions(request, response, key, recordWhileRunning: false, qualifier) with { CallbackUrl = callback };
@@ -159,9 +160,9 @@ internal static class InvokeEndpoints
         }
         var query = request.QueryString.HasValue ? request.Query["qualifier"] : default;
         if (query.Count > 1 || (query.Count == 1 && qualifier is not null && query[0] != qualifier))
-            return Problems.Problems.BadRequest("Invalid qualifier", "give the version or alias once: name:3 in the path or ?qualifier=3");
+            return ProblemResults.BadRequest("Invalid qualifier", "give the version or alias once: name:3 in the path or ?qualifier=3");
         if (query.Count == 1) qualifier = query[0];
-        if (qualifier is not null && Qualifiers.Check(qualifier) is { } wrong) return Problems.Problems.BadRequest("Invalid qualifier", wrong);
+        if (qualifier is not null && Qualifiers.Check(qualifier) is { } wrong) return ProblemResults.BadRequest("Invalid qualifier", wrong);
         return null;
     }
 
@@ -172,7 +173,7 @@ internal static class InvokeEndpoints
         var values = request.Headers[TraceIdHeader];
         if (values.Count == 0) return null;
         if (values.Count == 1 && values[0] is { Length: > 0 and <= 128 } id && id.All(c => c is > ' ' and < (char)127)) return null;
-        return Problems.Problems.BadRequest("Invalid trace id", $"{TraceIdHeader} must be one value of 1 to 128 printable ASCII characters without spaces");
+        return ProblemResults.BadRequest("Invalid trace id", $"{TraceIdHeader} must be one value of 1 to 128 printable ASCII characters without spaces");
     }
 
     /// <summary>Idempotency-Key: absent, or one value of 1..200 printable ASCII characters.</summary>
@@ -182,7 +183,7 @@ internal static class InvokeEndpoints
         var values = request.Headers[IdempotencyKeyHeader];
         if (values.Count == 0) return null;
         if (values.Count > 1 || !Idempotency.IsValidKey(values[0]))
-            return Problems.Problems.BadRequest("Invalid idempotency key",
+            return ProblemResults.BadRequest("Invalid idempotency key",
                 $"{IdempotencyKeyHeader} must be one value of 1 to {Idempotency.MaxKeyLength} printable ASCII characters");
         key = values[0];
         return null;
@@ -196,7 +197,7 @@ internal static class InvokeEndpoints
         if (values.Count == 0) return null;
         if (values.Count > 1 || !int.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
             || ms is < 1 or > FunctionLimits.MaxTimeoutMs)
-            return Problems.Problems.BadRequest("Invalid timeout", $"{TimeoutHeader} must be a whole number of milliseconds from 1 to {FunctionLimits.MaxTimeoutMs}");
+            return ProblemResults.BadRequest("Invalid timeout", $"{TimeoutHeader} must be a whole number of milliseconds from 1 to {FunctionLimits.MaxTimeoutMs}");
         waitMs = ms;
         return null;
     }
@@ -217,11 +218,11 @@ internal static class InvokeEndpoints
         if (!FunctionNames.IsValid(name)) throw new FunctionNotFoundException(name);
         var body = await RequestBody.ReadAsync(request, limit, ct);
         if (body is null)
-            return (default, Problems.Problems.TooLarge($"the event may be at most {limit} bytes ({limit / 1024} KB) for this call"));
+            return (default, ProblemResults.TooLarge($"the event may be at most {limit} bytes ({limit / 1024} KB) for this call"));
         if (body.Length == 0) return (RawJson.EmptyObject, null);
         return RawJson.TryCreate(body, out var input, out var error)
             ? (input, null)
-            : (default, Problems.Problems.BadRequest("Malformed event", $"the event must be JSON: {error}"));
+            : (default, ProblemResults.BadRequest("Malformed event", $"the event must be JSON: {error}"));
     }
 
     /// <summary>X-Trace-Id (generated when absent) and traceparent go to the handler and back to the caller.</summary>

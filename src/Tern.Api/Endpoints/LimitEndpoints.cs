@@ -1,3 +1,4 @@
+using Tern.Api.Problems;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
@@ -26,7 +27,7 @@ internal static class LimitEndpoints
     private static async Task<IResult> PutAsync(HttpRequest request, RateLimits limits, CancellationToken ct)
     {
         var body = await RequestBody.ReadAsync(request, MaxBodyBytes, ct);
-        if (body is null) return Problems.Problems.TooLarge($"the limits may be at most {MaxBodyBytes} bytes");
+        if (body is null) return ProblemResults.TooLarge($"the limits may be at most {MaxBodyBytes} bytes");
         LimitSettings settings;
         try
         {
@@ -34,10 +35,10 @@ internal static class LimitEndpoints
         }
         catch (JsonException e)
         {
-            return Problems.Problems.BadRequest("Malformed limits", $"expected {{\"globalPerSecond\": N}}: {e.Message}");
+            return ProblemResults.BadRequest("Malformed limits", $"expected {{\"globalPerSecond\": N}}: {e.Message}");
         }
         if (settings.GlobalPerSecond is not int rate || !RateLimits.IsValidRate(rate))
-            return Problems.Problems.BadRequest("Invalid limits",
+            return ProblemResults.BadRequest("Invalid limits",
                 $"globalPerSecond must be a whole number from 0 (unlimited) to {FunctionLimits.MaxRateLimitPerSecond}");
         limits.SetGlobal(rate);
         return Results.Json(new LimitSettings(limits.GlobalPerSecond), LimitJsonContext.Default.LimitSettings);

@@ -1,3 +1,4 @@
+using Tern.Api.Problems;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -38,14 +39,14 @@ internal static class LogEndpoints
         if (query["since"].FirstOrDefault() is { Length: > 0 } sinceText)
         {
             if (!DateTimeOffset.TryParse(sinceText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
-                return Problems.Problems.BadRequest("Invalid since", "since must be an RFC 3339 time, for example 2026-01-02T15:04:05Z");
+                return ProblemResults.BadRequest("Invalid since", "since must be an RFC 3339 time, for example 2026-01-02T15:04:05Z");
             since = parsed;
         }
         int? tail = null;
         if (query["tail"].FirstOrDefault() is { Length: > 0 } tailText)
         {
             if (!int.TryParse(tailText, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n is < 0 or > MaxLines)
-                return Problems.Problems.BadRequest("Invalid tail", $"tail must be a whole number of lines from 0 to {MaxLines}");
+                return ProblemResults.BadRequest("Invalid tail", $"tail must be a whole number of lines from 0 to {MaxLines}");
             tail = n;
         }
         var follow = query["follow"].FirstOrDefault() is { } f

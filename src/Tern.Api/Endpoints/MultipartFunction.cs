@@ -1,3 +1,4 @@
+using Tern.Api.Problems;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Tern.Api.Serialization;
@@ -16,7 +17,7 @@ internal static class MultipartFunction
 
     public static async Task<Parsed> ReadAsync(HttpRequest request, long limit, CancellationToken ct)
     {
-        if (request.ContentLength > limit) return new(null, null, Problems.Problems.TooLarge($"a function upload may be at most {limit} bytes"));
+        if (request.ContentLength > limit) return new(null, null, ProblemResults.TooLarge($"a function upload may be at most {limit} bytes"));
         IFormCollection form;
         try
         {
@@ -25,7 +26,7 @@ internal static class MultipartFunction
         catch (Exception e) when (e is InvalidDataException or IOException or BadHttpRequestException)
         {
             // No boundary, a part cut short, a part over a limit: the client sent a broken form, not a server error.
-            return new(null, null, Problems.Problems.BadRequest("Malformed form", $"the multipart/form-data body cannot be read: {e.Message}"));
+            return new(null, null, ProblemResults.BadRequest("Malformed form", $"the multipart/form-data body cannot be read: {e.Message}"));
         }
         var settings = form.TryGetValue("function", out var json) && !string.IsNullOrWhiteSpace(json)
             ? RequestBody.ParseJson(System.Text.Encoding.UTF8.GetBytes(json.ToString()), ApiJsonContext.Default.FunctionSettings)

@@ -1,3 +1,4 @@
+using Tern.Api.Problems;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -14,7 +15,7 @@ internal static class OpenApiEndpoint
     public static void MapOpenApiDocument(this IEndpointRouteBuilder app) =>
         app.MapOpenApi().AddEndpointFilter((context, next) =>
             context.Arguments.OfType<string>().Any(name => !name.Equals(DocumentName, StringComparison.OrdinalIgnoreCase))
-                ? ValueTask.FromResult<object?>(Problems.Problems.NotFound("OpenAPI document not found",
+                ? ValueTask.FromResult<object?>(ProblemResults.NotFound("OpenAPI document not found",
                     $"the daemon has one OpenAPI document: /openapi/{DocumentName}.json"))
                 : next(context));
 }

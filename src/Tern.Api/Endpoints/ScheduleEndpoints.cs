@@ -59,7 +59,7 @@ internal static class ScheduleEndpoints
             .WithName("DeleteSchedule").RequireRole(ApiKeyRole.Deploy).Produces(StatusCodes.Status204NoContent).ProducesProblem(404);
     }
 
-    private static IResult NotFound(string id) => Problems.Problems.NotFound("Schedule not found", $"schedule '{id}' does not exist");
+    private static IResult NotFound(string id) => ProblemResults.NotFound("Schedule not found", $"schedule '{id}' does not exist");
 
     private static async Task<IResult> Validated(Func<Task<IResult>> action)
     {
@@ -78,7 +78,7 @@ internal static class ScheduleEndpoints
     private static async Task<(ScheduleInput? Input, IResult? Problem)> ReadAsync(HttpRequest request, CancellationToken ct)
     {
         var body = await RequestBody.ReadAsync(request, MaxBodyBytes, ct);
-        if (body is null) return (null, Problems.Problems.TooLarge($"a schedule body may be at most {MaxBodyBytes / 1024} KB"));
+        if (body is null) return (null, ProblemResults.TooLarge($"a schedule body may be at most {MaxBodyBytes / 1024} KB"));
         ScheduleBody? parsed;
         try
         {
@@ -86,9 +86,9 @@ internal static class ScheduleEndpoints
         }
         catch (JsonException e)
         {
-            return (null, Problems.Problems.BadRequest("Malformed JSON", e.Message));
+            return (null, ProblemResults.BadRequest("Malformed JSON", e.Message));
         }
-        if (parsed is null) return (null, Problems.Problems.BadRequest("Malformed JSON", "expected a JSON object"));
+        if (parsed is null) return (null, ProblemResults.BadRequest("Malformed JSON", "expected a JSON object"));
         return (new ScheduleInput(parsed.Function, parsed.Expression, parsed.Timezone, parsed.Payload, parsed.Enabled), null);
     }
 }

@@ -1,3 +1,4 @@
+using Tern.Api.Problems;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
@@ -32,16 +33,16 @@ internal static class SecretEndpoints
         group.MapDelete("/{name}", async (string name, ISecretStore store, CancellationToken ct) =>
                 await store.DeleteAsync(name, ct)
                     ? Results.NoContent()
-                    : Problems.Problems.NotFound("Secret not found", $"secret '{name}' does not exist"))
+                    : ProblemResults.NotFound("Secret not found", $"secret '{name}' does not exist"))
             .WithName("DeleteSecret").RequireRole(ApiKeyRole.Deploy).Produces(StatusCodes.Status204NoContent).ProducesProblem(404);
     }
 
     private static async Task<IResult> PutAsync(string name, HttpRequest request, ISecretStore store, CancellationToken ct)
     {
         if (!SecretRules.IsValidName(name))
-            return Problems.Problems.BadRequest("Invalid secret", $"a secret name must match {SecretRules.NamePattern}");
+            return ProblemResults.BadRequest("Invalid secret", $"a secret name must match {SecretRules.NamePattern}");
         var body = await RequestBody.ReadAsync(request, MaxBodyBytes, ct);
-        if (body is null) return Problems.Problems.TooLarge($"a secret value may be at most {SecretRules.MaxValueBytes} bytes");
+        if (body is null) return ProblemResults.TooLarge($"a secret value may be at most {SecretRules.MaxValueBytes} bytes");
         SecretValue? input;
         try
         {
@@ -50,10 +51,10 @@ internal static class SecretEndpoints
         catch (JsonException)
         {
             // Not e.Message: the parser's message may quote part of the body, and the body is the secret.
-            return Problems.Problems.BadRequest("Malformed secret", "expected a JSON object {\"value\": \"...\"}");
+            return ProblemResults.BadRequest("Malformed secret", "expected a JSON object {\"value\": \"...\"}");
         }
         if (input?.Value is not { } value)
-            return Problems.Problems.BadRequest("Invalid secret", "expected a JSON object {\"value\": \"...\"} with a string value");
+            return ProblemResults.BadRequest("Invalid secret", "expected a JSON object {\"value\": \"...\"} with a string value");
         try
         {
             var (info, created) = await store.SetAsync(name, value, input.Functions, ct);
@@ -64,14 +65,14 @@ internal static class SecretEndpoints
         }
         catch (SecretValidationException e)
         {
-            return Problems.Problems.BadRequest("Invalid secret", e.Message);
+            return ProblemResults.BadRequest("Invalid secret", e.Message);
         }
     }
 
     private static async Task<IResult> PatchAsync(string name, HttpRequest request, ISecretStore store, CancellationToken ct)
     {
         var body = await RequestBody.ReadAsync(request, ScopeBodyBytes, ct);
-        if (body is null) return Problems.Problems.TooLarge($"a scope may be at most {ScopeBodyBytes} bytes");
+        if (body is null) return ProblemResults.TooLarge($"a scope may be at most {ScopeBodyBytes} bytes");
         SecretScopeBody? input;
         try
         {
@@ -79,19 +80,19 @@ internal static class SecretEndpoints
         }
         catch (JsonException e)
         {
-            return Problems.Problems.BadRequest("Malformed secret scope", $"expected {{\"functions\": [\"name\", \"prefix-*\" or \"*\"]}}: {e.Message}");
+            return ProblemResults.BadRequest("Malformed secret scope", $"expected {{\"functions\": [\"name\", \"prefix-*\" or \"*\"]}}: {e.Message}");
         }
         if (input?.Functions is not { } functions)
-            return Problems.Problems.BadRequest("Invalid secret scope", "expected {\"functions\": [...]}; [] grants the secret to no function");
+            return ProblemResults.BadRequest("Invalid secret scope", "expected {\"functions\": [...]}; [] grants the secret to no function");
         try
         {
             return await store.SetScopeAsync(name, functions, ct) is { } info
                 ? Results.Json(SecretView.From(info), SecretJsonContext.Default.SecretView)
-                : Problems.Problems.NotFound("Secret not found", $"secret '{name}' does not exist");
+                : ProblemResults.NotFound("Secret not found", $"secret '{name}' does not exist");
         }
         catch (SecretValidationException e)
         {
-            return Problems.Problems.BadRequest("Invalid secret scope", e.Message);
+            return ProblemResults.BadRequest("Invalid secret scope", e.Message);
         }
     }
 }

@@ -1,3 +1,4 @@
+using Tern.Api.Problems;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -44,7 +45,7 @@ internal static class VersionEndpoints
         group.MapGet("/versions/{version}", async (string name, string version, FunctionVersions versions, CancellationToken ct) =>
                 Qualifiers.TryParseVersion(version, out var n)
                     ? Results.Json(await versions.GetAsync(name, n, ct), VersionJsonContext.Default.PublishedVersion)
-                    : Problems.Problems.BadRequest("Invalid version", "a version is a number 1, 2, ..."))
+                    : ProblemResults.BadRequest("Invalid version", "a version is a number 1, 2, ..."))
             .WithName("GetVersion").Produces<PublishedVersion>().ProducesProblem(400).ProducesProblem(404);
 
         group.MapGet("/aliases", async (string name, FunctionVersions versions, CancellationToken ct) =>

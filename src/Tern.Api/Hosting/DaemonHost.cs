@@ -109,7 +109,7 @@ public static class DaemonHost
         // Bodiless error statuses (an unknown route, 405) become problems, whatever the client accepts. Calls always write
         // their own body, so they skip this middleware and its per-request feature objects.
         app.UseWhen(context => !InlineIo.IsCall(context.Request), branch => branch.UseStatusCodePages(page =>
-            Problems.Problems.WriteAsync(page.HttpContext, new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = page.HttpContext.Response.StatusCode })));
+            ProblemResults.WriteAsync(page.HttpContext, new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = page.HttpContext.Response.StatusCode })));
         app.UseApiKeyAuth(); // every route below but /healthz needs a key when auth is on
         app.MapOpenApiDocument();
         app.MapHealthEndpoints();

@@ -41,7 +41,7 @@ internal sealed partial class ProblemExceptionHandler(ILogger<ProblemExceptionHa
             if (!context.RequestAborted.IsCancellationRequested) LogUnexpected(exception, context.Request.Path);
             problem = Problem(StatusCodes.Status500InternalServerError, "Internal error", "an unexpected error occurred; see the daemon log");
         }
-        await Problems.WriteAsync(context, problem);
+        await ProblemResults.WriteAsync(context, problem);
         return true;
     }
 

@@ -30,6 +30,25 @@ public sealed class CapacityTests
     }
 
     [Fact]
+    public async Task AColdStartSlowerThanTheTimeout_IsWaitedFor_NotTurnedAwayAsAFullPool()
+    {
+        await using var rig = new PoolRig();
+        rig.Driver.StartGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var pool = rig.Pools.GetPool(PoolRig.Function(tweak: f => f with { Concurrency = 10, MaxReplicas = 1, TimeoutMs = 1000 }));
+
+        var first = pool.AcquireAsync(CancellationToken.None).AsTask(); // starts the only worker
+        var second = pool.AcquireAsync(CancellationToken.None).AsTask(); // no start for it: maxReplicas 1
+        rig.Time.Advance(TimeSpan.FromMilliseconds(1500)); // the start takes longer than the function's timeout
+
+        await Assert.ThrowsAsync<PoolExhaustedException>(() => second); // waited for a busy pool: turned away
+        Assert.False(first.IsCompleted); // waits for the worker being started for it
+        rig.Driver.StartGate.SetResult();
+        var lease = await first;
+        Assert.True(lease.ColdStart);
+        pool.Release(lease, healthy: true);
+    }
+
+    [Fact]
     public async Task AWaitingCall_GetsTheFirstSlotReleased_Warm()
     {
         await using var rig = new PoolRig();

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 namespace Tern.Api.Problems;
 
 /// <summary>Problem results endpoints return directly (without throwing).</summary>
-internal static class Problems
+internal static class ProblemResults
 {
     /// <summary>Writes <paramref name="problem"/> as application/problem+json whatever the request's Accept header
     /// says, as <see cref="Results.Problem(ProblemDetails)"/> does. (IProblemDetailsService on its own writes only for
