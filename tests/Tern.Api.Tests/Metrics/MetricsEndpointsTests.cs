@@ -44,6 +44,21 @@ public sealed class MetricsEndpointsTests(DaemonFixture daemon) : IClassFixture<
     }
 
     [Fact]
+    public async Task Metrics_RealOutput_IsCleanUnderPromtool()
+    {
+        // Samples in every kind of family: counters, histograms and gauges from calls, a rejection, an error.
+        await daemon.CreateOkAsync("m-lint", "python", Py("print('{}')"), "main.py", new { rateLimitPerSecond = 1 });
+        await daemon.InvokeAsync("m-lint");
+        using (var limited = await daemon.Client.PostAsync("/v1/functions/m-lint:invoke", new StringContent("{}", Encoding.UTF8, "application/json")))
+            Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+        var text = await daemon.Client.GetStringAsync("/metrics");
+        Assert.Contains("tern_rejections_total{function=\"m-lint\",reason=\"rate-limit\"} 1\n", text);
+
+        var (exitCode, output) = await Promtool.CheckMetricsAsync(text);
+        Assert.True(exitCode == 0 && output.Length == 0, $"promtool check metrics exited {exitCode}:\n{output}\n--- input:\n{text}");
+    }
+
+    [Fact]
     public async Task Metrics_RateLimitedCalls_CountAsRejections()
     {
         await daemon.CreateOkAsync("m-limited", "python", Py("print('1')"), "main.py", new { rateLimitPerSecond = 1 });
