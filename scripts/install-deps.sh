@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the system packages Tern needs, only those missing. Runs as root (apt-get), as these machines do.
 #   scripts/install-deps.sh          what the daemon needs (bubblewrap)
-#   scripts/install-deps.sh --test   plus what the tests need to build the examples (Go, wabt)
+#   scripts/install-deps.sh --test   plus what the tests need: Go and wabt to build the examples, promtool to check /metrics
 set -euo pipefail
 need=()
+lean=() # installed without their recommended packages
 command -v bwrap >/dev/null || need+=(bubblewrap)
 [[ -x /usr/bin/python3 ]] || need+=(python3)
 command -v node >/dev/null || need+=(nodejs)
@@ -12,11 +13,16 @@ if [[ "${1:-}" == "--test" ]]; then
   command -v go >/dev/null || need+=(golang-go)
   command -v wat2wasm >/dev/null || need+=(wabt)
   command -v zip >/dev/null || need+=(zip)
+  # promtool (Debian ships it in the prometheus package) checks the daemon's /metrics output in the API tests; the
+  # package's recommended node exporter is not wanted.
+  command -v promtool >/dev/null || lean+=(prometheus)
 fi
-if (( ${#need[@]} )); then
-  echo "install-deps: installing ${need[*]}" >&2
+if (( ${#need[@]} + ${#lean[@]} )); then
+  all=("${need[@]}" "${lean[@]}")
+  echo "install-deps: installing ${all[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq "${need[@]}" >/dev/null
+  if (( ${#need[@]} )); then apt-get install -y -qq "${need[@]}" >/dev/null; fi
+  if (( ${#lean[@]} )); then apt-get install -y -qq --no-install-recommends "${lean[@]}" >/dev/null; fi
 fi
 command -v dotnet >/dev/null || { echo "install-deps: the .NET SDK (dotnet) is required" >&2; exit 1; }

@@ -1,39 +1,49 @@
 using System.Globalization;
+using Cronos;
 
 namespace Tern.Invocation.Scheduling;
 
-/// <summary>A parsed schedule: a fixed interval (<c>@every 30s</c> or a plain duration <c>5m</c>, <c>1h30m</c>; at
-/// least 1 s) or a standard 5-field cron expression (minute hour day-of-month month day-of-week) with <c>*</c>,
-/// ranges, lists, steps, month and day names (JAN, MON), <c>L</c> (last day of the month) in day-of-month, and the
-/// macros <c>@hourly</c>, <c>@daily</c>/<c>@midnight</c>, <c>@weekly</c>, <c>@monthly</c>, <c>@yearly</c>/<c>@annually</c>.
-/// Cron times are wall-clock times in the schedule's time zone: a local time that does not exist (spring forward) is
-/// skipped, an ambiguous one (fall back) fires once, at its first occurrence. As in Vixie cron, when both
-/// day-of-month and day-of-week are restricted, a day matching either one matches.</summary>
+/// <summary>A parsed schedule: a fixed interval (<c>@every 30s</c> or a plain duration <c>5m</c>, <c>1h30m</c>; 1 s to
+/// 366 d), a macro (<c>@hourly</c>, <c>@daily</c>/<c>@midnight</c>, <c>@weekly</c>, <c>@monthly</c>,
+/// <c>@yearly</c>/<c>@annually</c>) or a 5-field cron expression (minute hour day-of-month month day-of-week).
+/// <para>Cron fields, their matching and the time-zone arithmetic are Cronos's (https://github.com/HangfireIO/Cronos):
+/// <c>*</c>, <c>?</c>, ranges, lists, steps, JAN/MON names, 7 = Sunday, <c>L</c> / <c>L-3</c> / <c>LW</c> / <c>15W</c> in
+/// day-of-month, <c>5L</c> (last Friday) and <c>1#2</c> (second Monday) in day-of-week. This class keeps Tern's own
+/// rules on top:</para>
+/// <list type="bullet">
+/// <item>Exactly 5 fields. The 6-field form with seconds is refused: sub-minute schedules are <c>@every 10s</c>, and a
+/// sixth field is read as seconds by some tools and as a year by others, so accepting it would invite mistakes.</item>
+/// <item>When both day-of-month and day-of-week are restricted, a day matching either one matches (Vixie cron, crontab,
+/// Kubernetes CronJob); Cronos alone would need both, so such an expression is two Cronos expressions, one per day field,
+/// and the earlier occurrence wins.</item>
+/// <item>A backwards range (<c>5-1</c>, <c>FRI-MON</c>) is refused, as before; Cronos would wrap it around.</item>
+/// <item>DST: a local time that a spring-forward jump skips does not fire that day (Cronos would fire at the end of the
+/// gap; we drop that adjusted occurrence). On a fall-back, a fixed time (<c>30 2 * * *</c>) fires once, at its first
+/// occurrence, while an expression with <c>*</c>, a range or a step in its minute or hour field (<c>0 * * * *</c>,
+/// <c>*/15 9-17 * * *</c>) also fires in the repeated hour, so its real interval holds (Cronos's rule).</item>
+/// </list></summary>
 public sealed class ScheduleExpression
 {
     public static readonly TimeSpan MinInterval = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan MaxInterval = TimeSpan.FromDays(366);
 
-    /// <summary>How far ahead Next looks before deciding an expression never matches (covers Feb 29 across 2100).</summary>
-    private const int SearchYears = 9;
-
+    private static readonly string[] FieldNames = ["minute", "hour", "day-of-month", "month", "day-of-week"];
+    private static readonly string[] CronosFieldNames = ["Minutes", "Hours", "Days of month", "Months", "Days of week"];
     private static readonly string[] MonthNames = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
     private static readonly string[] DayNames = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+    private static readonly DateTimeOffset ValidityProbe = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>Bounds the skips past DST-adjusted occurrences (at most one per gap), so Next always ends.</summary>
+    private const int MaxSkips = 1000;
 
     private readonly TimeSpan? _interval;
-    private readonly bool[] _minutes = new bool[60];
-    private readonly bool[] _hours = new bool[24];
-    private readonly bool[] _daysOfMonth = new bool[32];
-    private readonly bool[] _months = new bool[13];
-    private readonly bool[] _daysOfWeek = new bool[7];
-    private bool _lastDayOfMonth;
-    private bool _domRestricted;
-    private bool _dowRestricted;
+    private readonly CronExpression[] _crons;
 
-    private ScheduleExpression(string text, TimeSpan? interval)
+    private ScheduleExpression(string text, TimeSpan? interval, CronExpression[] crons)
     {
         Text = text;
         _interval = interval;
+        _crons = crons;
     }
 
     /// <summary>The expression as given (trimmed).</summary>
@@ -56,7 +66,7 @@ public sealed class ScheduleExpression
             if (macro == "@every")
             {
                 if (parts.Length != 2) throw new FormatException("@every takes one duration, e.g. '@every 30s'");
-                return new ScheduleExpression(trimmed, ParseDuration(parts[1]));
+                return new ScheduleExpression(trimmed, ParseDuration(parts[1]), []);
             }
             if (parts.Length != 1) throw new FormatException($"'{parts[0]}' takes no arguments");
             var cron = macro switch
@@ -72,7 +82,7 @@ public sealed class ScheduleExpression
             return ParseCron(trimmed, cron);
         }
         if (char.IsAsciiDigit(trimmed[0]) && !trimmed.Contains(' ') && char.IsAsciiLetter(trimmed[^1]))
-            return new ScheduleExpression(trimmed, ParseDuration(trimmed));
+            return new ScheduleExpression(trimmed, ParseDuration(trimmed), []);
         return ParseCron(trimmed, trimmed);
     }
 
@@ -92,7 +102,7 @@ public sealed class ScheduleExpression
         }
     }
 
-    /// <summary>A duration: one or more number+unit pairs (s, m, h, d), e.g. 30s, 5m, 1h30m. At least 1 s.</summary>
+    /// <summary>A duration: one or more number+unit pairs (s, m, h, d), e.g. 30s, 5m, 1h30m. 1 s to 366 d.</summary>
     public static TimeSpan ParseDuration(string text)
     {
         var total = TimeSpan.Zero;
@@ -127,117 +137,98 @@ public sealed class ScheduleExpression
         if (fields.Length != 5)
             throw new FormatException(
                 $"'{text}' has {fields.Length} field(s); a cron expression has 5 (minute hour day-of-month month day-of-week), e.g. '*/5 * * * *'");
-        var e = new ScheduleExpression(text, null);
-        ParseField(fields[0], "minute", 0, 59, null, e._minutes);
-        ParseField(fields[1], "hour", 0, 23, null, e._hours);
-        if (fields[2].Equals("L", StringComparison.OrdinalIgnoreCase)) e._lastDayOfMonth = true;
-        else ParseField(fields[2], "day-of-month", 1, 31, null, e._daysOfMonth);
-        ParseField(fields[3], "month", 1, 12, MonthNames, e._months);
-        var dow = new bool[8];
-        ParseField(fields[4], "day-of-week", 0, 7, DayNames, dow);
-        for (var d = 0; d < 7; d++) e._daysOfWeek[d] = dow[d];
-        if (dow[7]) e._daysOfWeek[0] = true; // 7 is Sunday too
-        e._domRestricted = !IsStar(fields[2]);
-        e._dowRestricted = !IsStar(fields[4]);
-        if (e.Next(new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero), TimeZoneInfo.Utc) is null)
-            throw new FormatException($"'{text}' never matches a date");
+        for (var i = 0; i < fields.Length; i++) RejectBackwardsRanges(fields, i);
+        CronExpression[] crons = IsStar(fields[2]) || IsStar(fields[4])
+            ? [Compile(text, fields, fields[2], fields[4])]
+            : [Compile(text, fields, fields[2], "*"), Compile(text, fields, "*", fields[4])];
+        var e = new ScheduleExpression(text, null, crons);
+        if (e.Next(ValidityProbe, TimeZoneInfo.Utc) is null) throw new FormatException($"'{text}' never matches a date");
         return e;
     }
 
     private static bool IsStar(string field) => field is "*" or "?";
 
-    private static void ParseField(string field, string name, int min, int max, string[]? names, bool[] set)
+    private static CronExpression Compile(string text, string[] fields, string dayOfMonth, string dayOfWeek)
     {
-        foreach (var item in field.Split(','))
+        try
         {
-            if (item.Length == 0) throw new FormatException($"{name} field '{field}' has an empty list item");
+            return CronExpression.Parse($"{fields[0]} {fields[1]} {dayOfMonth} {fields[3]} {dayOfWeek}", CronFormat.Standard);
+        }
+        catch (CronFormatException e)
+        {
+            throw new FormatException(Describe(text, fields, e.Message), e);
+        }
+        catch (MissingSeedException e)
+        {
+            throw new FormatException($"'{text}': H (jitter) is not supported; give the minute and hour", e);
+        }
+    }
+
+    /// <summary>Cronos says "... Minutes: Value must be a number between 0 and 59 (all inclusive)."; this names the field
+    /// the way the rest of Tern does and quotes what was written in it.</summary>
+    private static string Describe(string text, string[] fields, string message)
+    {
+        for (var i = 0; i < CronosFieldNames.Length; i++)
+        {
+            var at = message.IndexOf(CronosFieldNames[i] + ": ", StringComparison.Ordinal);
+            if (at < 0) continue;
+            var detail = message[(at + CronosFieldNames[i].Length + 2)..].TrimEnd('.');
+            if (detail.Length > 0) detail = char.ToLowerInvariant(detail[0]) + detail[1..];
+            var names = i switch { 3 => " or a name JAN-DEC", 4 => " or a name SUN-SAT", _ => "" };
+            return $"{FieldNames[i]} field '{fields[i]}': {detail}{names}";
+        }
+        return $"'{text}' is not a valid cron expression: {message}";
+    }
+
+    private static void RejectBackwardsRanges(string[] fields, int index)
+    {
+        foreach (var item in fields[index].Split(','))
+        {
             var slash = item.IndexOf('/');
             var range = slash < 0 ? item : item[..slash];
-            var step = 1;
-            if (slash >= 0 && (!int.TryParse(item.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out step) || step < 1 || step > max))
-                throw new FormatException($"{name} field '{field}': the step '{item[(slash + 1)..]}' must be a number from 1 to {max}");
-            int from, to;
-            if (range is "*" or "?")
-            {
-                (from, to) = (min, max);
-            }
-            else
-            {
-                var dash = range.IndexOf('-', 1);
-                from = Value(dash < 0 ? range : range[..dash], field, name, min, max, names);
-                to = dash < 0 ? (slash >= 0 ? max : from) : Value(range[(dash + 1)..], field, name, min, max, names);
-                if (to < from) throw new FormatException($"{name} field '{field}': the range '{range}' runs backwards");
-            }
-            for (var v = from; v <= to; v += step) set[v] = true;
+            var dash = range.Length > 1 ? range.IndexOf('-', 1) : -1;
+            if (dash < 0) continue;
+            if (Value(range[..dash], index) is { } from && Value(range[(dash + 1)..], index) is { } to && to < from)
+                throw new FormatException($"{FieldNames[index]} field '{fields[index]}': the range '{range}' runs backwards");
         }
     }
 
-    private static int Value(string text, string field, string name, int min, int max, string[]? names)
+    /// <summary>A range bound as a number (null for what Cronos will judge, such as <c>L</c> in <c>L-3</c>).</summary>
+    private static int? Value(string text, int index)
     {
-        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n))
-        {
-            if (n < min || n > max) throw new FormatException($"{name} field '{field}': {n} is out of range {min}-{max}");
-            return n;
-        }
-        if (names is not null)
-        {
-            var index = Array.FindIndex(names, x => x.Equals(text, StringComparison.OrdinalIgnoreCase));
-            if (index >= 0) return index + (min == 1 ? 1 : 0);
-        }
-        var hint = names is null ? "" : $" or a name ({string.Join(", ", names)})";
-        throw new FormatException($"{name} field '{field}': '{text}' is not a number from {min} to {max}{hint}");
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n)) return n;
+        var names = index switch { 3 => MonthNames, 4 => DayNames, _ => null };
+        var at = names is null ? -1 : Array.FindIndex(names, x => x.Equals(text, StringComparison.OrdinalIgnoreCase));
+        return at < 0 ? null : at + (index == 3 ? 1 : 0);
     }
 
-    /// <summary>The first fire time strictly after <paramref name="after"/>, or null if there is none within
-    /// nine years. Intervals ignore the time zone: the next fire is <paramref name="after"/> plus the interval.</summary>
+    /// <summary>The first fire time strictly after <paramref name="after"/>, or null if there is none (Cronos looks
+    /// ahead to the end of its calendar range). Intervals ignore the time zone: the next fire is <paramref name="after"/>
+    /// plus the interval.</summary>
     public DateTimeOffset? Next(DateTimeOffset after, TimeZoneInfo zone)
     {
         if (_interval is { } interval) return after + interval;
-        var local = TimeZoneInfo.ConvertTime(after, zone).DateTime;
-        var t = new DateTime(local.Year, local.Month, local.Day, local.Hour, local.Minute, 0, DateTimeKind.Unspecified).AddMinutes(1);
-        var limit = t.Year + SearchYears;
-        while (t.Year <= limit)
+        DateTimeOffset? first = null;
+        foreach (var cron in _crons)
         {
-            if (!_months[t.Month])
-            {
-                t = new DateTime(t.Year, t.Month, 1).AddMonths(1);
-                continue;
-            }
-            if (!DayMatches(t))
-            {
-                t = t.Date.AddDays(1);
-                continue;
-            }
-            if (!_hours[t.Hour])
-            {
-                t = t.Date.AddHours(t.Hour + 1);
-                continue;
-            }
-            if (!_minutes[t.Minute])
-            {
-                t = t.AddMinutes(1);
-                continue;
-            }
-            if (ToInstant(t, zone) is { } instant && instant > after) return instant;
-            t = t.AddMinutes(1);
+            if (Next(cron, after, zone) is { } next && (first is null || next < first)) first = next;
+        }
+        return first;
+    }
+
+    /// <summary>Cronos's next occurrence, past any that Cronos moved to the end of a DST gap: the wall-clock time it
+    /// lands on is then one the expression does not name.</summary>
+    private static DateTimeOffset? Next(CronExpression cron, DateTimeOffset after, TimeZoneInfo zone)
+    {
+        var from = after;
+        for (var skips = 0; skips <= MaxSkips; skips++)
+        {
+            if (cron.GetNextOccurrence(from, zone) is not { } next) return null;
+            // The local time, read as a plain calendar time: does the expression name it?
+            var wall = DateTime.SpecifyKind(TimeZoneInfo.ConvertTime(next, zone).DateTime, DateTimeKind.Utc);
+            if (cron.GetNextOccurrence(wall, inclusive: true) == wall) return next;
+            from = next;
         }
         return null;
-    }
-
-    private bool DayMatches(DateTime t)
-    {
-        var dom = _lastDayOfMonth ? t.Day == DateTime.DaysInMonth(t.Year, t.Month) : _daysOfMonth[t.Day];
-        var dow = _daysOfWeek[(int)t.DayOfWeek];
-        if (_domRestricted && _dowRestricted) return dom || dow;
-        return dom && dow;
-    }
-
-    /// <summary>A wall-clock time in <paramref name="zone"/> as an instant: null if it does not exist (skipped by a
-    /// DST jump); the first occurrence if it is ambiguous.</summary>
-    private static DateTimeOffset? ToInstant(DateTime wall, TimeZoneInfo zone)
-    {
-        if (zone.IsInvalidTime(wall)) return null;
-        var offset = zone.IsAmbiguousTime(wall) ? zone.GetAmbiguousTimeOffsets(wall).Max() : zone.GetUtcOffset(wall);
-        return new DateTimeOffset(wall, offset);
     }
 }

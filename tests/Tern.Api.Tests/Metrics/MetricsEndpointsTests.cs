@@ -44,6 +44,26 @@ public sealed class MetricsEndpointsTests(DaemonFixture daemon) : IClassFixture<
     }
 
     [Fact]
+    public async Task Metrics_RealOutput_IsCleanUnderPromtool()
+    {
+        // Samples in every kind of family: counters, histograms and gauges from the calls that ran, and rejections (a
+        // burst at 1 call per second: the first runs, most of the others are turned away however slow the machine).
+        await daemon.CreateOkAsync("m-lint", "python", Py("print('{}')"), "main.py", new { rateLimitPerSecond = 1 });
+        var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ =>
+            daemon.Client.PostAsync("/v1/functions/m-lint:invoke", new StringContent("{}", Encoding.UTF8, "application/json"))));
+        var rejected = responses.Count(r => r.StatusCode == HttpStatusCode.TooManyRequests);
+        Assert.Contains(responses, r => r.StatusCode == HttpStatusCode.OK);
+        foreach (var r in responses) r.Dispose();
+        Assert.True(rejected >= 1);
+        var text = await daemon.Client.GetStringAsync("/metrics");
+        Assert.Contains($"tern_rejections_total{{function=\"m-lint\",reason=\"rate-limit\"}} {rejected}\n", text);
+        Assert.Contains("tern_invocation_duration_seconds_bucket{function=\"m-lint\",le=\"+Inf\"}", text);
+
+        var (exitCode, output) = await Promtool.CheckMetricsAsync(text);
+        Assert.True(exitCode == 0 && output.Length == 0, $"promtool check metrics exited {exitCode}:\n{output}\n--- input:\n{text}");
+    }
+
+    [Fact]
     public async Task Metrics_RateLimitedCalls_CountAsRejections()
     {
         await daemon.CreateOkAsync("m-limited", "python", Py("print('1')"), "main.py", new { rateLimitPerSecond = 1 });

@@ -1,4 +1,5 @@
 using Tern.Api.Metrics;
+using Tern.Testing;
 
 namespace Tern.Api.Tests.Metrics;
 
@@ -38,6 +39,21 @@ public sealed class PrometheusTextTests
         Assert.Contains("g{k=\"v\"} +Inf\n", text);
         var parsed = PrometheusTextParser.Parse(text);
         Assert.Equal(3, parsed.Value("d_seconds_count", ("function", "f")));
+    }
+
+    [Fact]
+    public async Task Write_EscapesNonFiniteValuesAndEmptyFamilies_AreCleanUnderPromtool()
+    {
+        var text = PrometheusText.Write([
+            new MetricFamily("x_total", "counter", "help with \\ and\nnewline", [new([KeyValuePair.Create("function", "a\\b\"c\nd")], 3)]),
+            new MetricFamily("d_seconds", "histogram", "durations", [
+                new([KeyValuePair.Create("function", "f")], 0) { Bounds = [0.1, 1], BucketCounts = [2, 0, 1], Sum = 5.5, Count = 3 },
+            ]),
+            new MetricFamily("g", "gauge", "a gauge", [new(NoLabels, double.NaN), new([KeyValuePair.Create("k", "v")], double.NegativeInfinity)]),
+            new MetricFamily("none_yet_total", "counter", "a counter nothing has touched yet", []),
+        ]);
+        var (exitCode, output) = await Promtool.CheckMetricsAsync(text);
+        Assert.True(exitCode == 0 && output.Length == 0, $"promtool check metrics exited {exitCode}:\n{output}\n--- input:\n{text}");
     }
 
     [Fact]

@@ -94,19 +94,107 @@ public sealed class ScheduleExpressionTests
         Assert.All(fires.Zip(fires.Skip(1)), p => Assert.True(p.Second > p.First));
     }
 
+    private static readonly TimeZoneInfo Paris = TimeZoneInfo.FindSystemTimeZoneById("Europe/Paris");
+    private static readonly TimeZoneInfo NewYork = TimeZoneInfo.FindSystemTimeZoneById("America/New_York");
+    private static readonly TimeZoneInfo Sydney = TimeZoneInfo.FindSystemTimeZoneById("Australia/Sydney");
+
+    private static TimeZoneInfo Zone(string id) => id switch
+    {
+        "Europe/Paris" => Paris,
+        "America/New_York" => NewYork,
+        "Australia/Sydney" => Sydney,
+        _ => TimeZoneInfo.Utc,
+    };
+
+    /// <summary>The next <paramref name="count"/> fire times from <paramref name="from"/>, as UTC ISO strings.</summary>
+    private static string[] Fires(string expression, string zone, string from, int count)
+    {
+        var e = ScheduleExpression.Parse(expression);
+        var t = At(from);
+        var fires = new string[count];
+        for (var i = 0; i < count; i++)
+        {
+            t = e.Next(t, Zone(zone))!.Value;
+            fires[i] = t.UtcDateTime.ToString("yyyy-MM-ddTHH:mmZ", CultureInfo.InvariantCulture);
+        }
+        return fires;
+    }
+
+    [Theory]
+    // New York springs from 02:00 EST to 03:00 EDT on 2025-03-09: 02:30 that day does not exist.
+    [InlineData("America/New_York", "2025-03-08T12:00:00Z", "2025-03-10T06:30Z")]
+    // Sydney (southern hemisphere) springs from 02:00 AEST to 03:00 AEDT on 2025-10-05 (Sunday).
+    [InlineData("Australia/Sydney", "2025-10-04T00:00:00Z", "2025-10-05T15:30Z")] // 2025-10-06 02:30 AEDT
+    public void Dst_SpringForward_SkippedTimeDoesNotFireThatDay(string zone, string from, string expected) =>
+        Assert.Equal([expected], Fires("30 2 * * *", zone, from, 1));
+
+    [Fact]
+    public void Dst_SpringForward_HourlyKeepsItsRealInterval()
+    {
+        // 01:15 CET, then 02:15 does not exist, so 03:15 CEST: one real hour later, and no extra run at 03:00.
+        Assert.Equal(["2025-03-30T00:15Z", "2025-03-30T01:15Z", "2025-03-30T02:15Z"],
+            Fires("15 * * * *", "Europe/Paris", "2025-03-29T23:30:00Z", 3));
+        // 03:00 CEST is a real time the expression names: it fires, right at the end of the gap.
+        Assert.Equal(["2025-03-30T00:30Z", "2025-03-30T01:00Z", "2025-03-30T01:30Z"],
+            Fires("*/30 * * * *", "Europe/Paris", "2025-03-30T00:15:00Z", 3));
+        Assert.Equal(["2025-03-30T01:00Z", "2025-03-31T01:00Z"], Fires("0 3 * * *", "Europe/Paris", "2025-03-29T12:00:00Z", 2));
+    }
+
+    [Theory]
+    // New York falls back from 02:00 EDT to 01:00 EST on 2025-11-02: 01:30 happens twice, the job runs at the first.
+    [InlineData("30 1 * * *", "America/New_York", "2025-11-01T12:00:00Z", "2025-11-02T05:30Z", "2025-11-03T06:30Z")]
+    // Sydney falls back from 03:00 AEDT to 02:00 AEST on 2025-04-06.
+    [InlineData("30 2 * * *", "Australia/Sydney", "2025-04-05T00:00:00Z", "2025-04-05T15:30Z", "2025-04-06T16:30Z")]
+    // A list of fixed times is not an interval: each fires once.
+    [InlineData("0 1,2 * * SUN", "America/New_York", "2025-11-02T04:30:00Z", "2025-11-02T05:00Z", "2025-11-02T07:00Z")]
+    public void Dst_FallBack_RepeatedFixedTimeFiresOnce(string expression, string zone, string from, string first, string second) =>
+        Assert.Equal([first, second], Fires(expression, zone, from, 2));
+
+    [Fact]
+    public void Dst_FallBack_IntervalExpressionsFireInTheRepeatedHourToo()
+    {
+        // Paris 2025-10-26: 02:00 CEST, 02:00 CET, 03:00 CET: every real hour.
+        Assert.Equal(["2025-10-26T00:00Z", "2025-10-26T01:00Z", "2025-10-26T02:00Z"],
+            Fires("0 * * * *", "Europe/Paris", "2025-10-25T23:30:00Z", 3));
+        // New York 2025-11-02: 01:00 and 01:30 EDT, then 01:00 and 01:30 EST; the next day 01:00 EST.
+        Assert.Equal(["2025-11-02T05:00Z", "2025-11-02T05:30Z", "2025-11-02T06:00Z", "2025-11-02T06:30Z", "2025-11-03T06:00Z"],
+            Fires("*/30 1 * * *", "America/New_York", "2025-11-02T04:00:00Z", 5));
+    }
+
+    [Theory]
+    // Fixed intervals are real elapsed time, whatever the zone's clock does.
+    [InlineData("@every 1h", "Europe/Paris", "2025-10-26T00:30:00Z", "2025-10-26T01:30Z", "2025-10-26T02:30Z")]
+    [InlineData("1d", "America/New_York", "2025-03-08T17:00:00Z", "2025-03-09T17:00Z", "2025-03-10T17:00Z")] // 12:00 EST, 13:00 EDT
+    [InlineData("@every 30m", "Australia/Sydney", "2025-10-04T15:45:00Z", "2025-10-04T16:15Z", "2025-10-04T16:45Z")]
+    public void Dst_IntervalsIgnoreTheWallClock(string expression, string zone, string from, string first, string second) =>
+        Assert.Equal([first, second], Fires(expression, zone, from, 2));
+
+    [Theory]
+    [InlineData("0 9 LW * *", "UTC", "2025-05-01T00:00:00Z", "2025-05-30T09:00Z")] // May 31 is a Saturday
+    [InlineData("0 0 L-2 * *", "UTC", "2025-01-15T00:00:00Z", "2025-01-29T00:00Z")]
+    [InlineData("0 0 15W * *", "UTC", "2025-06-01T00:00:00Z", "2025-06-16T00:00Z")] // 15th is a Sunday: Monday
+    [InlineData("0 0 1W * *", "UTC", "2025-02-15T00:00:00Z", "2025-03-03T00:00Z")] // 1 Mar is a Saturday: not back into February
+    [InlineData("0 9 * * 5L", "Europe/Paris", "2025-03-01T00:00:00Z", "2025-03-28T08:00Z")] // last Friday, 09:00 CET
+    [InlineData("0 9 * * FRIL", "Europe/Paris", "2025-10-01T00:00:00Z", "2025-10-31T08:00Z")] // after fall-back: CET again
+    [InlineData("0 10 * * MON#2", "America/New_York", "2025-02-11T00:00:00Z", "2025-03-10T14:00Z")] // EDT since 9 March
+    [InlineData("0 0 * * 5#5", "UTC", "2025-02-01T00:00:00Z", "2025-05-30T00:00Z")] // next month with five Fridays
+    [InlineData("0 0 L * MON", "UTC", "2025-01-15T00:00:00Z", "2025-01-20T00:00Z")] // either day field: Monday first
+    public void Cron_LastWeekdayAndNthForms(string expression, string zone, string from, string expected) =>
+        Assert.Equal([expected], Fires(expression, zone, from, 1));
+
     [Theory]
     [InlineData("", "empty")]
     [InlineData("* * * *", "has 4 field(s)")]
     [InlineData("* * * * * *", "has 6 field(s)")]
-    [InlineData("60 * * * *", "minute field '60': 60 is out of range 0-59")]
+    [InlineData("60 * * * *", "minute field '60': value must be a number between 0 and 59")]
     [InlineData("* 24 * * *", "hour field")]
     [InlineData("* * 0 * *", "day-of-month field")]
     [InlineData("* * * 13 *", "month field")]
-    [InlineData("* * * FOO *", "'FOO' is not a number")]
+    [InlineData("* * * FOO *", "month field 'FOO': value must be a number between 1 and 12 (all inclusive) or a name JAN-DEC")]
     [InlineData("* * * * 8", "day-of-week field")]
-    [InlineData("*/0 * * * *", "step")]
+    [InlineData("*/0 * * * *", "minute field '*/0'")]
     [InlineData("5-1 * * * *", "runs backwards")]
-    [InlineData("1,,2 * * * *", "empty list item")]
+    [InlineData("1,,2 * * * *", "minute field '1,,2'")]
     [InlineData("0 0 30 2 *", "never matches")]
     [InlineData("@every", "@every takes one duration")]
     [InlineData("@every 0s", "at least 1s")]
@@ -115,6 +203,12 @@ public sealed class ScheduleExpressionTests
     [InlineData("@every abc", "not a duration")]
     [InlineData("@fortnightly", "unknown macro")]
     [InlineData("@daily 3", "takes no arguments")]
+    [InlineData("FRI-MON * * * *", "minute field 'FRI-MON'")] // names only in month and day-of-week
+    [InlineData("0 0 * * FRI-MON", "day-of-week field 'FRI-MON': the range 'FRI-MON' runs backwards")]
+    [InlineData("0 0 * * MON#6", "day-of-week field 'MON#6'")]
+    [InlineData("0 0 32W * *", "day-of-month field '32W'")]
+    [InlineData("H * * * *", "H (jitter) is not supported")]
+    [InlineData("@every 367d", "at most 366d")]
     public void Invalid_RejectedWithAClearMessage(string expression, string message)
     {
         var e = Assert.Throws<FormatException>(() => ScheduleExpression.Parse(expression));
