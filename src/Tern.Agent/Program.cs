@@ -2,9 +2,15 @@ using System.Net.Sockets;
 using Tern.Agent;
 using Tern.Agent.Persistent;
 using Tern.Agent.Protocol;
+using Tern.Agent.Transport;
 
-// The agent: started inside a worker, connects back to the host, and serves Init/Exec/Ping/Stop.
-var socketPath = Environment.GetEnvironmentVariable("TERN_AGENT_SOCKET") ?? "/run/tern/agent.sock";
+// The agent: started inside a worker, reaches the host over the transport TERN_AGENT_TRANSPORT names (by default it
+// dials the Unix socket TERN_AGENT_SOCKET), and serves Init/Exec/Ping/Stop.
+if (!AgentTransport.TryFromEnvironment(out var transport, out var transportError))
+{
+    Console.Error.WriteLine($"tern-agent: {transportError}");
+    return 64; // EX_USAGE
+}
 if (!PrivilegeDrop.ApplyFromEnvironment(out var dropError))
 {
     Console.Error.WriteLine($"tern-agent: {dropError}");
@@ -14,17 +20,17 @@ if (!PrivilegeDrop.ApplyFromEnvironment(out var dropError))
 AgentThreads.Prewarm();
 PythonZygote.StartIfTemplate(); // warms up while the host decides what this worker will run
 
-var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+Stream stream;
 try
 {
-    socket.Connect(new UnixDomainSocketEndPoint(socketPath));
+    stream = transport.Open();
 }
-catch (SocketException e)
+catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
 {
-    Console.Error.WriteLine($"tern-agent: cannot connect to {socketPath}: {e.Message}");
-    return 69;
+    Console.Error.WriteLine($"tern-agent: cannot reach the host over {transport}: {e.Message}");
+    return 69; // EX_UNAVAILABLE
 }
 
-using var channel = new AgentChannel(new NetworkStream(socket, ownsSocket: true));
+using var channel = new AgentChannel(stream);
 new AgentLoop(channel).Run();
 return 0;
