@@ -12,7 +12,7 @@ public sealed record DaemonResources(double RssMb, int Fds, int Threads, int San
         CountEntries($"/proc/{pid}/fd"),
         ThreadCount(pid),
         SandboxesOf(pid),
-        CountEntries(Path.Combine(dataDir, "w")),
+        CountWorkerDirs(dataDir),
         CountCgroups(),
         CpuSecondsOf(pid));
 
@@ -56,6 +56,14 @@ public sealed record DaemonResources(double RssMb, int Fds, int Threads, int San
 
     public static int CountCgroups() =>
         CgroupRoots.Where(Directory.Exists).Sum(root => Directory.EnumerateDirectories(root, "*", SearchOption.AllDirectories).Count());
+
+    /// <summary>Worker directories (and spare workers' code slots) under the data dir's state dir; the files the driver
+    /// keeps there for all its workers (seccomp.bpf) are not workers.</summary>
+    public static int CountWorkerDirs(string dataDir)
+    {
+        try { return Directory.EnumerateDirectories(Path.Combine(dataDir, "w")).Count(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return 0; }
+    }
 
     private static int CountEntries(string dir)
     {

@@ -52,7 +52,7 @@ public static class SoakRun
         var stoppedInTime = await daemon.StopAsync(TimeSpan.FromSeconds(15));
         await Task.Delay(1000);
         var leftovers = new SoakLeftovers(stoppedInTime, DaemonResources.SandboxesNaming(daemon.DataDir),
-            Directory.Exists(Path.Combine(daemon.DataDir, "w")) ? Directory.EnumerateFileSystemEntries(Path.Combine(daemon.DataDir, "w")).Count() : 0,
+            DaemonResources.CountWorkerDirs(daemon.DataDir),
             DaemonResources.CountCgroups() - cgroupsBefore);
 
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(csvPath))!);

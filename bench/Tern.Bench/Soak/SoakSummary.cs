@@ -58,7 +58,7 @@ public sealed class SoakSummary(IReadOnlyList<SoakSample> samples, double peak, 
         return b.ToString();
     }
 
-    private static string Pct(double end, double start) => ((end - start) / start).ToString("+0.0%;-0.0%", CultureInfo.InvariantCulture);
+    private static string Pct(double end, double start) => ((end - start) / start).ToString("+0.0%;-0.0%;0.0%", CultureInfo.InvariantCulture);
 
     private static string Yes(bool value) => value ? "yes" : "**no**";
 

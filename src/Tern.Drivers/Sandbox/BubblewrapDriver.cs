@@ -13,7 +13,7 @@ namespace Tern.Drivers.Sandbox;
 
 /// <summary>The default Linux driver: each worker is the agent inside a bubblewrap sandbox, in its own cgroup, under a
 /// seccomp filter, as a host uid of its own (when the daemon is root), reached over a Unix socket the host listens on.</summary>
-public sealed partial class BubblewrapDriver : IIsolationDriver, IDisposable
+internal sealed partial class BubblewrapDriver : IIsolationDriver, IDisposable
 {
     public const string DriverName = "sandbox";
 

@@ -4,7 +4,7 @@ using Tern.Core.Settings;
 namespace Tern.Drivers.Sandbox;
 
 /// <summary>Registers the sandbox driver, its settings (section "sandbox") and its readiness check.</summary>
-public static class SandboxServices
+internal static class SandboxServices
 {
     public static IServiceCollection AddSandboxDriver(this IServiceCollection services)
     {

@@ -6,7 +6,7 @@ namespace Tern.Storage.Caching;
 /// <summary>Keeps definitions in memory so the invoke path does not query the database per call. Writes go through
 /// to the inner store and update the cache. Correct while this daemon is the only writer of its store; a shared
 /// (Postgres) store will need change notifications before several daemons can use it.</summary>
-public sealed class CachingFunctionStore(IFunctionStore inner) : IFunctionStore
+internal sealed class CachingFunctionStore(IFunctionStore inner) : IFunctionStore
 {
     // The completed task is what is kept, so a hit returns it as is: no allocation per call.
     private readonly ConcurrentDictionary<string, Task<FunctionDefinition?>> _byName = new(StringComparer.Ordinal);

@@ -8,7 +8,7 @@ namespace Tern.Storage.Code;
 /// <summary>Code on disk by sha256: {root}/{hash}.blob holds the upload; a zip is also unpacked to {root}/{hash}/.
 /// An upload streams to a temporary file (hashed on the way, never held in memory) and is renamed into place, so a
 /// crash never leaves half a package.</summary>
-public sealed class FileCodeStore : ICodeStore
+internal sealed class FileCodeStore : ICodeStore
 {
     private readonly string _root;
 

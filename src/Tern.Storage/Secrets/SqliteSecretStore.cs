@@ -6,7 +6,7 @@ using Tern.Storage.Sqlite;
 namespace Tern.Storage.Secrets;
 
 /// <summary>Secrets in SQLite, one row per name: nonce, ciphertext and tag of AES-256-GCM (never the plain value).</summary>
-public sealed class SqliteSecretStore : ISecretStore, ISecretResolver
+internal sealed class SqliteSecretStore : ISecretStore, ISecretResolver
 {
     private readonly SqliteDatabase _database;
     private readonly SecretCipher _cipher;

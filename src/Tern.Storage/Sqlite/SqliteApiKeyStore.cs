@@ -4,7 +4,7 @@ using Tern.Storage.ApiKeys;
 namespace Tern.Storage.Sqlite;
 
 /// <summary>API keys in SQLite (table api_keys, see <see cref="SqliteMigrations.ApiKeys"/>).</summary>
-public sealed class SqliteApiKeyStore(SqliteDatabase database) : IApiKeyStore
+internal sealed class SqliteApiKeyStore(SqliteDatabase database) : IApiKeyStore
 {
     private const int SqliteConstraintPrimaryKey = 1555;
     private const string Columns = "id, name, prefix, hash, created_at, revoked_at, rate_limit_per_second, role, created_by";

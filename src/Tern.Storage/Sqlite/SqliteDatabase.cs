@@ -4,7 +4,7 @@ namespace Tern.Storage.Sqlite;
 
 /// <summary>The embedded database file, its tables brought up to date when it is opened (<see cref="SqliteMigrations"/>).
 /// WAL mode lets readers run beside the one writer.</summary>
-public sealed class SqliteDatabase
+internal sealed class SqliteDatabase
 {
     private readonly string _connectionString;
 

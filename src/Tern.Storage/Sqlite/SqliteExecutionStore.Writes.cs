@@ -7,7 +7,7 @@ using Tern.Core.Executions;
 namespace Tern.Storage.Sqlite;
 
 /// <summary>The write side of the store: what a queued write is, and the connection that commits batches of them.</summary>
-public sealed partial class SqliteExecutionStore
+internal sealed partial class SqliteExecutionStore
 {
     private enum WriteKind { Insert, Update, DeleteChunk, Barrier, ReleaseKey }
 

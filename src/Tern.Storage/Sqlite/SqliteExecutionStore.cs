@@ -21,7 +21,7 @@ namespace Tern.Storage.Sqlite;
 /// <para>Reads open their own pooled connections; WAL lets them run beside the writer and they see every completed
 /// write. Dispose (async) drains the pending writes, then stops the writer; writes after that throw
 /// <see cref="ObjectDisposedException"/>.</para></summary>
-public sealed partial class SqliteExecutionStore : IExecutionStore, IAsyncDisposable, IDisposable
+internal sealed partial class SqliteExecutionStore : IExecutionStore, IAsyncDisposable, IDisposable
 {
     /// <summary>At most this many writes share one transaction.</summary>
     public const int MaxBatch = 512;

@@ -5,7 +5,7 @@ using Tern.Core.Functions;
 namespace Tern.Storage.Sqlite;
 
 /// <summary>Functions in SQLite: one row per name, the definition as JSON, the version for optimistic updates.</summary>
-public sealed class SqliteFunctionStore(SqliteDatabase database) : IFunctionStore
+internal sealed class SqliteFunctionStore(SqliteDatabase database) : IFunctionStore
 {
     private const int SqliteConstraintPrimaryKey = 1555;
 

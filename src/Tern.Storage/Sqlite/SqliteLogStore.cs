@@ -7,7 +7,7 @@ namespace Tern.Storage.Sqlite;
 /// <summary>Log lines in SQLite, one row per line: table <c>logs(execution_id, function, ts, stream, text)</c>, ts in
 /// UTC ticks, the rowid giving the order within an execution. Created here (not in SqliteDatabase) so the table is
 /// only made where logs are used.</summary>
-public sealed class SqliteLogStore(SqliteDatabase database) : ILogStore
+internal sealed class SqliteLogStore(SqliteDatabase database) : ILogStore
 {
     private readonly SqliteDatabase _database = database;
 

@@ -4,7 +4,7 @@ using Tern.Storage.Schedules;
 namespace Tern.Storage.Sqlite;
 
 /// <summary>Schedules in SQLite (table schedules, created here). Times are UTC ticks; enabled is 0 or 1.</summary>
-public sealed class SqliteScheduleStore(SqliteDatabase database) : IScheduleStore
+internal sealed class SqliteScheduleStore(SqliteDatabase database) : IScheduleStore
 {
     private const string Columns =
         "id, function, expression, timezone, payload, enabled, next_run_at, last_run_at, last_execution_id, last_error, created_at";

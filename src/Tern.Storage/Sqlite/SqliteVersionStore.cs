@@ -5,7 +5,7 @@ using Tern.Core.Functions;
 namespace Tern.Storage.Sqlite;
 
 /// <summary>Versions and aliases in SQLite: function_versions (the snapshot as JSON) and function_aliases.</summary>
-public sealed class SqliteVersionStore(SqliteDatabase database) : IVersionStore
+internal sealed class SqliteVersionStore(SqliteDatabase database) : IVersionStore
 {
     private readonly SqliteDatabase _database = database;
     private readonly Lock _publish = new();
