@@ -20,7 +20,9 @@ public sealed class InitMessage : AgentMessage
     public Dictionary<string, string> Env { get; set; } = [];
     public string Mode { get; set; } = "process";
     public string FunctionName { get; set; } = "";
-    public int Version { get; set; }
+    /// <summary>The function's configuration revision (the handler sees it as TERN_FUNCTION_VERSION); "version" on the wire.</summary>
+    [System.Text.Json.Serialization.JsonPropertyName("version")]
+    public int Revision { get; set; }
     public int MemoryMb { get; set; }
     public int TimeoutMs { get; set; }
     /// <summary>Calls the host may send before the first is answered.</summary>

@@ -38,12 +38,12 @@ internal static class HandlerEnvironment
             env["_HANDLER"] = init.Handler;
             env["LAMBDA_TASK_ROOT"] = RuntimeCatalog.CodeDir;
             env["AWS_LAMBDA_FUNCTION_NAME"] = init.FunctionName;
-            env["AWS_LAMBDA_FUNCTION_VERSION"] = init.Version.ToString();
+            env["AWS_LAMBDA_FUNCTION_VERSION"] = init.Revision.ToString();
             env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = init.MemoryMb.ToString();
         }
         foreach (var (k, v) in init.Env) env[k] = v;
         env["TERN_FUNCTION_NAME"] = init.FunctionName;
-        env["TERN_FUNCTION_VERSION"] = init.Version.ToString();
+        env["TERN_FUNCTION_VERSION"] = init.Revision.ToString();
         env["TERN_MEMORY_MB"] = init.MemoryMb.ToString();
     }
 }

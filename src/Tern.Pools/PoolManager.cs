@@ -29,10 +29,10 @@ public sealed partial class PoolManager(
     public WorkerPool GetPool(FunctionDefinition function, string? key = null)
     {
         key ??= function.Name;
-        if (_current.TryGetValue(key, out var pool) && pool.Function.Version == function.Version) return pool;
+        if (_current.TryGetValue(key, out var pool) && pool.Function.Revision == function.Revision) return pool;
         lock (_lock)
         {
-            if (_current.TryGetValue(key, out pool) && pool.Function.Version >= function.Version) return pool;
+            if (_current.TryGetValue(key, out pool) && pool.Function.Revision >= function.Revision) return pool;
             var fresh = new WorkerPool(function, ct => StartWorkerAsync(function, ct), time, logger, metrics);
             if (pool is not null) Retire(pool);
             _current[key] = fresh;
@@ -98,7 +98,7 @@ public sealed partial class PoolManager(
             var resp = await agent.InitAsync(InitFor(f, env), Options.InitTimeout, ct).ConfigureAwait(false);
             if (resp.Status != "success")
                 throw new HandlerInitException(resp.Error?.Code ?? "HandlerLoadFailed", resp.Error?.Message ?? "the handler could not be loaded");
-            LogStarted(f.Name, f.Version, worker.Id);
+            LogStarted(f.Name, f.Revision, worker.Id);
             metrics.WorkersStarted.Add(1, TernMetrics.Function(f.Name));
             return new PooledWorker(worker, agent, time.GetUtcNow());
         }
@@ -163,13 +163,13 @@ public sealed partial class PoolManager(
     private InitMessage InitFor(FunctionDefinition f, Dictionary<string, string> env) => new()
     {
         Runtime = f.Runtime, Handler = f.Handler, Env = env, Mode = f.Mode, FunctionName = f.Name,
-        Version = f.Version, MemoryMb = f.MemoryMb, TimeoutMs = f.TimeoutMs, InstanceConcurrency = f.InstanceConcurrency,
+        Revision = f.Revision, MemoryMb = f.MemoryMb, TimeoutMs = f.TimeoutMs, InstanceConcurrency = f.InstanceConcurrency,
         MaxMessageBytes = Options.MaxMessageBytes,
     };
 
     [LoggerMessage(EventId = 311, Level = LogLevel.Warning, Message = "a spare worker could not take on {Function}; starting a fresh one")]
     private partial void LogTemplateRefused(Exception e, string function);
 
-    [LoggerMessage(EventId = 310, Level = LogLevel.Debug, Message = "worker {WorkerId} for {Function} v{Version} is ready")]
-    private partial void LogStarted(string function, int version, string workerId);
+    [LoggerMessage(EventId = 310, Level = LogLevel.Debug, Message = "worker {WorkerId} for {Function} revision {Revision} is ready")]
+    private partial void LogStarted(string function, int revision, string workerId);
 }

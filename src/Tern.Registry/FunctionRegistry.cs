@@ -36,7 +36,7 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
         var function = new FunctionDefinition
         {
             Name = s.Name!, Runtime = s.Runtime!, Handler = "", CodeHash = "",
-            CreatedAt = now, UpdatedAt = now, Version = 1,
+            CreatedAt = now, UpdatedAt = now, Revision = 1,
         };
         function = await ApplyCodeAsync(Merge(function, s), s, code!, runtime, ct).ConfigureAwait(false);
         await store.CreateAsync(function, ct).ConfigureAwait(false);
@@ -63,8 +63,8 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
         merged = code is not null
             ? await ApplyCodeAsync(merged, s, code, runtime, ct).ConfigureAwait(false)
             : CheckHandler(merged with { Handler = s.Handler ?? existing.Handler }, runtime);
-        merged = merged with { Version = existing.Version + 1, UpdatedAt = time.GetUtcNow() };
-        if (!await store.UpdateAsync(merged, existing.Version, ct).ConfigureAwait(false))
+        merged = merged with { Revision = existing.Revision + 1, UpdatedAt = time.GetUtcNow() };
+        if (!await store.UpdateAsync(merged, existing.Revision, ct).ConfigureAwait(false))
             throw new FunctionValidationException("version", "the function was changed by another request at the same time; retry.");
         Notify(name, merged);
         return merged;

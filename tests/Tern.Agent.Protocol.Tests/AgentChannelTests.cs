@@ -46,7 +46,7 @@ public sealed class AgentChannelTests : IAsyncLifetime
         var read = await RoundTripAsync(new InitMessage
         {
             Runtime = "python", Handler = "src/main.py", Env = new() { ["A"] = "1", ["B"] = "two" },
-            Mode = "persistent", FunctionName = "hello", Version = 7, MemoryMb = 512, TimeoutMs = 3000,
+            Mode = "persistent", FunctionName = "hello", Revision = 7, MemoryMb = 512, TimeoutMs = 3000,
         });
 
         Assert.Equal("python", read.Runtime);
@@ -54,7 +54,7 @@ public sealed class AgentChannelTests : IAsyncLifetime
         Assert.Equal(new Dictionary<string, string> { ["A"] = "1", ["B"] = "two" }, read.Env);
         Assert.Equal("persistent", read.Mode);
         Assert.Equal("hello", read.FunctionName);
-        Assert.Equal(7, read.Version);
+        Assert.Equal(7, read.Revision);
         Assert.Equal(512, read.MemoryMb);
         Assert.Equal(3000, read.TimeoutMs);
     }

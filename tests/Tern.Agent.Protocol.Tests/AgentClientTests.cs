@@ -174,13 +174,13 @@ public sealed class AgentClientTests : IAsyncLifetime
     [Fact]
     public async Task InitAsync_AgentAnswersSuccess_Completes()
     {
-        var init = _client.InitAsync(new InitMessage { Runtime = "python", Handler = "main.py", FunctionName = "f", Version = 2 }, Patience, Timeout());
+        var init = _client.InitAsync(new InitMessage { Runtime = "python", Handler = "main.py", FunctionName = "f", Revision = 2 }, Patience, Timeout());
         var received = await AgentReadsAsync<InitMessage>();
         await _agent.WriteAsync(new RespMessage { RequestId = "init", Status = "success" }, Timeout());
 
         await init.WaitAsync(Patience);
         Assert.Equal("f", received.FunctionName);
-        Assert.Equal(2, received.Version);
+        Assert.Equal(2, received.Revision);
     }
 
     [Fact]

@@ -58,9 +58,9 @@ public sealed class OutputWriterTests
         Writer(OutputFormat.Table).WriteFunctionList(JsonNode.Parse(Samples.FunctionList)!);
 
         Assert.Equal("""
-            NAME    RUNTIME  HANDLER    MEMORY  TIMEOUT  MODE        VERSION  UPDATED
-            hello   python   main.py    128MB   30s      process     2        2025-01-02 03:04:06Z
-            worker  binary   bootstrap  1024MB  1500ms   persistent  1        2025-02-01 00:00:00Z
+            NAME    RUNTIME  HANDLER    MEMORY  TIMEOUT  MODE        REVISION  UPDATED
+            hello   python   main.py    128MB   30s      process     2         2025-01-02 03:04:06Z
+            worker  binary   bootstrap  1024MB  1500ms   persistent  1         2025-02-01 00:00:00Z
 
             """, _stdout.ToString());
     }
@@ -70,7 +70,7 @@ public sealed class OutputWriterTests
     {
         Writer(OutputFormat.Table).WriteFunctionList(JsonNode.Parse("""{"functions":[]}""")!);
 
-        Assert.Equal("NAME  RUNTIME  HANDLER  MEMORY  TIMEOUT  MODE  VERSION  UPDATED\n", _stdout.ToString());
+        Assert.Equal("NAME  RUNTIME  HANDLER  MEMORY  TIMEOUT  MODE  REVISION  UPDATED\n", _stdout.ToString());
     }
 
     [Fact]

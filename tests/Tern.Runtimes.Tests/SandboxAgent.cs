@@ -87,7 +87,7 @@ internal sealed class SandboxAgent : IAsyncDisposable
     public static InitMessage Init(string runtime, string handler, string mode = "persistent", int timeoutMs = 10_000,
         int instanceConcurrency = 1, int maxMessageBytes = AgentChannel.DefaultMaxFrameBytes) => new()
     {
-        Runtime = runtime, Handler = handler, Mode = mode, FunctionName = "agent-test", Version = 3, MemoryMb = 256,
+        Runtime = runtime, Handler = handler, Mode = mode, FunctionName = "agent-test", Revision = 3, MemoryMb = 256,
         TimeoutMs = timeoutMs, InstanceConcurrency = instanceConcurrency, MaxMessageBytes = maxMessageBytes,
     };
 

@@ -99,11 +99,15 @@ internal sealed class PersistentModeRunner : IModeRunner, IHandlerListener
             Finish(call);
         }
         var resp = answer.ToResp();
+        process.Stderr.CatchUp(StderrCatchUp);
         resp.StderrTail = process.Stderr.TextSince(call.StderrMark, StderrTailBytes);
         resp.DurationMs = call.ElapsedMs;
         _answers?.Send(resp);
         FeedWaiting(process);
     }
+
+    /// <summary>How long an answer may wait for the stderr lines written before it (normally microseconds).</summary>
+    private static readonly TimeSpan StderrCatchUp = TimeSpan.FromMilliseconds(20);
 
     public void OnOversizedAnswer(HandlerProcess process, string requestId, AgentError error)
     {

@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using System.IO.Pipes;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Tern.Agent.Persistent;
@@ -9,6 +12,8 @@ internal sealed class RollingTail(int limit)
     private readonly MemoryStream _buffer = new();
     private readonly Lock _lock = new();
     private long _total;
+    private int _pipeFd = -1;
+    private volatile bool _appending;
 
     /// <summary>Bytes written so far; pass it to <see cref="TextSince"/> later.</summary>
     public long Mark
@@ -20,17 +25,20 @@ internal sealed class RollingTail(int limit)
     public void CopyFrom(Stream source)
     {
         var chunk = new byte[16 * 1024];
+        if (source is PipeStream pipe) _pipeFd = (int)pipe.SafePipeHandle.DangerousGetHandle();
         try
         {
             int n;
             while ((n = source.Read(chunk)) > 0)
             {
+                _appending = true;
                 lock (_lock)
                 {
                     _buffer.Write(chunk, 0, n);
                     _total += n;
                     if (_buffer.Length > 2L * limit) Compact();
                 }
+                _appending = false;
             }
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException) { }
@@ -42,6 +50,22 @@ internal sealed class RollingTail(int limit)
         _buffer.SetLength(0);
         _buffer.Write(tail);
     }
+
+    /// <summary>Waits (at most <paramref name="max"/>) until what is already in the pipe has been read into the tail. A
+    /// handler writes its log lines to stderr and then its answer to stdout; the two are read on different threads, so
+    /// without this the answer can overtake the lines written before it, and the call's logs would lose them. Costs
+    /// one ioctl when nothing is pending.</summary>
+    public void CatchUp(TimeSpan max)
+    {
+        if (_pipeFd < 0) return;
+        var deadline = Stopwatch.GetTimestamp() + (long)(max.TotalSeconds * Stopwatch.Frequency);
+        while ((ioctl(_pipeFd, FionRead, out var pending) == 0 && pending > 0 || _appending) && Stopwatch.GetTimestamp() < deadline)
+            Thread.Yield();
+    }
+
+    private const uint FionRead = 0x541B;
+
+    [DllImport("libc", SetLastError = true)] private static extern int ioctl(int fd, uint request, out int count);
 
     /// <summary>What was written since <paramref name="mark"/> (at most the last <paramref name="maxBytes"/>); null if nothing.</summary>
     public string? TextSince(long mark, int maxBytes)

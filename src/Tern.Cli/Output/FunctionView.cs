@@ -7,14 +7,17 @@ namespace Tern.Cli.Output;
 /// <summary>How a function's JSON is shown in table form: a row for `list`, KEY VALUE pairs for get/create/update.</summary>
 internal static class FunctionView
 {
-    public static readonly string[] ListHeaders = ["NAME", "RUNTIME", "HANDLER", "MEMORY", "TIMEOUT", "MODE", "VERSION", "UPDATED"];
+    public static readonly string[] ListHeaders = ["NAME", "RUNTIME", "HANDLER", "MEMORY", "TIMEOUT", "MODE", "REVISION", "UPDATED"];
 
     /// <summary>The order fields are listed in; any field the server adds later is appended after these.</summary>
     private static readonly string[] KnownFields =
     [
         "name", "runtime", "handler", "codeHash", "codeFileName", "memoryMb", "vcpus", "timeoutMs", "env", "mode",
-        "minReplicas", "maxReplicas", "concurrency", "instanceConcurrency", "queueSize", "maxRetries", "rateLimitPerSecond", "isolation", "createdAt", "updatedAt", "version",
+        "minReplicas", "maxReplicas", "concurrency", "instanceConcurrency", "queueSize", "maxRetries", "rateLimitPerSecond", "isolation", "createdAt", "updatedAt", "revision",
     ];
+
+    /// <summary>The revision under its deprecated name: shown only by a daemon too old to send "revision".</summary>
+    private const string LegacyRevision = "version";
 
     public static string[] ListRow(JsonNode? function) =>
     [
@@ -24,7 +27,7 @@ internal static class FunctionView
         function?["memoryMb"] is { } memory ? Text(memory) + "MB" : "-",
         function?["timeoutMs"] is { } timeout ? Duration(timeout) : "-",
         Text(function?["mode"]),
-        Text(function?["version"]),
+        Text(Revision(function)),
         Timestamp(function?["updatedAt"]),
     ];
 
@@ -33,8 +36,11 @@ internal static class FunctionView
         foreach (var key in KnownFields)
             if (function.TryGetPropertyValue(key, out var value)) yield return [key, Detail(key, value)];
         foreach (var (key, value) in function)
-            if (!KnownFields.Contains(key)) yield return [key, Detail(key, value)];
+            if (!KnownFields.Contains(key) && !(key == LegacyRevision && function.ContainsKey("revision"))) yield return [key, Detail(key, value)];
     }
+
+    /// <summary>The configuration revision (from "version" when the daemon predates the rename).</summary>
+    public static JsonNode? Revision(JsonNode? function) => function?["revision"] ?? function?[LegacyRevision];
 
     private static string Detail(string key, JsonNode? value) => key switch
     {

@@ -1,6 +1,6 @@
 namespace Tern.Core.Functions;
 
-/// <summary>A registered function as stored: immutable; an update produces a new instance with a higher Version.</summary>
+/// <summary>A registered function as stored: immutable; an update produces a new instance with a higher Revision.</summary>
 public sealed record FunctionDefinition
 {
     public required string Name { get; init; }
@@ -27,5 +27,12 @@ public sealed record FunctionDefinition
     public int? RateLimitPerSecond { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
-    public int Version { get; init; } = 1;
+    /// <summary>The configuration revision: 1 when created, +1 on every update. Not a published version (those are
+    /// immutable snapshots numbered by FunctionVersions), and not the label a call ran under ("$LATEST", "3").</summary>
+    public int Revision { get; init; } = 1;
+
+    /// <summary>The revision under its old JSON name, "version": still written (clients of the previous release read it)
+    /// and read (definitions stored before the rename have only it). Deprecated; remove in the API's next major version.</summary>
+    [System.Text.Json.Serialization.JsonPropertyName("version")]
+    public int LegacyVersion { get => Revision; init => Revision = value; }
 }

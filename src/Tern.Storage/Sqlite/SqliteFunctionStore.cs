@@ -70,7 +70,7 @@ internal sealed class SqliteFunctionStore(SqliteDatabase database) : IFunctionSt
     private static void Bind(SqliteCommand command, FunctionDefinition function)
     {
         command.Parameters.AddWithValue("$name", function.Name);
-        command.Parameters.AddWithValue("$version", function.Version);
+        command.Parameters.AddWithValue("$version", function.Revision);
         command.Parameters.AddWithValue("$definition", JsonSerializer.Serialize(function, StorageJsonContext.Default.FunctionDefinition));
         command.Parameters.AddWithValue("$updated", function.UpdatedAt.ToString("O"));
     }

@@ -27,12 +27,12 @@ internal sealed class SqliteVersionStore(SqliteDatabase database) : IVersionStor
             PublishedVersion? newest = null;
             using (var reader = latest.ExecuteReader())
                 if (reader.Read()) newest = Read(reader);
-            if (newest is not null && newest.Revision == definition.Version && newest.Definition.CodeHash == definition.CodeHash)
+            if (newest is not null && newest.Revision == definition.Revision && newest.Definition.CodeHash == definition.CodeHash)
                 return Task.FromResult(newest);
 
             var published = new PublishedVersion
             {
-                Function = definition.Name, Version = (newest?.Version ?? 0) + 1, Revision = definition.Version,
+                Function = definition.Name, Version = (newest?.Version ?? 0) + 1, Revision = definition.Revision,
                 Description = description, PublishedAt = at, Definition = definition,
             };
             using var insert = connection.CreateCommand();

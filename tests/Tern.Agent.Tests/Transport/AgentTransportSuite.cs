@@ -157,7 +157,7 @@ public abstract class AgentTransportSuite : IAsyncLifetime
 
     private static InitMessage Init(string runtime = NoRuntime, int maxMessageBytes = MaxFrame, int concurrency = 1) => new()
     {
-        Runtime = runtime, Handler = "main", FunctionName = "transport-suite", Version = 1, MemoryMb = 128,
+        Runtime = runtime, Handler = "main", FunctionName = "transport-suite", Revision = 1, MemoryMb = 128,
         TimeoutMs = 10_000, InstanceConcurrency = concurrency, MaxMessageBytes = maxMessageBytes,
     };
 

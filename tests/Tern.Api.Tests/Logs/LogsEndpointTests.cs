@@ -49,7 +49,8 @@ public sealed class LogsEndpointTests(DaemonFixture daemon) : IClassFixture<Daem
         var first = (string)(await daemon.InvokeAsync("logs-py", """{"n": 1}"""))["executionId"]!;
         var second = (string)(await daemon.InvokeAsync("logs-py", """{"n": 2}"""))["executionId"]!;
 
-        var all = await LinesAsync("/v1/functions/logs-py/logs", l => Texts(l).Contains("done 2"));
+        // Each call's lines are stored when it ends, off the call path, so the second call's may land first: wait for both.
+        var all = await LinesAsync("/v1/functions/logs-py/logs", l => Texts(l).Contains("done 1") && Texts(l).Contains("done 2"));
         Assert.Equal(["hello 1", "done 1", "hello 2", "done 2"], Texts(all));
         Assert.All(all, l => Assert.Equal("stderr", (string?)l!["stream"]));
         Assert.Equal([first, first, second, second], all.Select(l => (string)l!["executionId"]!).ToList());

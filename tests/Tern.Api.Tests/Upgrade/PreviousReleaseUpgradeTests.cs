@@ -65,6 +65,10 @@ public sealed class PreviousReleaseUpgradeTests : IAsyncLifetime
 
         Assert.Equal("old", (string?)(await InvokeAsync($"{PreviousRelease.Function}:1", "{}"))["mode"]);
         Assert.Equal("v2", (string?)(await InvokeAsync($"{PreviousRelease.Function}:prod", "{}"))["mode"]);
+        // Stored before "version" was renamed "revision": read from the old name, served under both.
+        var function = await GetJsonAsync($"/v1/functions/{PreviousRelease.Function}");
+        Assert.Equal(2, (int?)function["revision"]);
+        Assert.Equal(2, (int?)function["version"]);
         var alias = await GetJsonAsync($"/v1/functions/{PreviousRelease.Function}/aliases/prod");
         Assert.Equal(1, (int?)alias["previousVersion"]); // so `tern rollback` still knows where to go back to
     }

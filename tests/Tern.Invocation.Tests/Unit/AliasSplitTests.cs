@@ -32,7 +32,7 @@ public sealed class AliasSplitTests : IDisposable
         var v1 = PoolRig.Function("split");
         await _functions.CreateAsync(v1);
         await _versions.PublishAsync(v1, null, PoolRig.Epoch);
-        await _versions.PublishAsync(v1 with { Version = 2, CodeHash = new string('b', 64) }, null, PoolRig.Epoch);
+        await _versions.PublishAsync(v1 with { Revision = 2, CodeHash = new string('b', 64) }, null, PoolRig.Epoch);
         await _versions.PutAliasAsync(new FunctionAlias { Function = "split", Name = "prod", Version = 1, AdditionalVersion = 2, AdditionalWeight = 10 });
         var resolver = new VersionResolver(_functions, _versions, new FixedRandom(draw));
 

@@ -74,7 +74,7 @@ public sealed class RecyclingTests
         var oldPool = rig.Pools.GetPool(v1);
         var running = await oldPool.AcquireAsync(CancellationToken.None); // a call still running on v1
 
-        var v2 = v1 with { Version = 2, CodeHash = new string('b', 64) };
+        var v2 = v1 with { Revision = 2, CodeHash = new string('b', 64) };
         rig.Pools.OnFunctionChanged(v2.Name, v2);
         var newPool = rig.Pools.GetPool(v2);
         Assert.NotSame(oldPool, newPool);
@@ -89,7 +89,7 @@ public sealed class RecyclingTests
 
         var lease = await newPool.AcquireAsync(CancellationToken.None);
         Assert.True(lease.ColdStart);
-        Assert.Equal(2, rig.Driver.Workers[1].Init!.Version);
+        Assert.Equal(2, rig.Driver.Workers[1].Init!.Revision);
         Assert.Equal(new string('b', 64), rig.Driver.Workers[1].Code!.Hash); // the new code, by reference
         newPool.Release(lease, healthy: true);
     }

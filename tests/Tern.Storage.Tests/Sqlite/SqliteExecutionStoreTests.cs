@@ -490,7 +490,7 @@ public sealed class SqliteExecutionStoreTests(ITestOutputHelper output) : IAsync
             await functions.CreateAsync(new Tern.Core.Functions.FunctionDefinition
             {
                 Name = $"fn-{i}", Runtime = "python", Handler = "main.py", CodeHash = new string('a', 64), CodeFileName = "main.py",
-                CreatedAt = T0, UpdatedAt = T0, Version = 1,
+                CreatedAt = T0, UpdatedAt = T0, Revision = 1,
             });
 
         await Task.WhenAll(inserts);

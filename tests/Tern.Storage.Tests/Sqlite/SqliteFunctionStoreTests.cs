@@ -41,7 +41,7 @@ public sealed class SqliteFunctionStoreTests : IDisposable
         Isolation = "microvm",
         CreatedAt = Created,
         UpdatedAt = Created.AddMinutes(version),
-        Version = version,
+        Revision = version,
     };
 
     private static void AssertSameDefinition(FunctionDefinition expected, FunctionDefinition? actual)
@@ -119,7 +119,7 @@ public sealed class SqliteFunctionStoreTests : IDisposable
 
         Assert.False(ok);
         var stored = await _store.GetAsync("f");
-        Assert.Equal(2, stored!.Version);
+        Assert.Equal(2, stored!.Revision);
         Assert.Equal(256, stored.MemoryMb);
     }
 
