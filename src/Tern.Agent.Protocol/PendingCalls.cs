@@ -11,7 +11,9 @@ internal sealed class PendingCalls : IDisposable
     private static readonly Timer Sweeper = new(static _ => SweepAll(), null, SweepInterval, SweepInterval);
 
     private readonly Dictionary<string, PendingCall> _calls = new(StringComparer.Ordinal);
-    private readonly List<KeyValuePair<string, PendingCall>> _expired = [];
+    /// <summary>1 while a sweep runs: timer callbacks can overlap (a sweep whose callers' continuations run long, on a
+    /// loaded machine), and two sweeps at once would fail the same calls twice.</summary>
+    private static int _sweeping;
 
     public PendingCalls()
     {
@@ -58,25 +60,35 @@ internal sealed class PendingCalls : IDisposable
         foreach (var call in all) call.TrySetException(error);
     }
 
-    /// <summary>Fails (and forgets) the calls past their deadline. Runs on the sweeper timer only.</summary>
+    /// <summary>Fails (and forgets) the calls past their deadline. Runs on the sweeper timer only, one sweep at a time.</summary>
     private void Sweep(long now)
     {
+        List<(string Id, PendingCall Call)>? expired = null;
         lock (_calls)
         {
-            foreach (var entry in _calls)
-                if (entry.Value.Deadline <= now) _expired.Add(entry);
-            foreach (var (id, _) in _expired) _calls.Remove(id);
+            foreach (var (id, call) in _calls)
+                if (call.Deadline <= now) (expired ??= []).Add((id, call));
+            if (expired is null) return; // the common case: nothing expired, nothing allocated
+            foreach (var (id, _) in expired) _calls.Remove(id);
         }
-        foreach (var (_, call) in _expired) call.TrySetException(new TimeoutException("the agent did not answer in time"));
-        _expired.Clear();
+        // Completed outside the lock: each caller's continuation runs inline here.
+        foreach (var (_, call) in expired) call.TrySetException(new TimeoutException("the agent did not answer in time"));
     }
 
     private static void SweepAll()
     {
-        var now = Environment.TickCount64;
-        PendingCalls[] live;
-        lock (RegistryLock) live = [.. Live];
-        foreach (var calls in live) calls.Sweep(now);
+        if (Interlocked.Exchange(ref _sweeping, 1) == 1) return; // the previous sweep is still running: skip this tick
+        try
+        {
+            var now = Environment.TickCount64;
+            PendingCalls[] live;
+            lock (RegistryLock) live = [.. Live];
+            foreach (var calls in live) calls.Sweep(now);
+        }
+        finally
+        {
+            Volatile.Write(ref _sweeping, 0);
+        }
     }
 
     public void Dispose()
