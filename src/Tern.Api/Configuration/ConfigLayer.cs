@@ -12,9 +12,11 @@ public sealed class ConfigLayer(string name)
     public void Set(string key, string? value, string origin) => Values[key] = (value, origin);
 
     /// <summary>The key and everything under it ("callbacks:allow" and "callbacks:allow:0"...).</summary>
-    public bool Covers(string key) => Values.Keys.Any(k =>
-        k.Equals(key, StringComparison.OrdinalIgnoreCase) || k.StartsWith(key + ":", StringComparison.OrdinalIgnoreCase));
+    public bool Covers(string key) => Values.Keys.Any(k => IsAtOrUnder(k, key));
 
-    public string? OriginOf(string key) => Values.FirstOrDefault(kv =>
-        kv.Key.Equals(key, StringComparison.OrdinalIgnoreCase) || kv.Key.StartsWith(key + ":", StringComparison.OrdinalIgnoreCase)).Value.Origin;
+    public string? OriginOf(string key) => Values.FirstOrDefault(kv => IsAtOrUnder(kv.Key, key)).Value.Origin;
+
+    /// <summary>True when <paramref name="candidate"/> is <paramref name="key"/> or a key below it (case-insensitive).</summary>
+    public static bool IsAtOrUnder(string candidate, string key) =>
+        candidate.Equals(key, StringComparison.OrdinalIgnoreCase) || candidate.StartsWith(key + ":", StringComparison.OrdinalIgnoreCase);
 }

@@ -43,12 +43,7 @@ public sealed class DaemonConfiguration
     }
 
     /// <summary>The options of one section as bound (after validation this cannot fail).</summary>
-    public T Get<T>(string section) where T : class, new()
-    {
-        var options = new T();
-        Root.GetSection(section).Bind(options);
-        return options;
-    }
+    public T Get<T>(string section) where T : class, new() => (T)Bind(new SettingsSection(section, typeof(T)));
 
     /// <summary>Where a setting's value comes from: a flag, an environment variable, a file, or "default".</summary>
     public string SourceOf(Setting setting) =>
@@ -119,7 +114,7 @@ public sealed class DaemonConfiguration
         return options;
     }
 
+    /// <summary>A key names this setting, or (for a list) one of its items.</summary>
     private static bool Matches(Setting setting, string key) =>
-        key.Equals(setting.Key, StringComparison.OrdinalIgnoreCase)
-        || (setting.IsList && key.StartsWith(setting.Key + ":", StringComparison.OrdinalIgnoreCase));
+        setting.IsList ? ConfigLayer.IsAtOrUnder(key, setting.Key) : key.Equals(setting.Key, StringComparison.OrdinalIgnoreCase);
 }

@@ -96,27 +96,21 @@ internal sealed partial class SqliteExecutionStore : IExecutionStore, IAsyncDisp
         return await command.ExecuteScalarAsync(ct).ConfigureAwait(false) is string json ? Deserialize(json) : null;
     }
 
-    public async Task<IReadOnlyList<ExecutionRecord>> ListUnfinishedAsync(CancellationToken ct = default)
-    {
-        await using var connection = _database.Open();
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"""
-            SELECT record FROM executions
-            WHERE status IN ('{ExecutionStatus.Queued}', '{ExecutionStatus.Running}') AND async = 1
-            ORDER BY created_at, rowid
-            """;
-        return await ReadListAsync(command, ct).ConfigureAwait(false);
-    }
+    public Task<IReadOnlyList<ExecutionRecord>> ListUnfinishedAsync(CancellationToken ct = default) => ListUnfinishedAsync(async: true, ct);
 
-    public async Task<IReadOnlyList<ExecutionRecord>> ListUnfinishedSyncAsync(CancellationToken ct = default)
+    public Task<IReadOnlyList<ExecutionRecord>> ListUnfinishedSyncAsync(CancellationToken ct = default) => ListUnfinishedAsync(async: false, ct);
+
+    /// <summary>Queued or running records of async (or sync) calls, oldest first.</summary>
+    private async Task<IReadOnlyList<ExecutionRecord>> ListUnfinishedAsync(bool async, CancellationToken ct)
     {
         await using var connection = _database.Open();
         await using var command = connection.CreateCommand();
         command.CommandText = $"""
             SELECT record FROM executions
-            WHERE status IN ('{ExecutionStatus.Queued}', '{ExecutionStatus.Running}') AND async = 0
+            WHERE status IN ('{ExecutionStatus.Queued}', '{ExecutionStatus.Running}') AND async = $async
             ORDER BY created_at, rowid
             """;
+        command.Parameters.AddWithValue("$async", async ? 1 : 0);
         return await ReadListAsync(command, ct).ConfigureAwait(false);
     }
 
