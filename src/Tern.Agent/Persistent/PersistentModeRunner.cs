@@ -106,8 +106,10 @@ internal sealed class PersistentModeRunner : IModeRunner, IHandlerListener
         FeedWaiting(process);
     }
 
-    /// <summary>How long an answer may wait for the stderr lines written before it (normally microseconds).</summary>
-    private static readonly TimeSpan StderrCatchUp = TimeSpan.FromMilliseconds(20);
+    /// <summary>How long an answer may wait for the stderr lines written before it. It waits only while bytes sit unread
+    /// in the pipe (normally microseconds); the bound is for a loaded machine, where the stderr thread may not run for
+    /// tens of milliseconds (20 ms was seen to be too short in a full test run on 2 busy cores).</summary>
+    private static readonly TimeSpan StderrCatchUp = TimeSpan.FromSeconds(1);
 
     public void OnOversizedAnswer(HandlerProcess process, string requestId, AgentError error)
     {
