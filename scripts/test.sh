@@ -29,6 +29,10 @@ for trx in "$results"/*.trx; do
   failed=$((failed + ${f:-0} + ${e:-0} + ${t:-0} + ${a:-0}))
   skipped=$((skipped + ${total:-0} - ${executed:-0}))
 done
+# Name each failure with its message, so a CI log that shows only its tail still says what broke.
+if (( failed > 0 )) && command -v python3 >/dev/null; then
+  python3 "$root/scripts/trx-failures.py" "$results"/*.trx
+fi
 if (( files == 0 )); then failed=$((failed + 1)); echo "test: no test results were written"; fi
 if (( status != 0 && failed == 0 )); then failed=1; echo "test: dotnet test exited with $status"; fi
 echo "$passed passed, $failed failed, $skipped skipped"
