@@ -6,7 +6,7 @@ namespace Tern.Pools;
 
 /// <summary>Prewarms minReplicas at daemon start, then every second evicts idle and dead workers (and pings idle
 /// ones every PingInterval). Stops every worker when the daemon stops.</summary>
-public sealed partial class PoolMaintenanceService(
+internal sealed partial class PoolMaintenanceService(
     PoolManager pools, WorkerTemplates templates, IFunctionStore store, TimeProvider time, ILogger<PoolMaintenanceService> logger)
     : BackgroundService
 {

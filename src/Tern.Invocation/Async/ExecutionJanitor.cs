@@ -6,7 +6,7 @@ using Tern.Storage;
 namespace Tern.Invocation.Async;
 
 /// <summary>Removes finished execution records (and with them their idempotency keys) once they are older than the TTL.</summary>
-public sealed partial class ExecutionJanitor(IExecutionStore store, IOptions<AsyncOptions> options, TimeProvider time, ILogger<ExecutionJanitor> logger)
+internal sealed partial class ExecutionJanitor(IExecutionStore store, IOptions<AsyncOptions> options, TimeProvider time, ILogger<ExecutionJanitor> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

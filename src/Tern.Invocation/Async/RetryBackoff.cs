@@ -1,7 +1,7 @@
 namespace Tern.Invocation.Async;
 
 /// <summary>Exponential backoff with jitter: base * 2^(attempt-1), plus up to half of that at random, capped.</summary>
-public static class RetryBackoff
+internal static class RetryBackoff
 {
     public static TimeSpan Delay(int failedAttempt, AsyncOptions options, Random random)
     {

@@ -11,7 +11,7 @@ namespace Tern.Invocation.Recovery;
 /// have run to its end), and its Idempotency-Key is released, so the caller's retry with the same key runs the call
 /// again instead of waiting for, and replaying, a run that will never end. (Async calls are resumed instead: see
 /// AsyncDispatcher.)</summary>
-public sealed partial class InterruptedSyncCalls(IExecutionStore store, TimeProvider time, ILogger<InterruptedSyncCalls> logger) : IHostedService
+internal sealed partial class InterruptedSyncCalls(IExecutionStore store, TimeProvider time, ILogger<InterruptedSyncCalls> logger) : IHostedService
 {
     public const string ErrorCode = "Interrupted";
 

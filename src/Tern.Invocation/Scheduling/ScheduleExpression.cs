@@ -22,7 +22,7 @@ namespace Tern.Invocation.Scheduling;
 /// occurrence, while an expression with <c>*</c>, a range or a step in its minute or hour field (<c>0 * * * *</c>,
 /// <c>*/15 9-17 * * *</c>) also fires in the repeated hour, so its real interval holds (Cronos's rule).</item>
 /// </list></summary>
-public sealed class ScheduleExpression
+internal sealed class ScheduleExpression
 {
     public static readonly TimeSpan MinInterval = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan MaxInterval = TimeSpan.FromDays(366);
