@@ -73,10 +73,17 @@ public sealed partial class AsyncDispatcher(
         lock (_lock) return [.. _queues.Select(q => KeyValuePair.Create(q.Key, q.Value.Waiting))];
     }
 
+    /// <summary>Resumes what the store holds before returning: hosted services start before the server takes calls, so
+    /// no call can be accepted in between (such a call would be both listed by recovery and queued, and run twice).</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await RecoverAsync(cancellationToken).ConfigureAwait(false);
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _stopping = stoppingToken;
-        await RecoverAsync(stoppingToken).ConfigureAwait(false);
         while (!stoppingToken.IsCancellationRequested)
         {
             var nextDue = DispatchReady();

@@ -6,6 +6,7 @@ using Tern.Invocation.Async;
 using Tern.Invocation.Callbacks;
 using Tern.Invocation.Logs;
 using Tern.Json;
+using Tern.Storage;
 using Tern.Storage.Sqlite;
 using Tern.Testing;
 using Tern.Testing.FakeDriver;
@@ -22,7 +23,8 @@ internal sealed class DispatcherRig : IAsyncDisposable
     private readonly CallbackSender _callbacks;
 
     /// <param name="jitter">The fraction the dispatcher's Random always draws (0: no jitter).</param>
-    public DispatcherRig(double jitter = 0)
+    /// <param name="wrapStore">Puts a decorator between the dispatcher and the execution store (tests that delay it).</param>
+    public DispatcherRig(double jitter = 0, Func<IExecutionStore, IExecutionStore>? wrapStore = null)
     {
         Directory.CreateDirectory(_dir);
         var database = new SqliteDatabase(Path.Combine(_dir, "tern.db"));
@@ -34,7 +36,7 @@ internal sealed class DispatcherRig : IAsyncDisposable
         var invoker = new FunctionInvoker(new VersionResolver(Functions, new SqliteVersionStore(database)), Pools.Pools, Pools.Metrics,
             NullLogger<FunctionInvoker>.Instance, logs);
         _callbacks = new CallbackSender(new CallbackTargets(Create(new CallbackOptions())), NullLogger<CallbackSender>.Instance);
-        Dispatcher = new AsyncDispatcher(_executions, Functions, invoker, _callbacks, asyncOptions, Clock,
+        Dispatcher = new AsyncDispatcher(wrapStore?.Invoke(_executions) ?? _executions, Functions, invoker, _callbacks, asyncOptions, Clock,
             NullLogger<AsyncDispatcher>.Instance, new FixedRandom(jitter));
     }
 
@@ -52,8 +54,7 @@ internal sealed class DispatcherRig : IAsyncDisposable
         return function;
     }
 
-    /// <summary>Starts the dispatcher and returns once it has resumed what the store held. (StartAsync returns before
-    /// that: a call enqueued in between would be both recovered and queued, and run twice.) The marker is a queued call
+    /// <summary>Starts the dispatcher and waits until its loop has run what recovery found. The marker is a queued call
     /// of a function that does not exist, which only recovery can find; it is dead-lettered at once.</summary>
     public async Task StartAsync()
     {
@@ -64,6 +65,14 @@ internal sealed class DispatcherRig : IAsyncDisposable
     }
 
     /// <summary>What InvocationService.EnqueueAsync does: reserve a place, commit the record, queue it.</summary>
+    /// <summary>A queued call already in the store, as a previous daemon would have left it.</summary>
+    public async Task<string> InsertQueuedAsync(FunctionDefinition function)
+    {
+        var record = NewRecord(function.Name);
+        await _executions.InsertAsync(record);
+        return record.ExecutionId;
+    }
+
     public async Task<string> EnqueueAsync(FunctionDefinition function)
     {
         Dispatcher.Reserve(function);
