@@ -34,6 +34,9 @@ internal static class InvokeEndpoints
     public const string TimeoutHeader = "X-Timeout-Ms";
     /// <summary>Sync only: which published version ran ("3"), or "$LATEST".</summary>
     public const string VersionHeader = "X-Tern-Version";
+    /// <summary>Sync only, as Lambda's Invoke sends it: "Unhandled" when the function failed (its exception, a timeout, a
+    /// crash), so Lambda clients tell a function error from a successful result without reading the body.</summary>
+    public const string FunctionErrorHeader = "X-Amz-Function-Error";
 
     public static void MapInvokeEndpoints(this IEndpointRouteBuilder app)
     {
@@ -103,6 +106,7 @@ internal static class InvokeEndpoints
     {
         SetIds(response, started);
         if (result.Version is { } ran) response.Headers[VersionHeader] = ran;
+        if (result.Status != InvocationStatus.Success) response.Headers[FunctionErrorHeader] = "Unhandled";
         return response.WriteAsJsonAsync(result, ApiJsonContext.Default.InvocationResult);
     }
 
