@@ -85,6 +85,14 @@ public static class AgentFrameCodec
             w.WriteStartObject("error"u8);
             w.WriteString("code"u8, error.Code);
             w.WriteString("message"u8, error.Message);
+            if (error.ErrorType is not null) w.WriteString("errorType"u8, error.ErrorType);
+            if (error.ErrorMessage is not null) w.WriteString("errorMessage"u8, error.ErrorMessage);
+            if (error.StackTrace is { } frames)
+            {
+                w.WriteStartArray("stackTrace"u8);
+                foreach (var frame in frames) w.WriteStringValue(frame);
+                w.WriteEndArray();
+            }
             w.WriteEndObject();
         }
         w.WriteNumber("durationMs"u8, resp.DurationMs);
@@ -160,12 +168,27 @@ public static class AgentFrameCodec
             {
                 var isCode = reader.ValueTextEquals("code"u8);
                 var isMessage = reader.ValueTextEquals("message"u8);
+                var isType = reader.ValueTextEquals("errorType"u8);
+                var isErrorMessage = reader.ValueTextEquals("errorMessage"u8);
+                var isStack = reader.ValueTextEquals("stackTrace"u8);
                 reader.Read();
                 if (isCode) error.Code = reader.GetString() ?? "";
                 else if (isMessage) error.Message = reader.GetString() ?? "";
+                else if (isType) error.ErrorType = reader.GetString();
+                else if (isErrorMessage) error.ErrorMessage = reader.GetString();
+                else if (isStack) error.StackTrace = ReadStrings(ref reader);
                 else reader.Skip();
             }
             return error;
+        }
+
+        private static string[]? ReadStrings(ref Utf8JsonReader reader)
+        {
+            if (reader.TokenType == JsonTokenType.Null) return null;
+            if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException("stackTrace must be an array of strings");
+            var frames = new List<string>();
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray) frames.Add(reader.GetString() ?? "");
+            return [.. frames];
         }
 
         public readonly ExecMessage ToExec() => new()

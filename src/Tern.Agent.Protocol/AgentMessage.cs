@@ -20,9 +20,13 @@ public sealed class InitMessage : AgentMessage
     public Dictionary<string, string> Env { get; set; } = [];
     public string Mode { get; set; } = "process";
     public string FunctionName { get; set; } = "";
-    /// <summary>The function's configuration revision (the handler sees it as TERN_FUNCTION_VERSION); "version" on the wire.</summary>
-    [System.Text.Json.Serialization.JsonPropertyName("version")]
+    /// <summary>The published version this worker runs ("3"), or "$LATEST": the handler's TERN_FUNCTION_VERSION,
+    /// AWS_LAMBDA_FUNCTION_VERSION and context.function_version. Workers are pooled per version, so it is fixed per worker.</summary>
+    public string Version { get; set; } = "$LATEST";
+    /// <summary>The function's configuration revision (TERN_FUNCTION_REVISION).</summary>
     public int Revision { get; set; }
+    /// <summary>The region handlers see as AWS_REGION and AWS_DEFAULT_REGION (a daemon setting).</summary>
+    public string? Region { get; set; }
     public int MemoryMb { get; set; }
     public int TimeoutMs { get; set; }
     /// <summary>Calls the host may send before the first is answered.</summary>
@@ -60,6 +64,11 @@ public sealed class AgentError
 {
     public string Code { get; set; } = "";
     public string Message { get; set; } = "";
+    /// <summary>The handler exception in Lambda's shape, when the handler process reported one (type, its own message,
+    /// the user's frames); absent for every other failure.</summary>
+    public string? ErrorType { get; set; }
+    public string? ErrorMessage { get; set; }
+    public string[]? StackTrace { get; set; }
 }
 
 /// <summary>Host to agent: are you alive? Answered with a Resp carrying the same RequestId.</summary>

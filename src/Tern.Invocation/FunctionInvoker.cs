@@ -26,7 +26,7 @@ public sealed partial class FunctionInvoker(VersionResolver versions, PoolManage
         var function = target.Definition;
         var executionId = request.ExecutionId ?? NewExecutionId();
         var started = Stopwatch.GetTimestamp();
-        var pool = pools.GetPool(function, target.PoolKey);
+        var pool = pools.GetPool(function, target.PoolKey, target.Label);
         var tag = TernMetrics.Function(function.Name);
         using var span = TernTracing.StartInvocation(function.Name, executionId, request.TraceParent);
         metrics.InFlight.Add(1, tag);
@@ -167,7 +167,9 @@ public sealed partial class FunctionInvoker(VersionResolver versions, PoolManage
                 $"function reached its limit of {WorkerLimits.DefaultMaxPids} processes and threads" + Suffix(resp?.Error?.Message)));
         if (resp is null)
             return (InvocationStatus.Error, new(InvocationError.WorkerCrashed, "the worker stopped before answering" + Suffix(diagnosis.StderrTail)));
-        return (InvocationStatus.Error, new(resp.Error?.Code ?? InvocationError.HandlerFailed, resp.Error?.Message ?? "handler failed"));
+        return (InvocationStatus.Error, resp.Error is { } e
+            ? new(e.Code, e.Message) { ErrorType = e.ErrorType, ErrorMessage = e.ErrorMessage, StackTrace = e.StackTrace }
+            : new(InvocationError.HandlerFailed, "handler failed"));
     }
 
     private static string Suffix(string? text) => string.IsNullOrWhiteSpace(text) ? "" : ": " + text;

@@ -139,6 +139,10 @@ public sealed class InvocationService(
 
     public Task<ExecutionRecord?> GetAsync(string executionId, CancellationToken ct) => executions.GetAsync(executionId, ct);
 
+    /// <summary>Records of sync and async calls, newest first, one page at a time (functions need not exist any more:
+    /// a deleted function's records stay until they expire).</summary>
+    public Task<ExecutionPage> ListAsync(ExecutionQuery query, CancellationToken ct) => executions.ListAsync(query, ct);
+
     public async Task<IReadOnlyList<ExecutionRecord>> DeadLettersAsync(string function, int limit, CancellationToken ct)
     {
         _ = await functions.GetAsync(function, ct).ConfigureAwait(false) ?? throw new FunctionNotFoundException(function);

@@ -15,7 +15,7 @@ namespace Tern.Pools;
 /// replaced versions drain and are dropped. Knows how to start and initialise a worker for a function.</summary>
 public sealed partial class PoolManager(
     DriverRegistry drivers, WorkerTemplates templates, IOptions<PoolOptions> options, TimeProvider time,
-    ILogger<PoolManager> logger, ISecretResolver secrets, TernMetrics metrics)
+    ILogger<PoolManager> logger, ISecretResolver secrets, TernMetrics metrics, IOptions<HandlerOptions>? handlerOptions = null)
     : IFunctionObserver
 {
     private readonly ConcurrentDictionary<string, WorkerPool> _current = new(StringComparer.Ordinal);
@@ -25,15 +25,17 @@ public sealed partial class PoolManager(
     public PoolOptions Options => options.Value;
 
     /// <summary>The pool for this exact definition; an older version's pool is retired. <paramref name="key"/> defaults to
-    /// the function's name; a published version passes its own ("name@v3") so it has workers of its own.</summary>
-    public WorkerPool GetPool(FunctionDefinition function, string? key = null)
+    /// the function's name; a published version passes its own ("name@v3") so it has workers of its own, and its
+    /// <paramref name="version"/> ("3"), which its workers' handlers are told ($LATEST otherwise). The key already
+    /// tells versions apart, so the version never splits a pool further: warm reuse is as before.</summary>
+    public WorkerPool GetPool(FunctionDefinition function, string? key = null, string version = Qualifiers.Latest)
     {
         key ??= function.Name;
         if (_current.TryGetValue(key, out var pool) && pool.Function.Revision == function.Revision) return pool;
         lock (_lock)
         {
             if (_current.TryGetValue(key, out pool) && pool.Function.Revision >= function.Revision) return pool;
-            var fresh = new WorkerPool(function, ct => StartWorkerAsync(function, ct), time, logger, metrics);
+            var fresh = new WorkerPool(function, ct => StartWorkerAsync(function, version, ct), time, logger, metrics);
             if (pool is not null) Retire(pool);
             _current[key] = fresh;
             return fresh;
@@ -82,7 +84,7 @@ public sealed partial class PoolManager(
         _retiring[pool] = 0;
     }
 
-    private async Task<PooledWorker> StartWorkerAsync(FunctionDefinition f, CancellationToken ct)
+    private async Task<PooledWorker> StartWorkerAsync(FunctionDefinition f, string version, CancellationToken ct)
     {
         var env = await ResolveEnvAsync(f, ct).ConfigureAwait(false); // before any sandbox starts: a missing secret fails fast
         var code = new CodeRef(f.CodeHash, f.CodeFileName);
@@ -95,7 +97,7 @@ public sealed partial class PoolManager(
         var agent = new AgentClient(worker.Stream, Options.MaxMessageBytes);
         try
         {
-            var resp = await agent.InitAsync(InitFor(f, env), Options.InitTimeout, ct).ConfigureAwait(false);
+            var resp = await agent.InitAsync(InitFor(f, version, env), Options.InitTimeout, ct).ConfigureAwait(false);
             if (resp.Status != "success")
                 throw new HandlerInitException(resp.Error?.Code ?? "HandlerLoadFailed", resp.Error?.Message ?? "the handler could not be loaded");
             LogStarted(f.Name, f.Revision, worker.Id);
@@ -160,10 +162,10 @@ public sealed partial class PoolManager(
         return env;
     }
 
-    private InitMessage InitFor(FunctionDefinition f, Dictionary<string, string> env) => new()
+    private InitMessage InitFor(FunctionDefinition f, string version, Dictionary<string, string> env) => new()
     {
         Runtime = f.Runtime, Handler = f.Handler, Env = env, Mode = f.Mode, FunctionName = f.Name,
-        Revision = f.Revision, MemoryMb = f.MemoryMb, TimeoutMs = f.TimeoutMs, InstanceConcurrency = f.InstanceConcurrency,
+        Version = version, Revision = f.Revision, Region = handlerOptions?.Value.AwsRegion ?? HandlerOptions.DefaultRegion, MemoryMb = f.MemoryMb, TimeoutMs = f.TimeoutMs, InstanceConcurrency = f.InstanceConcurrency,
         MaxMessageBytes = Options.MaxMessageBytes,
     };
 

@@ -11,6 +11,7 @@ public static class PoolServices
     public static IServiceCollection AddTernPools(this IServiceCollection services)
     {
         services.AddTernSettings<PoolOptions>(PoolOptions.Section);
+        services.AddTernSettings<HandlerOptions>(HandlerOptions.Section);
         services.AddSingleton<WorkerTemplates>();
         services.AddSingleton<PoolManager>();
         services.AddSingleton<IFunctionObserver>(sp => sp.GetRequiredService<PoolManager>());

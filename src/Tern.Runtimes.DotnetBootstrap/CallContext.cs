@@ -36,8 +36,9 @@ internal sealed class CallContext
         ["FunctionVersion"] = FunctionVersion,
         ["InvokedFunctionArn"] = $"arn:tern:function:{FunctionName}:{FunctionVersion}",
         ["MemoryLimitInMB"] = (int)MemoryLimitMb,
-        ["LogGroupName"] = $"/tern/function/{FunctionName}",
-        ["LogStreamName"] = $"{DateTime.UtcNow:yyyy/MM/dd}/[{FunctionVersion}]{Environment.ProcessId}",
+        ["LogGroupName"] = Environment.GetEnvironmentVariable("AWS_LAMBDA_LOG_GROUP_NAME") ?? $"/tern/function/{FunctionName}",
+        ["LogStreamName"] = Environment.GetEnvironmentVariable("AWS_LAMBDA_LOG_STREAM_NAME")
+            ?? $"{DateTime.UtcNow:yyyy/MM/dd}/[{FunctionVersion}]{Environment.ProcessId}",
         ["TraceId"] = TraceId,
         ["DeadlineMs"] = _deadlineMs,
         ["RemainingTimeMs"] = (long)RemainingTime.TotalMilliseconds,

@@ -12,6 +12,9 @@ var protocolIn = new StreamReader(Console.OpenStandardInput(), new UTF8Encoding(
 Console.SetOut(Console.Error);
 Console.SetIn(TextReader.Null);
 
+if (Environment.GetEnvironmentVariable("AWS_EXECUTION_ENV") == "AWS_Lambda_dotnet") // the agent's; Lambda's names carry the version
+    Environment.SetEnvironmentVariable("AWS_EXECUTION_ENV", $"AWS_Lambda_dotnet{Environment.Version.Major}");
+
 var handlerName = args.Length > 0 ? args[0] : Environment.GetEnvironmentVariable("TERN_HANDLER") ?? "";
 HandlerInvoker handler;
 try
@@ -51,12 +54,15 @@ async Task ServeAsync(string line)
     {
         e = HandlerInvoker.Unwrap(e);
         Console.Error.WriteLine(e);
-        protocolOut.WriteError(requestId, e is MarshalException ? "MarshalError" : e.GetType().Name, e.Message, HandlerFrames(e.StackTrace));
+        var frames = HandlerFrames(e.StackTrace);
+        protocolOut.WriteError(requestId, e is MarshalException ? "MarshalError" : e.GetType().Name, e.Message,
+            string.Join('\n', frames), [.. frames.Select(f => f.Trim()).Where(f => f.StartsWith("at ", StringComparison.Ordinal))]);
     }
 }
 
 // The stack down to the handler: the bootstrap's own frames say nothing to the function's author.
-static string? HandlerFrames(string? stack) => stack is null ? null : string.Join('\n', stack.Split('\n')
+static string[] HandlerFrames(string? stack) => stack is null ? [] : [.. stack.Split('\n')
+    .Select(l => l.TrimEnd('\r'))
     .TakeWhile(l => !l.TrimStart().StartsWith("at Tern.Bootstrap.", StringComparison.Ordinal)
         && !l.TrimStart().StartsWith("at Program.", StringComparison.Ordinal)
-        && !l.TrimStart().StartsWith("at System.Reflection.", StringComparison.Ordinal)));
+        && !l.TrimStart().StartsWith("at System.Reflection.", StringComparison.Ordinal))];

@@ -26,13 +26,17 @@ internal sealed class ProtocolWriter(Stream stdout)
         else json.WriteRawValue(output, skipInputValidation: true);
     });
 
-    public void WriteError(string? requestId, string type, string message, string? stack) => Write(json =>
+    /// <summary><paramref name="stack"/> is the text (for Tern's message), <paramref name="frames"/> Lambda's stackTrace list.</summary>
+    public void WriteError(string? requestId, string type, string message, string stack, string[] frames) => Write(json =>
     {
         json.WriteString("requestId", requestId);
         json.WriteStartObject("error");
         json.WriteString("type", type);
         json.WriteString("message", message);
-        json.WriteString("stack", stack ?? "");
+        json.WriteString("stack", stack);
+        json.WriteStartArray("stackTrace");
+        foreach (var frame in frames) json.WriteStringValue(frame);
+        json.WriteEndArray();
         json.WriteEndObject();
     });
 

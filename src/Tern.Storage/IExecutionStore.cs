@@ -32,6 +32,10 @@ public interface IExecutionStore
     /// there is no such record.</summary>
     Task<bool> ReleaseIdempotencyKeyAsync(string executionId, CancellationToken ct = default);
 
+    /// <summary>Records matching <paramref name="query"/>, newest first (by creation, then id), at most its Limit, with
+    /// the cursor of the next page when there may be one. Includes sync records not yet committed.</summary>
+    Task<ExecutionPage> ListAsync(ExecutionQuery query, CancellationToken ct = default);
+
     /// <summary>A function's dead letters, newest first.</summary>
     Task<IReadOnlyList<ExecutionRecord>> ListDeadLettersAsync(string function, int limit, CancellationToken ct = default);
 

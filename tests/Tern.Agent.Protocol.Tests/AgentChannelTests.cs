@@ -46,7 +46,7 @@ public sealed class AgentChannelTests : IAsyncLifetime
         var read = await RoundTripAsync(new InitMessage
         {
             Runtime = "python", Handler = "src/main.py", Env = new() { ["A"] = "1", ["B"] = "two" },
-            Mode = "persistent", FunctionName = "hello", Revision = 7, MemoryMb = 512, TimeoutMs = 3000,
+            Mode = "persistent", FunctionName = "hello", Version = "4", Revision = 7, Region = "eu-west-3", MemoryMb = 512, TimeoutMs = 3000,
         });
 
         Assert.Equal("python", read.Runtime);
@@ -54,7 +54,9 @@ public sealed class AgentChannelTests : IAsyncLifetime
         Assert.Equal(new Dictionary<string, string> { ["A"] = "1", ["B"] = "two" }, read.Env);
         Assert.Equal("persistent", read.Mode);
         Assert.Equal("hello", read.FunctionName);
+        Assert.Equal("4", read.Version);
         Assert.Equal(7, read.Revision);
+        Assert.Equal("eu-west-3", read.Region);
         Assert.Equal(512, read.MemoryMb);
         Assert.Equal(3000, read.TimeoutMs);
     }
@@ -179,7 +181,7 @@ public sealed class AgentChannelTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("""{"type":"init","runtime":"node","handler":"index.js","version":3}""", typeof(InitMessage))]
+    [InlineData("""{"type":"init","runtime":"node","handler":"index.js","version":"3","revision":5}""", typeof(InitMessage))]
     [InlineData("""{"type":"exec","requestId":"e","input":{"a":1}}""", typeof(ExecMessage))]
     [InlineData("""{"type":"resp","requestId":"e","status":"timeout"}""", typeof(RespMessage))]
     [InlineData("""{"type":"ping","requestId":"p"}""", typeof(PingMessage))]

@@ -21,6 +21,16 @@ public sealed class AgentFrameCodecTests
         new() { RequestId = "r1", Status = "success", Output = RawJson.Parse("""{"a":[true,false,null]}"""), DurationMs = 1.5 },
         new() { RequestId = "r2", Status = "error", Error = new AgentError { Code = "HandlerFailed", Message = "boom\nline 2" }, DurationMs = 3, StderrTail = "err\n", StdoutTail = "out" },
         new() { RequestId = "r3", Status = "timeout" },
+        new()
+        {
+            RequestId = "r4", Status = "error", DurationMs = 2,
+            Error = new AgentError
+            {
+                Code = "HandlerFailed", Message = "KeyError: 'cube'\nTraceback", ErrorType = "KeyError", ErrorMessage = "'cube'",
+                StackTrace = ["  File \"/code/lambda_function.py\", line 2, in lambda_handler\n    return event['cube']\n", "frame 2"],
+            },
+        },
+        new() { RequestId = "r5", Status = "error", Error = new AgentError { Code = "HandlerFailed", Message = "m", ErrorType = "E", ErrorMessage = "", StackTrace = [] } },
     ];
 
     private static byte[] Encode(AgentMessage message)

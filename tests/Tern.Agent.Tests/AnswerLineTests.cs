@@ -51,5 +51,29 @@ public sealed class AnswerLineTests
         Assert.Equal("error", resp.Status);
         Assert.Equal("HandlerFailed", resp.Error!.Code);
         Assert.Equal("ValueError: bad\n  at x", resp.Error.Message);
+        Assert.Equal("ValueError", resp.Error.ErrorType);
+        Assert.Equal("bad", resp.Error.ErrorMessage);
+        Assert.Equal(["  at x"], resp.Error.StackTrace!); // no stackTrace list: the stack's lines
+    }
+
+    [Fact]
+    public void ToResp_ErrorWithAStackTraceList_KeepsTheListAsLambdasStackTrace()
+    {
+        Assert.True(AnswerLine.TryParse("""{"requestId":"r","error":{"type":"KeyError","message":"'cube'","stack":"Traceback...","stackTrace":["  File \"/code/f.py\", line 2, in h\n","x"]}}"""u8, out var failed, out _));
+        var error = failed.ToResp().Error!;
+        Assert.Equal("KeyError", error.ErrorType);
+        Assert.Equal("'cube'", error.ErrorMessage);
+        Assert.Equal(["  File \"/code/f.py\", line 2, in h\n", "x"], error.StackTrace!);
+        Assert.Equal("KeyError: 'cube'\nTraceback...", error.Message);
+    }
+
+    [Fact]
+    public void ToResp_ErrorAsAPlainString_HasNoLambdaFields()
+    {
+        Assert.True(AnswerLine.TryParse("""{"requestId":"r","error":"went wrong"}"""u8, out var failed, out _));
+        var error = failed.ToResp().Error!;
+        Assert.Equal("went wrong", error.Message);
+        Assert.Null(error.ErrorType);
+        Assert.Null(error.StackTrace);
     }
 }

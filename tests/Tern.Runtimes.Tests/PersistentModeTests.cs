@@ -53,9 +53,9 @@ public sealed class PersistentModeTests(DaemonFixture daemon) : IClassFixture<Da
         Assert.True((bool)output["left"]!);
         Assert.InRange((int)output["leftMs"]!, 1, 20000);
         Assert.Equal("pm-py-lambda", (string?)output["fn"]);
-        Assert.Equal("1", (string?)output["ver"]);
+        Assert.Equal("$LATEST", (string?)output["ver"]); // what ran: the unpublished code
         Assert.Equal("256", (string?)output["mem"]); // a string, as in Lambda
-        Assert.Equal("arn:tern:function:pm-py-lambda:1", (string?)output["arn"]);
+        Assert.Equal("arn:tern:function:pm-py-lambda:$LATEST", (string?)output["arn"]);
         Assert.Equal("/tern/function/pm-py-lambda", (string?)output["group"]);
         Assert.False(string.IsNullOrEmpty((string?)output["trace"]));
     }
@@ -186,7 +186,7 @@ public sealed class PersistentModeTests(DaemonFixture daemon) : IClassFixture<Da
         Assert.Equal("""{"hello":"x"}""", (string?)output["body"]);
         Assert.Equal((string?)result["executionId"], (string?)output["rid"]);
         Assert.Equal("pm-node-async", (string?)output["fn"]);
-        Assert.Equal("1", (string?)output["ver"]);
+        Assert.Equal("$LATEST", (string?)output["ver"]);
         Assert.Equal("192", (string?)output["mem"]);
         Assert.True((bool)output["left"]!);
         Assert.DoesNotContain("printed", result.ToJsonString());

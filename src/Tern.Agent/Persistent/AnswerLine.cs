@@ -88,7 +88,7 @@ internal readonly ref struct AnswerLine
         if (!Error.IsEmpty)
         {
             resp.Status = "error";
-            resp.Error = new AgentError { Code = HandlerFailedCode, Message = Describe(Error) };
+            resp.Error = HandlerError(Error);
         }
         else if (!Output.IsEmpty && !Output.SequenceEqual("null"u8))
         {
@@ -97,19 +97,39 @@ internal readonly ref struct AnswerLine
         return resp;
     }
 
-    /// <summary>"Type: message" then the stack, from a protocol error object {type, message, stack}, or the text of a string.</summary>
-    public static string Describe(ReadOnlySpan<byte> error)
+    /// <summary>The call's HandlerFailed error from a protocol error value. Its message is "Type: message" then the stack
+    /// (or the text of a string). An error object {type, message, stack, stackTrace} also gives Lambda's shape:
+    /// errorType, errorMessage and stackTrace (the object's list of frames, else its stack split into lines).</summary>
+    public static AgentError HandlerError(ReadOnlySpan<byte> error)
     {
         using var document = JsonDocument.Parse(error.ToArray());
         var root = document.RootElement;
-        if (root.ValueKind == JsonValueKind.String) return Truncate(root.GetString() ?? "");
-        if (root.ValueKind != JsonValueKind.Object) return Truncate(root.GetRawText());
+        if (root.ValueKind == JsonValueKind.String) return new AgentError { Code = HandlerFailedCode, Message = Truncate(root.GetString() ?? "") };
+        if (root.ValueKind != JsonValueKind.Object) return new AgentError { Code = HandlerFailedCode, Message = Truncate(root.GetRawText()) };
         var type = StringProperty(root, "type");
         var message = StringProperty(root, "message");
         var stack = StringProperty(root, "stack");
         var text = string.IsNullOrEmpty(type) ? message ?? "" : string.IsNullOrEmpty(message) ? type : $"{type}: {message}";
         if (!string.IsNullOrWhiteSpace(stack)) text += "\n" + stack.TrimEnd();
-        return Truncate(text.Length == 0 ? "the handler reported an error" : text);
+        return new AgentError
+        {
+            Code = HandlerFailedCode,
+            Message = Truncate(text.Length == 0 ? "the handler reported an error" : text),
+            ErrorType = string.IsNullOrEmpty(type) ? "Error" : Truncate(type),
+            ErrorMessage = Truncate(message ?? ""),
+            StackTrace = Frames(root, stack),
+        };
+    }
+
+    /// <summary>At most this many frames are kept (a deep recursion's stack would otherwise fill the answer).</summary>
+    private const int MaxFrames = 100;
+
+    private static string[] Frames(JsonElement error, string? stack)
+    {
+        if (error.TryGetProperty("stackTrace", out var list) && list.ValueKind == JsonValueKind.Array)
+            return [.. list.EnumerateArray().Where(f => f.ValueKind == JsonValueKind.String).Select(f => Truncate(f.GetString()!)).Take(MaxFrames)];
+        if (string.IsNullOrWhiteSpace(stack)) return [];
+        return [.. stack.Split('\n').Select(l => l.TrimEnd()).Where(l => l.Length > 0).Select(Truncate).Take(MaxFrames)];
     }
 
     private static string ReadString(ReadOnlySpan<byte> quoted)

@@ -184,7 +184,7 @@ internal sealed class HandlerProcess : IDisposable
             _ready.TrySetResult(null);
             return;
         }
-        var message = answer.Error.IsEmpty ? "the handler reported that it could not load" : AnswerLine.Describe(answer.Error);
+        var message = answer.Error.IsEmpty ? "the handler reported that it could not load" : AnswerLine.HandlerError(answer.Error).Message;
         EndWith(new AgentError { Code = LoadFailedCode, Message = message });
     }
 

@@ -9,7 +9,7 @@ namespace Tern.Agent.Persistent;
 /// is copied as the bytes the caller sent.</summary>
 internal sealed class RequestLine(InitMessage init)
 {
-    private readonly string _version = init.Revision.ToString();
+    private readonly string _version = init.Version;
 
     public ReadOnlyMemory<byte> Build(ExecMessage exec, long deadlineMs)
     {

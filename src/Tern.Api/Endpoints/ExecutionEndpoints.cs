@@ -15,6 +15,13 @@ internal static class ExecutionEndpoints
 {
     public static void MapExecutionEndpoints(this IEndpointRouteBuilder app)
     {
+        app.MapGet("/v1/executions", async ([AsParameters] ExecutionListQuery parameters, InvocationService invocations, CancellationToken ct) =>
+                parameters.TryRead(out var query, out var problem)
+                    ? Results.Json(await ListAsync(invocations, query!, ct), ApiJsonContext.Default.ExecutionList)
+                    : problem!)
+            .WithTags("Executions").WithName("ListExecutions").Produces<ExecutionList>().ProducesProblem(400)
+            .WithSummary("Execution records, newest first: ?function=&status=&since=&limit=&cursor=");
+
         app.MapGet("/v1/executions/{id}", async (string id, InvocationService invocations, CancellationToken ct) =>
                 await invocations.GetAsync(id, ct) is { } record
                     ? Results.Json(ExecutionView.From(record), ApiJsonContext.Default.ExecutionView)
@@ -36,5 +43,11 @@ internal static class ExecutionEndpoints
                 return Results.Json(ExecutionView.From(record), ApiJsonContext.Default.ExecutionView, statusCode: StatusCodes.Status202Accepted);
             })
             .WithTags("Executions").WithName("RedriveDeadLetter").RequireRole(ApiKeyRole.Invoke).Produces<ExecutionView>(StatusCodes.Status202Accepted).ProducesProblem(404);
+    }
+
+    private static async Task<ExecutionList> ListAsync(InvocationService invocations, Tern.Storage.ExecutionQuery query, CancellationToken ct)
+    {
+        var page = await invocations.ListAsync(query, ct);
+        return new ExecutionList([.. page.Executions.Select(ExecutionView.From)], page.Next?.Encode());
     }
 }

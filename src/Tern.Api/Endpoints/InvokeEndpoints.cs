@@ -34,6 +34,9 @@ internal static class InvokeEndpoints
     public const string TimeoutHeader = "X-Timeout-Ms";
     /// <summary>Sync only: which published version ran ("3"), or "$LATEST".</summary>
     public const string VersionHeader = "X-Tern-Version";
+    /// <summary>Sync only, as Lambda's Invoke sends it: "Unhandled" when the function failed (its exception, a timeout, a
+    /// crash), so Lambda clients tell a function error from a successful result without reading the body.</summary>
+    public const string FunctionErrorHeader = "X-Amz-Function-Error";
 
     public static void MapInvokeEndpoints(this IEndpointRouteBuilder app)
     {
@@ -96,6 +99,11 @@ internal static class InvokeEndpoints
             await CallerTimeout(run.ExecutionId, ms).ExecuteAsync(context);
             return;
         }
+        catch (TimeoutException)
+        {
+            // The wait ran out just as the run finished (an X-Timeout-Ms of 1 does this): the result is there, answer it.
+            result = await run.Result;
+        }
         await AnswerAsync(response, run, result);
     }
 
@@ -103,6 +111,7 @@ internal static class InvokeEndpoints
     {
         SetIds(response, started);
         if (result.Version is { } ran) response.Headers[VersionHeader] = ran;
+        if (result.Status != InvocationStatus.Success) response.Headers[FunctionErrorHeader] = "Unhandled";
         return response.WriteAsJsonAsync(result, ApiJsonContext.Default.InvocationResult);
     }
 
@@ -211,18 +220,16 @@ internal static class InvokeEndpoints
         return Results.Problem(problem);
     }
 
-    /// <summary>The event: JSON of at most <paramref name="limit"/> bytes (6 MB sync, 1 MB async, as on Lambda); an empty
-    /// body is {}. Checked here once; its bytes then travel to the worker and into the record as they are.</summary>
+    /// <summary>The event: at most <paramref name="limit"/> bytes (6 MB sync, 1 MB async, as on Lambda); an empty body is
+    /// {}; a body that is not JSON is wrapped as API Gateway's binary events are (<see cref="EventBody"/>). Checked here
+    /// once; its bytes then travel to the worker and into the record as they are.</summary>
     private static async ValueTask<(RawJson Input, IResult? Problem)> ReadEventAsync(string name, HttpRequest request, int limit, CancellationToken ct)
     {
         if (!FunctionNames.IsValid(name)) throw new FunctionNotFoundException(name);
         var body = await RequestBody.ReadAsync(request, limit, ct);
         if (body is null)
             return (default, ProblemResults.TooLarge($"the event may be at most {limit} bytes ({limit / 1024} KB) for this call"));
-        if (body.Length == 0) return (RawJson.EmptyObject, null);
-        return RawJson.TryCreate(body, out var input, out var error)
-            ? (input, null)
-            : (default, ProblemResults.BadRequest("Malformed event", $"the event must be JSON: {error}"));
+        return EventBody.From(body, request.ContentType, limit);
     }
 
     /// <summary>X-Trace-Id (generated when absent) and traceparent go to the handler and back to the caller.</summary>

@@ -16,4 +16,5 @@ namespace Tern.Api.Serialization;
 [JsonSerializable(typeof(EnqueueResponse))]
 [JsonSerializable(typeof(ExecutionView))]
 [JsonSerializable(typeof(DeadLetterList))]
+[JsonSerializable(typeof(ExecutionList))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

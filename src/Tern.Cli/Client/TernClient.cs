@@ -47,6 +47,22 @@ internal sealed partial class TernClient(HttpClient http, string serverUrl) : ID
     public Task<JsonNode> GetExecutionAsync(string executionId, CancellationToken ct) =>
         SendForJsonAsync(HttpMethod.Get, "/v1/executions/" + Uri.EscapeDataString(executionId), null, ct);
 
+    /// <summary>GET /v1/executions with the filters given: {"executions": [...], "nextCursor": ...}, newest first.</summary>
+    public Task<JsonNode> ListExecutionsAsync(string? function, string? status, string? since, int? limit, string? cursor, CancellationToken ct)
+    {
+        var query = new List<string>();
+        void Add(string name, string? value)
+        {
+            if (value is not null) query.Add(name + "=" + Uri.EscapeDataString(value));
+        }
+        Add("function", function);
+        Add("status", status);
+        Add("since", since);
+        Add("limit", limit?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Add("cursor", cursor);
+        return SendForJsonAsync(HttpMethod.Get, "/v1/executions" + (query.Count > 0 ? "?" + string.Join('&', query) : ""), null, ct);
+    }
+
     /// <summary>GET /v1/functions/NAME/dead-letters[?limit=N]: {"deadLetters": [...]}.</summary>
     public Task<JsonNode> ListDeadLettersAsync(string name, int? limit, CancellationToken ct) =>
         SendForJsonAsync(HttpMethod.Get, FunctionPath(name) + "/dead-letters" + (limit is { } n ? $"?limit={n}" : ""), null, ct);

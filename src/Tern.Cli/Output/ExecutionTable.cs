@@ -9,12 +9,13 @@ namespace Tern.Cli.Output;
 internal static class ExecutionTable
 {
     public static readonly string[] DeadLetterHeaders = ["EXECUTION ID", "ATTEMPT", "ERROR CODE", "FINISHED"];
+    public static readonly string[] ListHeaders = ["EXECUTION ID", "FUNCTION", "VERSION", "STATUS", "CREATED", "DURATION", "ERROR CODE"];
 
     /// <summary>The order fields are listed in; any field the server adds later is appended after these.</summary>
     private static readonly string[] KnownFields =
     [
         "executionId", "function", "status", "attempt", "output", "error", "createdAt", "startedAt", "finishedAt", "durationMs",
-        "coldStart", "traceId", "deadLetter",
+        "coldStart", "traceId", "deadLetter", "version",
     ];
 
     public static IEnumerable<string[]> Details(JsonObject execution)
@@ -31,6 +32,18 @@ internal static class ExecutionTable
         FunctionView.Text(execution?["attempt"]),
         FunctionView.Text(execution?["error"]?["code"]),
         Timestamp(execution?["finishedAt"], withMilliseconds: false),
+    ];
+
+    public static string[] ListRow(JsonNode? execution) =>
+    [
+        FunctionView.Text(execution?["executionId"]),
+        FunctionView.Text(execution?["function"]),
+        FunctionView.Text(execution?["version"]),
+        FunctionView.Text(execution?["status"]),
+        Timestamp(execution?["createdAt"], withMilliseconds: true),
+        execution?["durationMs"] is JsonValue d && d.GetValueKind() == JsonValueKind.Number
+            ? d.GetValue<double>().ToString("0.#", CultureInfo.InvariantCulture) + "ms" : "-",
+        FunctionView.Text(execution?["error"]?["code"]),
     ];
 
     /// <summary>"running (attempt 1)"; a queued retry also names what failed the previous attempt.</summary>

@@ -67,6 +67,16 @@ internal sealed class OutputWriter(OutputFormat format, TextWriter stdout, TextW
         TableWriter.Write(stdout, ["KEY", "VALUE"], ExecutionTable.Details(obj));
     }
 
+    /// <summary>GET /v1/executions: {"executions":[...], "nextCursor"}, one row per execution in table form; the command
+    /// to fetch the next page goes to stderr, so stdout stays the table.</summary>
+    public void WriteExecutionList(JsonNode list, string? nextPageCommand)
+    {
+        if (WriteStructured(list)) return;
+        var executions = (list as JsonObject)?["executions"] as JsonArray ?? new JsonArray();
+        TableWriter.Write(stdout, ExecutionTable.ListHeaders, executions.Select(ExecutionTable.ListRow));
+        if (nextPageCommand is not null) stderr.WriteLine("more: " + nextPageCommand);
+    }
+
     /// <summary>GET .../dead-letters: {"deadLetters":[...]}, one row per execution in table form.</summary>
     public void WriteDeadLetters(JsonNode list)
     {

@@ -117,6 +117,47 @@ internal sealed partial class SqliteExecutionStore : IExecutionStore, IAsyncDisp
     public async Task<bool> ReleaseIdempotencyKeyAsync(string executionId, CancellationToken ct = default) =>
         await Submit(WriteKind.ReleaseKey, null, 0, ct, executionId).ConfigureAwait(false) > 0;
 
+    public async Task<ExecutionPage> ListAsync(ExecutionQuery query, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfLessThan(query.Limit, 1);
+        await FlushAsync(ct).ConfigureAwait(false); // sync records are written behind their answers: list them too
+        await using var connection = _database.Open();
+        await using var command = connection.CreateCommand();
+        var where = new List<string>();
+        if (query.Function is not null)
+        {
+            where.Add("function = $function");
+            command.Parameters.AddWithValue("$function", query.Function);
+        }
+        if (query.Statuses.Count > 0)
+        {
+            var names = query.Statuses.Select((status, i) => "$status" + i).ToArray();
+            for (var i = 0; i < names.Length; i++) command.Parameters.AddWithValue(names[i], query.Statuses[i]);
+            where.Add($"status IN ({string.Join(", ", names)})");
+        }
+        if (query.Since is { } since)
+        {
+            where.Add("created_at >= $since");
+            command.Parameters.AddWithValue("$since", since.UtcTicks);
+        }
+        if (query.After is { } after)
+        {
+            where.Add("(created_at < $afterTicks OR (created_at = $afterTicks AND execution_id < $afterId))");
+            command.Parameters.AddWithValue("$afterTicks", after.CreatedTicks);
+            command.Parameters.AddWithValue("$afterId", after.ExecutionId);
+        }
+        command.CommandText = "SELECT record FROM executions"
+            + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "")
+            + " ORDER BY created_at DESC, execution_id DESC LIMIT $limit";
+        command.Parameters.AddWithValue("$limit", query.Limit + 1); // one more tells whether there is a next page
+        var records = await ReadListAsync(command, ct).ConfigureAwait(false);
+        if (records.Count <= query.Limit) return new ExecutionPage(records, null);
+        var page = records.Take(query.Limit).ToList();
+        var last = page[^1];
+        return new ExecutionPage(page, new ExecutionCursor(last.CreatedAt.UtcTicks, last.ExecutionId));
+    }
+
     public async Task<IReadOnlyList<ExecutionRecord>> ListDeadLettersAsync(string function, int limit, CancellationToken ct = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);

@@ -42,6 +42,11 @@ internal static class SqliteMigrations
             CREATE UNIQUE INDEX IF NOT EXISTS executions_idempotency_key ON executions (function, idempotency_key)
                 WHERE idempotency_key IS NOT NULL;
             """),
+        // GET /v1/executions lists newest first, over all functions or one.
+        new(2, "indexes for listing executions newest first", """
+            CREATE INDEX IF NOT EXISTS executions_by_created ON executions (created_at, execution_id);
+            CREATE INDEX IF NOT EXISTS executions_by_function_created ON executions (function, created_at, execution_id);
+            """),
     ]);
 
     /// <summary>API keys: only the SHA-256 of a key, as a blob; times are UTC ticks.</summary>

@@ -83,6 +83,80 @@ public sealed class InvokeEndpointsTests(DaemonFixture daemon) : IClassFixture<D
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
 
+    private const string Echo = "import json,sys\nprint(json.dumps(json.load(open(sys.argv[1]))))";
+
+    private static ByteArrayContent Bytes(byte[] bytes, string? contentType)
+    {
+        var content = new ByteArrayContent(bytes);
+        if (contentType is not null) content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        return content;
+    }
+
+    private async Task<JsonNode> EventSeenAsync(string name, HttpContent content, string verb = "invoke")
+    {
+        using var response = await daemon.Client.PostAsync($"/v1/functions/{name}:{verb}", content);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode} {text}");
+        var body = JsonNode.Parse(text)!;
+        if (verb == "enqueue") body = await daemon.WaitTerminalAsync((string)body["executionId"]!);
+        Assert.True((string?)body["status"] == "success", text);
+        return body["output"]!;
+    }
+
+    /// <summary>Bytes that are not JSON (here a PNG header, invalid UTF-8) reach the handler as API Gateway hands Lambda a
+    /// binary body: base64 with isBase64Encoded, and the content type.</summary>
+    [Theory]
+    [InlineData("invoke")]
+    [InlineData("enqueue")]
+    public async Task Invoke_BinaryBody_ReachesTheHandlerBase64Encoded(string verb)
+    {
+        await daemon.CreateOkAsync("inv-bin-" + verb, "python", Py(Echo), "main.py");
+        byte[] png = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0xFF, 0xFE];
+        var seen = await EventSeenAsync("inv-bin-" + verb, Bytes(png, "image/png"), verb);
+        Assert.True((bool)seen["isBase64Encoded"]!);
+        Assert.Equal(png, Convert.FromBase64String((string)seen["body"]!));
+        Assert.Equal("""{"content-type":"image/png"}""", seen["headers"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Invoke_ContentTypeDecidesWhetherJsonBytesAreTheEvent()
+    {
+        await daemon.CreateOkAsync("inv-kinds", "python", Py(Echo), "main.py");
+        var json = Encoding.UTF8.GetBytes("""{"a":1}""");
+        // Binary types are never parsed, so a handler written for them always gets the same shape.
+        var octets = await EventSeenAsync("inv-kinds", Bytes(json, "application/octet-stream"));
+        Assert.Equal(json, Convert.FromBase64String((string)octets["body"]!));
+        // No type, text/plain (fetch's default for a string) and curl -d's form type: JSON when it parses...
+        foreach (var type in new[] { null, "text/plain; charset=utf-8", "application/x-www-form-urlencoded" })
+            Assert.Equal("""{"a":1}""", (await EventSeenAsync("inv-kinds", Bytes(json, type))).ToJsonString());
+        // ...and wrapped when it does not: a real form post, plain text, bytes without a type.
+        var form = await EventSeenAsync("inv-kinds", Bytes("team=x&text=hi"u8.ToArray(), "application/x-www-form-urlencoded"));
+        Assert.Equal("team=x&text=hi", Encoding.UTF8.GetString(Convert.FromBase64String((string)form["body"]!)));
+        Assert.Equal("application/x-www-form-urlencoded", (string?)form["headers"]!["content-type"]);
+        var untyped = await EventSeenAsync("inv-kinds", Bytes("hello"u8.ToArray(), null));
+        Assert.True((bool)untyped["isBase64Encoded"]!);
+        Assert.Equal("{}", untyped["headers"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Invoke_MalformedJsonUnderAJsonType_Is400NamingTheAlternative()
+    {
+        await daemon.CreateOkAsync("inv-badjson", "python", Py("print(1)"), "main.py");
+        using var response = await PostInvokeAsync("inv-badjson", Bytes("hello"u8.ToArray(), "application/vnd.api+json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("application/octet-stream", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Invoke_BinaryBodyTooBigOnceEncoded_Is413WithTheLimit()
+    {
+        await daemon.CreateOkAsync("inv-bigbin", "python", Py("print(1)"), "main.py");
+        using var response = await PostInvokeAsync("inv-bigbin", Bytes(new byte[5 * 1024 * 1024], "application/octet-stream"));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("base64-encoded", await response.Content.ReadAsStringAsync());
+    }
+
     [Fact]
     public async Task Invoke_EventOver6MB_Returns413Problem()
     {

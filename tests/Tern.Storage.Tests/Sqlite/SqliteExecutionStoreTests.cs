@@ -498,4 +498,45 @@ public sealed class SqliteExecutionStoreTests(ITestOutputHelper output) : IAsync
         Assert.Equal(50, (await _store.ListUnfinishedAsync()).Count);
         Assert.Equal(20, (await functions.ListAsync()).Count);
     }
+
+    [Fact]
+    public async Task ListAsync_PagesNewestFirst_TiesBrokenByIdSoNothingIsSkippedOrRepeated()
+    {
+        // Five records share one creation time: the cursor must still move past each exactly once.
+        for (var i = 0; i < 8; i++)
+        {
+            var record = Rec($"id-{i}", function: i % 2 == 0 ? "even" : "odd", status: i < 3 ? ExecutionStatus.Error : ExecutionStatus.Success,
+                created: i < 5 ? T0 : T0.AddSeconds(i));
+            await _store.InsertAsync(record);
+        }
+        var newest = new[] { "id-7", "id-6", "id-5", "id-4", "id-3", "id-2", "id-1", "id-0" };
+
+        var seen = new List<string>();
+        ExecutionCursor? after = null;
+        do
+        {
+            var page = await _store.ListAsync(new ExecutionQuery { Limit = 2, After = after });
+            seen.AddRange(page.Executions.Select(e => e.ExecutionId));
+            after = page.Next;
+            if (after is not null) Assert.True(ExecutionCursor.TryDecode(after.Encode(), out var again) && again == after);
+        }
+        while (after is not null);
+        Assert.Equal(newest, seen);
+
+        var filtered = await _store.ListAsync(new ExecutionQuery
+        {
+            Function = "even", Statuses = [ExecutionStatus.Error, ExecutionStatus.Timeout], Since = T0, Limit = 10,
+        });
+        Assert.Equal(["id-2", "id-0"], filtered.Executions.Select(e => e.ExecutionId));
+        Assert.Null(filtered.Next);
+        Assert.Equal(["id-7", "id-6"], (await _store.ListAsync(new ExecutionQuery { Since = T0.AddSeconds(6), Limit = 10 })).Executions.Select(e => e.ExecutionId));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("!!")]
+    [InlineData("MTp4Ong")]   // "1:x:x": not an id
+    [InlineData("eDox")]      // "x:1": not ticks
+    [InlineData("OjE")]       // ":1"
+    public void ExecutionCursor_RefusesWhatItDidNotMake(string token) => Assert.False(ExecutionCursor.TryDecode(token, out _));
 }

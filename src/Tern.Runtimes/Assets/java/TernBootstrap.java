@@ -10,8 +10,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.lang.reflect.Array;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
@@ -105,6 +103,7 @@ public final class TernBootstrap {
                 error.put("type", t.getClass().getName());
                 error.put("message", String.valueOf(t.getMessage()));
                 error.put("stack", stackOf(t));
+                error.put("stackTrace", userFrames(t));
                 answer = "{\"requestId\":" + Json.write(requestId) + ",\"error\":" + Json.write(error) + "}";
             }
             send(protocolOut, answer);
@@ -123,17 +122,32 @@ public final class TernBootstrap {
         return t;
     }
 
+    /**
+     * The exception's frames down to the handler (this bootstrap's and the reflection frames that called it are left
+     * out), then each cause with its frames. No "Type: message" first line: the agent puts that first itself.
+     */
     private static String stackOf(Throwable t) {
-        StringWriter text = new StringWriter();
-        t.printStackTrace(new PrintWriter(text));
-        StringBuilder kept = new StringBuilder();
-        for (String frame : text.toString().split("\n")) {
-            String f = frame.trim();
-            if (f.startsWith("at TernBootstrap") || f.startsWith("at java.base/jdk.internal.reflect.")
-                    || f.startsWith("at java.base/java.lang.reflect.Method.invoke")) continue;
-            kept.append(frame).append('\n');
+        StringBuilder text = new StringBuilder();
+        for (String frame : userFrames(t)) text.append("\tat ").append(frame).append('\n');
+        IdentityHashMap<Throwable, Boolean> seen = new IdentityHashMap<>();
+        seen.put(t, true);
+        for (Throwable cause = t.getCause(); cause != null && seen.put(cause, true) == null; cause = cause.getCause()) {
+            text.append("Caused by: ").append(cause).append('\n');
+            for (String frame : userFrames(cause)) text.append("\tat ").append(frame).append('\n');
         }
-        return kept.toString();
+        return text.toString();
+    }
+
+    /** Lambda's stackTrace: one "Class.method(File.java:line)" string per frame of the user's code. */
+    private static List<String> userFrames(Throwable t) {
+        List<String> frames = new ArrayList<>();
+        for (StackTraceElement frame : t.getStackTrace()) {
+            String cls = frame.getClassName();
+            if (cls.startsWith("TernBootstrap") || cls.startsWith("jdk.internal.reflect.")
+                    || cls.equals("java.lang.reflect.Method")) break;
+            frames.add(frame.toString());
+        }
+        return frames;
     }
 
     /** One call's context, from the request line. */
@@ -167,9 +181,11 @@ public final class TernBootstrap {
             m.put("functionVersion", functionVersion);
             m.put("invokedFunctionArn", "arn:tern:function:" + functionName + ":" + functionVersion);
             m.put("memoryLimitInMB", memoryLimitMb);
-            m.put("logGroupName", "/tern/function/" + functionName);
-            m.put("logStreamName", LocalDate.now().format(DateTimeFormatter.ofPattern("yyyy/MM/dd")) + "/["
-                    + functionVersion + "]" + ProcessHandle.current().pid());
+            String group = System.getenv("AWS_LAMBDA_LOG_GROUP_NAME");
+            String stream = System.getenv("AWS_LAMBDA_LOG_STREAM_NAME");
+            m.put("logGroupName", group != null ? group : "/tern/function/" + functionName);
+            m.put("logStreamName", stream != null ? stream : LocalDate.now().format(DateTimeFormatter.ofPattern("yyyy/MM/dd"))
+                    + "/[" + functionVersion + "]" + ProcessHandle.current().pid());
             m.put("traceId", traceId);
             m.put("deadlineMs", deadlineMs);
             m.put("remainingTimeInMillis", remainingMillis());

@@ -95,8 +95,8 @@ function makeContext(c, deadlineMs) {
     functionVersion: version,
     memoryLimitInMB: String(c.memoryLimitMb ?? process.env.TERN_MEMORY_MB ?? ''), // a string, as in Lambda
     invokedFunctionArn: `arn:tern:function:${name}:${version}`,
-    logGroupName: `/tern/function/${name}`,
-    logStreamName: `${day}/[${version}]${process.pid}`,
+    logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME || `/tern/function/${name}`,
+    logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME || `${day}/[${version}]${process.pid}`,
     traceId: c.traceId ?? undefined,
     traceParent: c.traceParent ?? undefined,
     identity: undefined,
@@ -137,9 +137,29 @@ function invoke(fn, event, context) {
   });
 }
 
+// The frames of the user's code: the stack without its "Type: message" header (the agent puts that first, and it
+// was printed twice), cut at the first frame of this bootstrap, without Node's internal frames.
+function userFrames(stack) {
+  const frames = [];
+  for (const line of String(stack ?? '').split('\n')) {
+    if (!/^\s+at /.test(line)) {
+      if (frames.length > 0) break; // the header comes first; anything after the frames is not a frame
+      continue;
+    }
+    if (line.includes(__filename)) break;
+    if (/[( ]node:internal\//.test(line)) continue;
+    frames.push(line);
+  }
+  return frames;
+}
+
 function describe(err) {
   if (err instanceof Error) {
-    return { type: err.name || err.constructor?.name || 'Error', message: String(err.message ?? ''), stack: String(err.stack ?? '') };
+    const frames = userFrames(err.stack);
+    return {
+      type: err.name || err.constructor?.name || 'Error', message: String(err.message ?? ''),
+      stack: frames.join('\n'), stackTrace: frames,
+    };
   }
   if (err && typeof err === 'object') {
     return { type: String(err.errorType ?? err.name ?? 'Error'), message: String(err.errorMessage ?? err.message ?? JSON.stringify(err)) };
@@ -179,6 +199,9 @@ async function serve(fn, line) {
 }
 
 async function main() {
+  if (process.env.AWS_EXECUTION_ENV === 'AWS_Lambda_nodejs') { // the agent's; Lambda's names carry the version
+    process.env.AWS_EXECUTION_ENV = `AWS_Lambda_nodejs${process.versions.node.split('.')[0]}.x`;
+  }
   let fn;
   try {
     fn = await loadHandler(handlerName);

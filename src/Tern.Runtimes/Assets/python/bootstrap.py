@@ -70,8 +70,9 @@ def _static_context(function_name, function_version, memory_mb):
         # A string, as in Lambda (which reads it from AWS_LAMBDA_FUNCTION_MEMORY_SIZE).
         "memory_limit_in_mb": str(memory_mb or os.environ.get("TERN_MEMORY_MB", "")),
         "invoked_function_arn": "arn:tern:function:%s:%s" % (function_name, function_version),
-        "log_group_name": "/tern/function/%s" % function_name,
-        "log_stream_name": "%s/[%s]%s" % (datetime.date.today().strftime("%Y/%m/%d"), function_version, _INSTANCE),
+        "log_group_name": os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME") or "/tern/function/%s" % function_name,
+        "log_stream_name": os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
+        or "%s/[%s]%s" % (datetime.date.today().strftime("%Y/%m/%d"), function_version, _INSTANCE),
     }
 
 
@@ -99,10 +100,16 @@ def _load(name):
 
 
 def _error(e):
-    """The protocol's error object; the stack starts at the handler's own frame, not this bootstrap's."""
+    """The protocol's error object; the stack starts at the handler's own frame, not this bootstrap's. "stack" is the
+    traceback without its last line (the "Type: message" the agent already puts first); "stackTrace" is Lambda's list,
+    one string per frame."""
     tb = e.__traceback__.tb_next if e.__traceback__ is not None else None
-    stack = "".join(traceback.format_exception(type(e), e, tb))
-    return {"type": type(e).__name__, "message": str(e), "stack": stack}
+    lines = traceback.format_exception(type(e), e, tb)
+    last = traceback.format_exception_only(type(e), e)
+    if lines[-len(last):] == last:
+        lines = lines[:-len(last)]
+    return {"type": type(e).__name__, "message": str(e), "stack": "".join(lines),
+            "stackTrace": traceback.format_list(traceback.extract_tb(tb))}
 
 
 def main():
@@ -125,6 +132,8 @@ def main():
         os.chdir(CODE_DIR)
         handler_name = config["handler"]
 
+    if os.environ.get("AWS_EXECUTION_ENV") == "AWS_Lambda_python":  # the agent's; Lambda's names carry the version
+        os.environ["AWS_EXECUTION_ENV"] = "AWS_Lambda_python%d.%d" % sys.version_info[:2]
     sys.path[0] = CODE_DIR  # instead of this bootstrap's directory: the handler's modules come first
     try:
         handler = _load(handler_name)
