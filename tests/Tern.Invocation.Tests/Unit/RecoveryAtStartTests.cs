@@ -38,6 +38,7 @@ public sealed class RecoveryAtStartTests
 
         public Task InsertAsync(ExecutionRecord record, CancellationToken ct = default) => inner.InsertAsync(record, ct);
         public Task UpdateAsync(ExecutionRecord record, CancellationToken ct = default) => inner.UpdateAsync(record, ct);
+        public Task<ExecutionPage> ListAsync(ExecutionQuery query, CancellationToken ct = default) => inner.ListAsync(query, ct);
         public Task<ExecutionRecord?> GetAsync(string executionId, CancellationToken ct = default) => inner.GetAsync(executionId, ct);
         public Task FlushAsync(CancellationToken ct = default) => inner.FlushAsync(ct);
         public Task<ExecutionRecord?> FindByIdempotencyKeyAsync(string function, string idempotencyKey, CancellationToken ct = default) =>
