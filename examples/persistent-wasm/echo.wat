@@ -3,13 +3,16 @@
 ;;   -> {"requestId":"ID","event":EVENT,"context":{...}}
 ;;   <- {"requestId":"ID","output":EVENT}
 ;; It relies on the protocol's field order (requestId first, then event, then context) instead of parsing JSON: the
-;; event is everything between ,"event": and the last ,"context":{ on the line. Lines up to 960 KiB.
+;; event is everything between ,"event": and the last ,"context":{ on the line. Lines up to 960 KiB. A read that
+;; finds no data yet (EAGAIN: some WASI hosts, Node's among them, make stdin non-blocking) waits in poll_oneoff.
 (module
   (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll_oneoff (param i32 i32 i32 i32) (result i32)))
 
-  ;; Memory map: 12 nread/nwritten | 16 iovec | 64.. constants | 65536.. the input buffer (960 KiB)
+  ;; Memory map: 12 nread/nwritten | 16 iovec | 64.. constants | 256 a poll subscription (48 bytes) | 320 its event (32)
+;; | 360 nevents | 65536.. the input buffer (960 KiB)
   (memory (export "memory") 16)
   (data (i32.const 64) "{\"ready\":true}\n")      ;; 15 bytes
   (data (i32.const 96) "{\"requestId\":\"")       ;; 14 bytes
@@ -35,6 +38,13 @@
         (local.set $p (i32.add (local.get $p) (i32.load (i32.const 12))))
         (local.set $len (i32.sub (local.get $len) (i32.load (i32.const 12))))
         (br $next))))
+
+  ;; Blocks until stdin is readable: one fd_read subscription (userdata 0, tag 1 at +8, fd 0 at +16).
+  (func $wait_stdin
+    (i64.store (i32.const 256) (i64.const 0))
+    (i64.store (i32.const 264) (i64.const 1))
+    (i64.store (i32.const 272) (i64.const 0))
+    (drop (call $poll_oneoff (i32.const 256) (i32.const 320) (i32.const 1) (i32.const 360))))
 
   ;; 1 if the n bytes at a and b are equal.
   (func $memeq (param $a i32) (param $b i32) (param $n i32) (result i32)
@@ -84,7 +94,7 @@
     (call $write_all (i32.const 2) (i32.const 192) (i32.const 25)))
 
   (func (export "_start")
-    (local $len i32) (local $scan i32) (local $nl i32) (local $rest i32) (local $i i32)
+    (local $len i32) (local $scan i32) (local $nl i32) (local $rest i32) (local $i i32) (local $err i32)
     (call $write_all (i32.const 1) (i32.const 64) (i32.const 15))
     (loop $next
       ;; a whole line in the buffer? answer it and move what follows to the front
@@ -117,7 +127,12 @@
       ;; read more; end of input (the worker is going away) ends the module
       (i32.store (i32.const 16) (i32.add (global.get $buf) (local.get $len)))
       (i32.store (i32.const 20) (i32.sub (global.get $cap) (local.get $len)))
-      (if (call $fd_read (i32.const 0) (i32.const 16) (i32.const 1) (i32.const 12)) (then (return)))
+      (local.set $err (call $fd_read (i32.const 0) (i32.const 16) (i32.const 1) (i32.const 12)))
+      (if (i32.eq (local.get $err) (i32.const 6)) ;; EAGAIN
+        (then
+          (call $wait_stdin)
+          (br $next)))
+      (if (local.get $err) (then (return)))
       (if (i32.eqz (i32.load (i32.const 12))) (then (return)))
       (local.set $len (i32.add (local.get $len) (i32.load (i32.const 12))))
       (br $next)))

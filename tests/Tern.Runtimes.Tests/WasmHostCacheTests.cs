@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.IO.Hashing;
 using System.Security.Cryptography;
 using Tern.Testing;
 
@@ -54,7 +55,7 @@ public sealed class WasmHostCacheTests : IDisposable
         var file = Assert.Single(Directory.GetFiles(CacheDir));
         // A well-framed file (magic and checksum right) whose content is not a module this engine compiled.
         var payload = RandomNumberGenerator.GetBytes(4096);
-        await File.WriteAllBytesAsync(file, [.. "TWCM0001"u8.ToArray(), .. SHA256.HashData(payload), .. payload]);
+        await File.WriteAllBytesAsync(file, [.. "TWCM0001"u8.ToArray(), .. XxHash128.Hash(payload), .. payload]);
 
         var stale = await RunAsync();
         var afterRepair = await RunAsync();
