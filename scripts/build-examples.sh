@@ -150,6 +150,15 @@ if stale "$OUT/persistent-binary/bootstrap" "$EX/persistent-binary/bootstrap"; t
     built "$OUT/persistent-binary/bootstrap"
 fi
 
+current=persistent-wasm
+if stale "$OUT/persistent-wasm/echo.wasm" "$EX/persistent-wasm/echo.wat"; then
+    command -v wat2wasm >/dev/null || apt_tools wat2wasm
+    mkdir -p "$OUT/persistent-wasm"
+    wat2wasm "$EX/persistent-wasm/echo.wat" -o "$OUT/persistent-wasm/echo.wasm.tmp"
+    mv -f "$OUT/persistent-wasm/echo.wasm.tmp" "$OUT/persistent-wasm/echo.wasm"
+    built "$OUT/persistent-wasm/echo.wasm"
+fi
+
 current=persistent-go
 if stale "$OUT/persistent-go/bootstrap" "$EX/persistent-go"; then
     command -v go >/dev/null || apt_tools go

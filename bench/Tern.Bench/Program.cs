@@ -2,7 +2,7 @@ using System.Globalization;
 using Tern.Bench;
 
 // bench/run.sh builds everything and runs this:
-//   Tern.Bench --repo DIR --tern-dll PATH --bare-echo-dll PATH --go-echo PATH --out docs/benchmarks.md [--quick]
+//   Tern.Bench --repo DIR --tern-dll PATH --bare-echo-dll PATH --go-echo PATH --out docs/benchmarks.md [--quick] [--wasm-only]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var arg = (string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
 var repo = arg("--repo") ?? throw new ArgumentException("--repo is required");
@@ -44,6 +44,18 @@ var goEchoFunction = new
 };
 int[] connectionCounts = [1, 8, 32];
 
+// The wasm runtime against the Node path it replaced (issue 12); `bench/run.sh --wasm-only` runs just this and
+// replaces only its section of docs/benchmarks.md.
+var wasmBench = new WasmBench(repo, examples, stateDir, coldIterations, warmUp / 2, measure);
+var wasmCommand = "bench/run.sh " + string.Join(' ', args.Where(a => a is "--quick" or "--wasm-only"));
+if (args.Contains("--wasm-only"))
+{
+    var (wasmPaths, goFloor) = await wasmBench.RunAsync();
+    WasmBench.Splice(outFile, WasmBench.ToMarkdown(wasmPaths, goFloor, wasmCommand.TrimEnd()));
+    Console.WriteLine($"wrote the wasm section of {outFile}");
+    return 0;
+}
+
 // 1. Cold starts, first, while nothing else runs.
 var probe = new ColdStartProbe(examples, stateDir);
 foreach (var runtime in probe.Runtimes)
@@ -60,6 +72,8 @@ foreach (var runtime in probe.Runtimes)
     report.ZygoteColdStart(await probe.SandboxedAsync(persistent, coldIterations, fromTemplate: true),
         await probe.SandboxedAsync(persistent, coldIterations));
 }
+
+var (wasmFigures, wasmGoFloor) = await wasmBench.RunAsync();
 
 // 2. The HTTP floor: a bare ASP.NET Core echo, same load, same run.
 await using (var bare = await BareEchoProcess.StartAsync(bareEchoDll))
@@ -142,5 +156,6 @@ foreach (var (scenario, runtime, dir, handler) in new[] { ("Python echo", "pytho
 
 try { Directory.Delete(stateDir, recursive: true); } catch (IOException) { }
 await File.WriteAllTextAsync(outFile, report.ToMarkdown());
+WasmBench.Splice(outFile, WasmBench.ToMarkdown(wasmFigures, wasmGoFloor, wasmCommand.TrimEnd()));
 Console.WriteLine($"wrote {outFile}");
 return 0;

@@ -12,7 +12,7 @@
   (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
 
-  ;; Memory map: 0 argc | 4 argv_buf_size | 8 opened fd | 12 nread/nwritten | 16 iovecs (3x8)
+  ;; Memory map: 0 argc | 4 argv_buf_size | 8 opened fd | 12 nread/nwritten | 16 iovec | 24 name (pointer, length)
   ;; 256 constants | 1024 argv pointers (max 256) | 2048 argv strings (max 6 KiB)
   ;; 8192..65535 event file contents
   (memory (export "memory") 1)
@@ -25,11 +25,23 @@
   (data (i32.const 352) "boom: requested failure\n")    ;; 24 bytes
   (data (i32.const 384) "boom: cannot read event file\n") ;; 29 bytes
 
+  ;; Write len bytes at p to fd, all of them: fd_write may write less than asked (Wasmtime writes one iovec per
+  ;; call), so loop on the count it reports, as any POSIX write must.
+  (func $write_all (param $fd i32) (param $p i32) (param $len i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.eqz (local.get $len)))
+        (i32.store (i32.const 16) (local.get $p))
+        (i32.store (i32.const 20) (local.get $len))
+        (br_if $done (call $fd_write (local.get $fd) (i32.const 16) (i32.const 1) (i32.const 12)))
+        (br_if $done (i32.eqz (i32.load (i32.const 12))))
+        (local.set $p (i32.add (local.get $p) (i32.load (i32.const 12))))
+        (local.set $len (i32.sub (local.get $len) (i32.load (i32.const 12))))
+        (br $next))))
+
   ;; Write a message to stderr and exit 1.
   (func $die (param $msg i32) (param $len i32)
-    (i32.store (i32.const 16) (local.get $msg))
-    (i32.store (i32.const 20) (local.get $len))
-    (drop (call $fd_write (i32.const 2) (i32.const 16) (i32.const 1) (i32.const 12)))
+    (call $write_all (i32.const 2) (local.get $msg) (local.get $len))
     (call $proc_exit (i32.const 1)))
 
   (func $die_read (call $die (i32.const 384) (i32.const 29)))
@@ -137,7 +149,7 @@
         (then (if (call $memeq (local.get $v) (i32.const 344) (i32.const 4))
           (then (call $die (i32.const 352) (i32.const 24))))))))
 
-    ;; iovec[1] = name: the raw string after "name": if present, else "world"
+    ;; name (at 24/28): the raw string after "name": if present, else "world"
     (i32.store (i32.const 24) (i32.const 320))
     (i32.store (i32.const 28) (i32.const 5))
     (local.set $v (call $value_of (i32.const 328) (i32.const 6) (i32.const 8192) (local.get $end)))
@@ -159,9 +171,7 @@
               (br $next)))))))
 
     ;; stdout: prefix, name, suffix
-    (i32.store (i32.const 16) (i32.const 256))
-    (i32.store (i32.const 20) (i32.const 19))
-    (i32.store (i32.const 32) (i32.const 288))
-    (i32.store (i32.const 36) (i32.const 21))
-    (drop (call $fd_write (i32.const 1) (i32.const 16) (i32.const 3) (i32.const 12))))
+    (call $write_all (i32.const 1) (i32.const 256) (i32.const 19))
+    (call $write_all (i32.const 1) (i32.load (i32.const 24)) (i32.load (i32.const 28)))
+    (call $write_all (i32.const 1) (i32.const 288) (i32.const 21)))
 )

@@ -4,7 +4,7 @@ namespace Tern.Runtimes;
 /// bound read-only, so these are Debian's interpreters, never a user's shims.</summary>
 public static class RuntimeCatalog
 {
-    /// <summary>Where the runtime assets (for example the WASI runner) are mounted inside a worker.</summary>
+    /// <summary>Where the runtime assets (bootstraps, the wasm host) are mounted inside a worker.</summary>
     public const string AssetsDir = "/opt/tern/runtimes";
 
     /// <summary>Where the function's code is mounted inside a worker (read-only).</summary>
@@ -16,6 +16,10 @@ public static class RuntimeCatalog
     public const string DotnetBootstrap = AssetsDir + "/dotnet/Tern.Bootstrap.dll";
     public const string JavaBootstrapJar = AssetsDir + "/java/tern-bootstrap.jar";
     public const string JavaBootstrapSource = AssetsDir + "/java/TernBootstrap.java";
+
+    /// <summary>The wasm runtime's host (with libwasmtime.so beside it), and where it keeps compiled modules.</summary>
+    public const string WasmHost = AssetsDir + "/wasm/tern-wasm-host";
+    public const string WasmCacheDir = "/tmp/.tern-wasm-cache";
 
     private static readonly Dictionary<string, RuntimeDefinition> Runtimes = new[]
     {
@@ -73,11 +77,14 @@ public static class RuntimeCatalog
         new RuntimeDefinition
         {
             Name = "wasm", DefaultHandler = "module.wasm",
-            // No Wasmtime is reachable here; Node's built-in WASI (preview1) runs the module.
-            ProcessCommand = (handler, evt, _) => ["/usr/bin/node", "--no-warnings", $"{AssetsDir}/wasi-runner.mjs", handler, evt],
+            // Wasmtime, in Tern's NativeAOT host (src/Tern.WasmHost): the module compiled once per worker and code
+            // (a cache in the worker's /tmp), its linear memory capped at the function's memory, a call's deadline
+            // enforced by epoch interruption (the host exits with TimeoutExitCode).
+            ProcessCommand = (handler, evt, memoryMb) => [WasmHost, "--memory-mb", memoryMb.ToString(), "--cache-dir", WasmCacheDir, handler, evt],
             // Persistent: the module itself speaks the line protocol on its WASI stdin/stdout.
-            PersistentCommand = (handler, _) => ["/usr/bin/node", "--no-warnings", $"{AssetsDir}/wasi-runner.mjs", "--stdio", $"{CodeDir}/{handler}"],
+            PersistentCommand = (handler, memoryMb) => [WasmHost, "--stdio", "--memory-mb", memoryMb.ToString(), "--cache-dir", WasmCacheDir, $"{CodeDir}/{handler}"],
             PersistentConcurrent = true,
+            TimeoutExitCode = 124,
         },
     }.ToDictionary(r => r.Name, StringComparer.Ordinal);
 

@@ -28,6 +28,10 @@ public sealed class RuntimeDefinition
     /// e.g. "lambda_function.lambda_handler" -> lambda_function.py. Empty when it cannot be checked from outside.</summary>
     public Func<string, string[]> PersistentEntryFiles { get; init; } = handler => [handler];
 
+    /// <summary>Process mode: an exit code by which the runtime's own host says it stopped the handler at the call's
+    /// deadline (TERN_DEADLINE_MS); the call is then reported as a timeout, as when the agent kills it.</summary>
+    public int? TimeoutExitCode { get; init; }
+
     /// <summary>Whether the handler file itself must be executable (compiled binaries and scripts).</summary>
     public bool HandlerIsExecutable { get; init; }
 

@@ -21,6 +21,7 @@ internal sealed class ProcessModeRunner(InitMessage init) : IModeRunner
     // still holds them. Generous, because on a loaded machine draining the last output can take a while.
     private static readonly TimeSpan PipeDrainGrace = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan TimedOutDrainGrace = TimeSpan.FromMilliseconds(100);
+    private const int SelfTimeoutGraceMs = 250;
     private static readonly string EventDir = Path.Combine(Path.GetTempPath(), ".tern-events");
 
     /// <summary>Guards <see cref="_inFlight"/>; held while reaping so no new handler starts in the middle of it.</summary>
@@ -92,6 +93,9 @@ internal sealed class ProcessModeRunner(InitMessage init) : IModeRunner
         psi.FileName = psi.ArgumentList[0];
         psi.ArgumentList.RemoveAt(0);
         HandlerEnvironment.Fill(psi.Environment, init, runtime, exec);
+        var timeoutMs = exec.TimeoutMs > 0 ? exec.TimeoutMs : init.TimeoutMs;
+        // The deadline, for handlers (and hosts such as the wasm one) that stop themselves in time.
+        if (timeoutMs > 0) psi.Environment["TERN_DEADLINE_MS"] = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + timeoutMs).ToString();
 
         using var process = new Process { StartInfo = psi };
         try
@@ -109,8 +113,10 @@ internal sealed class ProcessModeRunner(InitMessage init) : IModeRunner
         var stdoutTask = stdout.CopyFromAsync(process.StandardOutput.BaseStream);
         var stderrTask = stderr.CopyFromAsync(process.StandardError.BaseStream);
 
-        var timeoutMs = exec.TimeoutMs > 0 ? exec.TimeoutMs : init.TimeoutMs;
-        using var timeout = new CancellationTokenSource(timeoutMs > 0 ? timeoutMs : Timeout.Infinite);
+        // A runtime that stops its handler at the deadline itself (TimeoutExitCode) gets a moment to do so and say so;
+        // the kill stays as the backstop.
+        var killAfterMs = timeoutMs + (runtime.TimeoutExitCode is null ? 0 : SelfTimeoutGraceMs);
+        using var timeout = new CancellationTokenSource(timeoutMs > 0 ? killAfterMs : Timeout.Infinite);
         var timedOut = false;
         try
         {
@@ -130,6 +136,7 @@ internal sealed class ProcessModeRunner(InitMessage init) : IModeRunner
         stderr.Freeze();
 
         var resp = new RespMessage { StderrTail = stderr.ToText(), StdoutTail = stdout.TailText(TailBytes) };
+        if (runtime.TimeoutExitCode is { } timeoutExit && process.ExitCode == timeoutExit) timedOut = true;
         if (timedOut)
         {
             resp.Status = "timeout";

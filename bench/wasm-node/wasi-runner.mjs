@@ -1,3 +1,5 @@
+// The wasm runtime before issue 12 (Node 20's WASI), kept only as the benchmark's baseline: bench/Tern.Bench/WasmBench.cs
+// runs it as a "binary" function whose bootstrap execs node on it.
 // Runs a WASI preview1 module.
 // Process mode:
 //   node --no-warnings wasi-runner.mjs MODULE.wasm EVENT_PATH
