@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Tern.Core.Invocations;
 
@@ -9,6 +10,9 @@ namespace Tern.Api.Lambda;
 /// when the error carries the handler's own exception type and stack, they belong here.</summary>
 internal static class LambdaErrorPayload
 {
+    /// <summary>Quotes and angle brackets as themselves (the body is JSON, never HTML): tracebacks stay readable.</summary>
+    internal static readonly JsonWriterOptions RelaxedJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static byte[] From(InvocationError? error, double timeoutSeconds)
     {
         var code = error?.Code ?? InvocationError.HandlerFailed;
@@ -25,7 +29,7 @@ internal static class LambdaErrorPayload
             _ => (code, message),
         };
         using var buffer = new MemoryStream(256);
-        using (var json = new Utf8JsonWriter(buffer))
+        using (var json = new Utf8JsonWriter(buffer, RelaxedJson))
         {
             json.WriteStartObject();
             json.WriteString("errorMessage", text);

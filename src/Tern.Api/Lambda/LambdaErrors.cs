@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -30,7 +31,7 @@ internal static class LambdaErrors
         if (retryAfterSeconds is int seconds) response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         response.ContentType = "application/problem+json";
         using var buffer = new MemoryStream(256);
-        using (var json = new Utf8JsonWriter(buffer))
+        using (var json = new Utf8JsonWriter(buffer, LambdaErrorPayload.RelaxedJson))
         {
             json.WriteStartObject();
             json.WriteString("type", $"https://httpstatuses.io/{status}");
