@@ -12,9 +12,16 @@ internal static class LambdaArns
     /// <summary>Tern has no IAM; Role is accepted at create (the SDKs require it) and not used.</summary>
     public const string Role = "arn:aws:iam::000000000000:role/tern";
 
-    public static string Region(HttpRequest request) =>
-        SigV4Authorization.TryParse(request.Headers.Authorization.ToString(), out var auth, out _) && auth.Region.Length > 0
+    /// <summary>Parsed once per request (a list answers with many ARNs).</summary>
+    public static string Region(HttpRequest request)
+    {
+        var items = request.HttpContext.Items;
+        if (items.TryGetValue(typeof(LambdaArns), out var known) && known is string region) return region;
+        region = SigV4Authorization.TryParse(request.Headers.Authorization.ToString(), out var auth, out _) && auth.Region.Length > 0
             ? auth.Region : DefaultRegion;
+        items[typeof(LambdaArns)] = region;
+        return region;
+    }
 
     public static string Function(HttpRequest request, string name, string? qualifier = null) =>
         $"arn:aws:lambda:{Region(request)}:{Account}:function:{name}" + (qualifier is null ? "" : ":" + qualifier);

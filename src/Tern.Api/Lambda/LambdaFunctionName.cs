@@ -5,16 +5,19 @@ namespace Tern.Api.Lambda;
 /// <summary>The FunctionName of a Lambda path: a name, name:qualifier, a full ARN
 /// (arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]) or a partial one (ACCOUNT:function:NAME). A qualifier may
 /// also come as ?Qualifier=; both only when they agree.</summary>
-internal readonly record struct LambdaFunctionName(string Name, string? Qualifier)
+internal readonly partial record struct LambdaFunctionName(string Name, string? Qualifier)
 {
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d{12}:function:")]
+    private static partial System.Text.RegularExpressions.Regex PartialArn();
+
     public static LambdaFunctionName Parse(string raw, string? queryQualifier)
     {
         var text = raw;
-        var marker = text.IndexOf("function:", StringComparison.Ordinal);
-        if (text.StartsWith("arn:", StringComparison.Ordinal) || marker > 0)
+        if (text.StartsWith("arn:", StringComparison.Ordinal) || PartialArn().IsMatch(text))
         {
+            var marker = text.IndexOf(":function:", StringComparison.Ordinal);
             if (marker < 0) throw new LambdaException(LambdaErrorType.InvalidParameterValue, $"'{raw}' is not a Lambda function ARN");
-            text = text[(marker + "function:".Length)..];
+            text = text[(marker + ":function:".Length)..];
         }
         string? qualifier = null;
         var colon = text.IndexOf(':', StringComparison.Ordinal);
