@@ -158,7 +158,8 @@ internal sealed class ApiKeyAuthMiddleware(RequestDelegate next, ApiKeyService k
 
     private static Task WriteAsync(HttpContext context, ProblemDetails problem) =>
         LambdaApi.IsLambdaPath(context.Request.Path)
-            ? LambdaErrors.WriteAsync(context, problem.Status == StatusCodes.Status429TooManyRequests ? LambdaErrorType.TooManyRequests : LambdaErrorType.AccessDenied,
-                problem.Detail ?? problem.Title ?? "refused")
+            ? problem.Status == StatusCodes.Status429TooManyRequests
+                ? LambdaErrors.WriteAsync(context, LambdaErrorType.TooManyRequests, problem.Detail ?? "rate limited", reason: LambdaThrottleReason.CallerRate)
+                : LambdaErrors.WriteAsync(context, LambdaErrorType.AccessDenied, problem.Detail ?? problem.Title ?? "refused")
             : ProblemResults.WriteAsync(context, problem);
 }

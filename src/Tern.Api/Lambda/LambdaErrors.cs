@@ -21,7 +21,7 @@ internal static class LambdaErrors
     public const string ErrorTypeHeader = "X-Amzn-ErrorType";
     public const string RequestIdHeader = "X-Amzn-RequestId";
 
-    public static Task WriteAsync(HttpContext context, string type, string message, int? retryAfterSeconds = null)
+    public static Task WriteAsync(HttpContext context, string type, string message, int? retryAfterSeconds = null, string? reason = null)
     {
         var status = LambdaErrorType.Status(type);
         var response = context.Response;
@@ -40,14 +40,15 @@ internal static class LambdaErrors
             json.WriteString("detail", message);
             json.WriteString("Type", "User");
             json.WriteString(LambdaErrorType.CapitalMessage(type) ? "Message" : "message", message);
-            if (type == LambdaErrorType.TooManyRequests) json.WriteString("Reason", "ReservedFunctionConcurrentInvocationLimitExceeded");
+            if (reason is not null) json.WriteString("Reason", reason);
             json.WriteEndObject();
         }
         response.ContentLength = buffer.Length;
         return response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length)).AsTask();
     }
 
-    public static IResult Result(string type, string message, int? retryAfterSeconds = null) => new LambdaErrorResult(type, message, retryAfterSeconds);
+    public static IResult Result(string type, string message, int? retryAfterSeconds = null, string? reason = null) =>
+        new LambdaErrorResult(type, message, retryAfterSeconds, reason);
 
     /// <summary>Maps the exceptions of the layers below (the same ones ProblemExceptionHandler maps for /v1) to Lambda
     /// error types; null for an exception that is a bug (the caller logs it and answers ServiceException).</summary>
@@ -63,9 +64,9 @@ internal static class LambdaErrors
         BadHttpRequestException e => new(LambdaErrorType.InvalidRequestContent, e.Message),
         JsonException e => new(LambdaErrorType.InvalidRequestContent, $"Could not parse request body into json: {e.Message}"),
         WorkerStartException e => new(LambdaErrorType.Service, $"no worker could be started: {e.Message}"),
-        PoolExhaustedException e => new(LambdaErrorType.TooManyRequests, e.Message, 1),
-        QueueFullException e => new(LambdaErrorType.TooManyRequests, e.Message, 1),
-        RateLimitedException e => new(LambdaErrorType.TooManyRequests, e.Message, e.RetryAfterSeconds),
+        PoolExhaustedException e => new(LambdaErrorType.TooManyRequests, e.Message, 1, LambdaThrottleReason.Concurrency),
+        QueueFullException e => new(LambdaErrorType.TooManyRequests, e.Message, 1, LambdaThrottleReason.Concurrency),
+        RateLimitedException e => new(LambdaErrorType.TooManyRequests, e.Message, e.RetryAfterSeconds, LambdaThrottleReason.FunctionRate),
         IdempotencyConflictException e => new(LambdaErrorType.ResourceConflict, e.Message),
         _ => null,
     };
@@ -84,7 +85,7 @@ internal static class LambdaErrors
             {
                 if (RejectReason(e) is { } reason)
                     context.RequestServices.GetService<TernMetrics>()?.Rejections.Add(1, TernMetrics.Function(FunctionOf(e) ?? ""), new("reason", reason));
-                return Result(mapped.Type, mapped.Message, mapped.RetryAfterSeconds);
+                return Result(mapped.Type, mapped.Message, mapped.RetryAfterSeconds, mapped.Reason);
             }
             context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(LambdaErrors))
                 .LogError(e, "unhandled error on {Path}", context.Request.Path);
@@ -108,8 +109,8 @@ internal static class LambdaErrors
         _ => null,
     };
 
-    private sealed class LambdaErrorResult(string type, string message, int? retryAfterSeconds) : IResult
+    private sealed class LambdaErrorResult(string type, string message, int? retryAfterSeconds, string? reason) : IResult
     {
-        public Task ExecuteAsync(HttpContext httpContext) => WriteAsync(httpContext, type, message, retryAfterSeconds);
+        public Task ExecuteAsync(HttpContext httpContext) => WriteAsync(httpContext, type, message, retryAfterSeconds, reason);
     }
 }

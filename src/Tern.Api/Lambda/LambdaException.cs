@@ -37,8 +37,21 @@ internal static class LambdaErrorType
 }
 
 /// <summary>A request the Lambda API refuses, with the Lambda error type to answer with.</summary>
-internal sealed class LambdaException(string type, string message, int? retryAfterSeconds = null) : Exception(message)
+/// <param name="reason">TooManyRequestsException only: which limit, as the model's ThrottleReason names it.</param>
+internal sealed class LambdaException(string type, string message, int? retryAfterSeconds = null, string? reason = null) : Exception(message)
 {
     public string Type { get; } = type;
     public int? RetryAfterSeconds { get; } = retryAfterSeconds;
+    public string? Reason { get; } = reason;
+}
+
+/// <summary>The ThrottleReason values of TooManyRequestsException that Tern's limits correspond to.</summary>
+internal static class LambdaThrottleReason
+{
+    /// <summary>The function's concurrency or queue is full (Tern's maxReplicas, concurrency, queueSize).</summary>
+    public const string Concurrency = "ReservedFunctionConcurrentInvocationLimitExceeded";
+    /// <summary>The function's (or the global) calls-per-second limit.</summary>
+    public const string FunctionRate = "FunctionInvocationRateLimitExceeded";
+    /// <summary>The API key's own requests-per-second limit, or too many failed authentications from the address.</summary>
+    public const string CallerRate = "CallerRateLimitExceeded";
 }

@@ -139,7 +139,8 @@ public sealed class LambdaBoto3Tests(LambdaDaemon tern)
                     lam.invoke(FunctionName="b3-throttle")
                 except lam.exceptions.TooManyRequestsException as e:
                     out["errors"].append({"class": type(e).__name__, "status": e.response["ResponseMetadata"]["HTTPStatusCode"],
-                        "retryAfter": e.response["ResponseMetadata"]["HTTPHeaders"].get("retry-after"), "message": e.response["Error"]["Message"]})
+                        "retryAfter": e.response["ResponseMetadata"]["HTTPHeaders"].get("retry-after"), "message": e.response["Error"]["Message"],
+                        "reason": e.response.get("Reason")})
             """);
         var errors = out_["errors"]!.AsArray();
         Assert.NotEmpty(errors);
@@ -147,6 +148,7 @@ public sealed class LambdaBoto3Tests(LambdaDaemon tern)
         {
             Assert.Equal("TooManyRequestsException", (string?)e!["class"]);
             Assert.Equal(429, (int?)e["status"]);
+            Assert.Equal("FunctionInvocationRateLimitExceeded", (string?)e["reason"]);
             Assert.True(int.TryParse((string?)e["retryAfter"], out var seconds) && seconds >= 1, e.ToJsonString());
         });
     }
