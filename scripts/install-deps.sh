@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages Tern needs, only those missing. Runs as root (apt-get), as these machines do.
 #   scripts/install-deps.sh          what the daemon needs (bubblewrap)
-#   scripts/install-deps.sh --test   plus what the tests need: Go and wabt to build the examples, promtool to check /metrics
+#   scripts/install-deps.sh --test   plus what the tests need: Go and wabt to build the examples, promtool to check /metrics,
+#                                    the AWS CLI and boto3 to drive the Lambda API
 set -euo pipefail
 need=()
 lean=() # installed without their recommended packages
@@ -16,6 +17,9 @@ if [[ "${1:-}" == "--test" ]]; then
   # promtool (Debian ships it in the prometheus package) checks the daemon's /metrics output in the API tests; the
   # package's recommended node exporter is not wanted.
   command -v promtool >/dev/null || lean+=(prometheus)
+  # The Lambda API tests run the real AWS CLI and boto3 against the daemon; any python3 that imports boto3 will do.
+  command -v aws >/dev/null || need+=(awscli)
+  python3 -c 'import boto3' 2>/dev/null || /usr/bin/python3 -c 'import boto3' 2>/dev/null || need+=(python3-boto3)
 fi
 if (( ${#need[@]} + ${#lean[@]} )); then
   all=("${need[@]}" "${lean[@]}")

@@ -79,6 +79,22 @@ public sealed class ApiKeyService(IApiKeyStore store, TimeProvider time, ApiKeyA
         if (!ApiKeySecret.TryGetId(presented, out var id)) return null;
         var record = await store.GetAsync(id, ct);
         if (record is not { IsRevoked: false } || !ApiKeySecret.Verify(presented, record.Hash)) return null;
+        return await WithCreatorsAsync(record, ct);
+    }
+
+    /// <summary>The unrevoked key with this id (or "tern_" + id), with its creators, when <paramref name="proves"/> says
+    /// the request proves it holds the key (a SigV4 signature made with the key's signing secret); otherwise null.</summary>
+    public async Task<AuthenticatedKey?> AuthenticateByIdAsync(string id, Func<ApiKey, Task<bool>> proves, CancellationToken ct = default)
+    {
+        if (id.StartsWith(ApiKeySecret.Prefix, StringComparison.Ordinal)) id = id[ApiKeySecret.Prefix.Length..];
+        if (id.Length != ApiKeySecret.IdLength) return null;
+        var record = await store.GetAsync(id, ct);
+        if (record is not { IsRevoked: false } || !await proves(record)) return null;
+        return await WithCreatorsAsync(record, ct);
+    }
+
+    private async Task<AuthenticatedKey?> WithCreatorsAsync(ApiKey record, CancellationToken ct)
+    {
         if (record.CreatedBy is null) return new AuthenticatedKey(record, []);
         var creators = new List<ApiKey>();
         for (var parentId = record.CreatedBy; parentId is not null; )

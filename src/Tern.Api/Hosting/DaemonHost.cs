@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using Tern.Api.Auth;
 using Tern.Api.Configuration;
 using Tern.Api.Endpoints;
+using Tern.Api.Lambda;
 using Tern.Api.Metrics;
 using Tern.Api.Problems;
 using Tern.Api.Serialization;
@@ -89,6 +90,7 @@ public static class DaemonHost
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(SecretJsonContext.Default));
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(ScheduleJsonContext.Default));
         services.AddVersionJson();
+        services.AddLambdaApi();
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.AddOpenApi();
@@ -122,6 +124,7 @@ public static class DaemonHost
         app.MapScheduleEndpoints();
         app.MapVersionEndpoints();
         app.MapLogEndpoints();
+        app.MapLambdaApi();
         return app;
     }
 

@@ -29,7 +29,26 @@ public static class BadInputSetup
         ["SetAlias"] = """{"version":1}""",
         ["RollbackAlias"] = """{"version":1}""",
         ["CreateApiKey"] = """{"name":"bad-key-{n}","rateLimitPerSecond":0,"role":"read"}""",
+        ["LambdaCreateFunction"] = $$"""{"FunctionName":"bad-lambda-{n}","Runtime":"python3.12","Role":"arn:aws:iam::1:role/r","Handler":"app.handler","Code":{"ZipFile":"{{EchoZip}}"},"Timeout":5,"MemorySize":128}""",
+        ["LambdaUpdateFunctionCode"] = $$"""{"ZipFile":"{{EchoZip}}"}""",
+        ["LambdaUpdateFunctionConfiguration"] = """{"MemorySize":128,"Timeout":5,"Environment":{"Variables":{"MODE":"test"}}}""",
+        ["LambdaPublishVersion"] = """{"Description":"bad input"}""",
+        ["LambdaCreateAlias"] = """{"Name":"bad-alias-{n}","FunctionVersion":"1"}""",
+        ["LambdaUpdateAlias"] = """{"FunctionVersion":"1","RoutingConfig":{"AdditionalVersionWeights":{}}}""",
     };
+
+    /// <summary>The echo handler as app.py in a zip, base64 (the Lambda API takes zips only).</summary>
+    private static string EchoZip
+    {
+        get
+        {
+            using var buffer = new MemoryStream();
+            using (var zip = new System.IO.Compression.ZipArchive(buffer, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
+            using (var entry = zip.CreateEntry("app.py").Open())
+                entry.Write(Echo);
+            return Convert.ToBase64String(buffer.ToArray());
+        }
+    }
 
     public static async Task<(IReadOnlyList<ApiOperation> Operations, RouteValues Values)> PrepareAsync(HttpClient client)
     {

@@ -23,6 +23,10 @@ public sealed record RouteValues(string Function, string Victim, string Executio
             "id" => ExecutionId,
             "version" => Version,
             "alias" => Alias,
+            // The Lambda API (/2015-03-31): PUT changes code or configuration, so it gets the victim too.
+            "FunctionName" when operation.Method == "PUT" && !path.Contains("/aliases/", StringComparison.Ordinal) => Victim,
+            "FunctionName" => Function,
+            "Name" => Alias,
             _ => throw new InvalidOperationException($"no good value for {{{placeholder}}} in {operation.Route}: add one here"),
         };
     }
