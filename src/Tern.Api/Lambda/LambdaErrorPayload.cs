@@ -6,8 +6,8 @@ namespace Tern.Api.Lambda;
 
 /// <summary>The body of a failed Invoke (with X-Amz-Function-Error: Unhandled), as Lambda writes it:
 /// {"errorMessage": ..., "errorType": ..., "stackTrace": [...]}. The one place Tern's InvocationError becomes Lambda's
-/// error payload: today from Tern's code and message (the code mapped to the errorType Lambda uses for the same failure);
-/// when the error carries the handler's own exception type and stack, they belong here.</summary>
+/// error payload: the handler's own exception (type, message, user frames) when its bootstrap reported one, else Tern's
+/// code and message (the code mapped to the errorType Lambda uses for the same failure).</summary>
 internal static class LambdaErrorPayload
 {
     /// <summary>Quotes and angle brackets as themselves (the body is JSON, never HTML): tracebacks stay readable.</summary>
@@ -28,6 +28,7 @@ internal static class LambdaErrorPayload
             InvocationError.PayloadTooLarge => ("RequestEntityTooLarge", message),
             _ => (code, message),
         };
+        if (error?.ErrorType is { } handlerType) (type, text) = (handlerType, error.ErrorMessage ?? "");
         using var buffer = new MemoryStream(256);
         using (var json = new Utf8JsonWriter(buffer, RelaxedJson))
         {
@@ -35,6 +36,7 @@ internal static class LambdaErrorPayload
             json.WriteString("errorMessage", text);
             json.WriteString("errorType", type);
             json.WriteStartArray("stackTrace");
+            foreach (var frame in error?.StackTrace ?? []) json.WriteStringValue(frame);
             json.WriteEndArray();
             json.WriteEndObject();
         }

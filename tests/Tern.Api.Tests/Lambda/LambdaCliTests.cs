@@ -78,9 +78,12 @@ public sealed class LambdaCliTests(LambdaDaemon tern)
         Assert.Equal(200, (int?)invoked["StatusCode"]);
         Assert.Equal("Unhandled", (string?)invoked["FunctionError"]);
         var payload = JsonNode.Parse(File.ReadAllText(output))!.AsObject();
-        Assert.Contains("boom: bad input", (string?)payload["errorMessage"]);
-        Assert.False(string.IsNullOrEmpty((string?)payload["errorType"]));
-        Assert.IsType<JsonArray>(payload["stackTrace"]);
+        Assert.Equal("boom: bad input", (string?)payload["errorMessage"]);
+        Assert.Equal("ValueError", (string?)payload["errorType"]);
+        // The user's frame only (the raise in lambda_handler), none of Tern's bootstrap.
+        var frames = payload["stackTrace"]!.AsArray().Select(f => (string)f!).ToList();
+        Assert.Contains(frames, f => f.Contains("lambda_handler", StringComparison.Ordinal));
+        Assert.DoesNotContain(frames, f => f.Contains("/opt/tern/", StringComparison.Ordinal));
     }
 
     [Fact]

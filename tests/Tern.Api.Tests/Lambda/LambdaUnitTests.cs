@@ -54,6 +54,19 @@ public sealed class LambdaUnitTests
     }
 
     [Fact]
+    public void ErrorPayload_CarriesTheHandlersOwnException_WhenItsBootstrapReportedOne()
+    {
+        var error = new InvocationError(InvocationError.HandlerFailed, "KeyError: 'cube'\nTraceback ...")
+        {
+            ErrorType = "KeyError", ErrorMessage = "'cube'", StackTrace = ["  File \"/code/app.py\", line 3, in handler"],
+        };
+        var payload = JsonNode.Parse(LambdaErrorPayload.From(error, 3))!.AsObject();
+        Assert.Equal("KeyError", (string?)payload["errorType"]);
+        Assert.Equal("'cube'", (string?)payload["errorMessage"]);
+        Assert.Equal(["  File \"/code/app.py\", line 3, in handler"], payload["stackTrace"]!.AsArray().Select(f => (string)f!));
+    }
+
+    [Fact]
     public void LogTail_KeepsTheLast4KB_FromAWholeCharacter()
     {
         var text = new string('x', 5000) + string.Concat(Enumerable.Repeat("é", 3000)); // é is two bytes
