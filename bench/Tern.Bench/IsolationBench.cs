@@ -22,6 +22,22 @@ public static class IsolationBench
     public const string End = "<!-- isolation-bench:end -->";
     private const string EchoPy = "def handler(event, context):\n    return event\n";
 
+    /// <summary>What one guest system call and one wake-up of another guest process cost: 5000 getppid() calls, then
+    /// 2000 one-byte round trips between two processes over pipes. A warm call is a few of each.</summary>
+    private const string FloorPy = """
+        import os, time
+        t = time.perf_counter()
+        for _ in range(5000): os.getppid()
+        syscall = (time.perf_counter() - t) / 5000 * 1e6
+        r1, w1 = os.pipe(); r2, w2 = os.pipe()
+        if os.fork() == 0:
+            for _ in range(2000): os.read(r1, 1); os.write(w2, b'x')
+            os._exit(0)
+        t = time.perf_counter()
+        for _ in range(2000): os.write(w1, b'x'); os.read(r2, 1)
+        print(f"{syscall:.1f} {(time.perf_counter() - t) / 2000 * 1e6:.1f}")
+        """;
+
     private sealed record DriverFigures(string Name, LatencyStats Cold, LatencyStats Template, LatencyStats Warm, LatencyStats Api, LatencyStats WarmTwoVcpus);
 
     public static async Task<int> RunAsync(string ternDll, string outFile, string command, bool quick)
@@ -40,6 +56,10 @@ public static class IsolationBench
                 NullLogger<GvisorDriver>.Instance, codeSource: code),
         ];
 
+        Console.WriteLine("system call and wake-up floors");
+        var hostFloor = await FloorAsync("/usr/bin/python3", []);
+        var gvisorFloor = await FloorAsync("/usr/bin/runsc",
+            ["--root", Path.Combine(stateDir, "runsc-do"), "--platform=" + new GvisorOptions().Platform, "--network=none", "do", "/usr/bin/python3"]);
         Console.WriteLine("bare python3 spawn");
         var bare = await BarePythonAsync(codeDir, iterations * 2);
         var figures = new List<DriverFigures>();
@@ -61,7 +81,7 @@ public static class IsolationBench
         foreach (var driver in drivers) (driver as IDisposable)?.Dispose();
         try { Directory.Delete(stateDir, recursive: true); } catch (IOException) { }
 
-        var section = Markdown(command, bare, figures);
+        var section = Markdown(command, bare, figures, hostFloor, gvisorFloor);
         var existing = File.Exists(outFile) ? await File.ReadAllTextAsync(outFile) : "# Benchmarks\n";
         await File.WriteAllTextAsync(outFile, Replace(existing, section));
         Console.WriteLine(section);
@@ -83,6 +103,18 @@ public static class IsolationBench
         var start = file.IndexOf(Begin, StringComparison.Ordinal);
         var end = file.IndexOf(End, StringComparison.Ordinal);
         return start >= 0 && end > start ? file[start..(end + End.Length)] : null;
+    }
+
+    private static async Task<string> FloorAsync(string program, string[] prefix)
+    {
+        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in prefix.Concat(["-c", FloorPy])) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var output = await p.StandardOutput.ReadToEndAsync();
+        _ = await p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        var parts = output.Trim().Split(' ');
+        return parts.Length == 2 ? $"{parts[0]} µs per system call, {parts[1]} µs per wake-up round trip" : $"(failed: exit {p.ExitCode})";
     }
 
     private static async Task<LatencyStats> BarePythonAsync(string codeDir, int iterations)
@@ -183,7 +215,7 @@ public static class IsolationBench
         if (init.Status != "success") throw new InvalidOperationException($"Init failed: {init.Error?.Message}");
     }
 
-    private static string Markdown(string command, LatencyStats bare, IReadOnlyList<DriverFigures> figures)
+    private static string Markdown(string command, LatencyStats bare, IReadOnlyList<DriverFigures> figures, string hostFloor, string gvisorFloor)
     {
         var s = new StringBuilder();
         string F(double ms) => ms.ToString(ms < 10 ? "0.00" : "0", CultureInfo.InvariantCulture);
@@ -196,6 +228,9 @@ public static class IsolationBench
             "sequentially over its agent socket; warm call, daemon level: sequential `:invoke` calls over one HTTP connection.");
         s.AppendLine();
         s.AppendLine($"Bare `/usr/bin/python3` spawn running the same handler once: {F(bare.P50Ms)} ({F(bare.P99Ms)}).");
+        s.AppendLine();
+        s.AppendLine($"Floors (a Python loop of getppid(), then a pipe ping-pong between two processes): on the host {hostFloor}; " +
+            $"in gVisor (`runsc do`, {new GvisorOptions().Platform} platform) {gvisorFloor}.");
         s.AppendLine();
         s.AppendLine("| isolation | cold start | cold start from a spare | warm call, driver level | same, 2 vCPUs | warm call, daemon level |");
         s.AppendLine("|---|---|---|---|---|---|");
