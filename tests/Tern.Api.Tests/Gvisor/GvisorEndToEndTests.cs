@@ -41,6 +41,11 @@ public sealed class GvisorEndToEndTests(DaemonFixture daemon) : IClassFixture<Da
         Assert.False((bool)warm["coldStart"]!);
         Assert.Equal((int)cold["output"]!["pid"]!, (int)warm["output"]!["pid"]!); // the same handler process
 
+        // The first cold start on gvisor set off its spares (none before: a daemon pays for gVisor only once it is used).
+        var templates = daemon.Services.GetRequiredService<Tern.Pools.WorkerTemplates>();
+        for (var i = 0; i < 150 && templates.SpareCount("gvisor") < 2; i++) await Task.Delay(100);
+        Assert.Equal(2, templates.SpareCount("gvisor"));
+
         var metrics = await daemon.Client.GetStringAsync("/metrics");
         Assert.Contains("tern_workers_started_total{function=\"gv-hello\",isolation=\"gvisor\"} 1", metrics);
         var ready = JsonNode.Parse(await daemon.Client.GetStringAsync("/healthz/ready"))!;
@@ -131,5 +136,14 @@ public sealed class GvisorMissingTests(GvisorMissingTests.NoRunscDaemon daemon) 
         Assert.Equal("ok", (string?)body["checks"]!["sandbox"]);
         Assert.Contains("apt-get install -y runsc", (string?)body["checks"]!["gvisor"]);
         await daemon.CreateOkAsync("sandbox-still-fine", "python", Encoding.UTF8.GetBytes("print(1)"), "main.py");
+    }
+
+    [Fact]
+    public async Task NoGvisorSparesAreTried_WhileNoFunctionUsesGvisor()
+    {
+        var templates = daemon.Services.GetRequiredService<Tern.Pools.WorkerTemplates>();
+        for (var i = 0; i < 100 && templates.SpareCount("sandbox") < 2; i++) await Task.Delay(100);
+        Assert.Equal(2, templates.SpareCount("sandbox"));
+        Assert.Equal(2, templates.Attempts); // the sandbox's two; none for gvisor, whose runsc is missing anyway
     }
 }
