@@ -242,7 +242,8 @@ public static class IsolationBench
             var (a, b) = (figures[0], figures[1]);
             s.AppendLine();
             s.AppendLine($"{b.Name} / {a.Name}: cold start {b.Cold.P50Ms / a.Cold.P50Ms:0.0}x, from a spare {b.Template.P50Ms / a.Template.P50Ms:0.0}x, " +
-                $"warm call {b.Warm.P50Ms / a.Warm.P50Ms:0.0}x at the driver and {b.Api.P50Ms / a.Api.P50Ms:0.0}x through the daemon (target: 2x).");
+                $"warm call {b.Warm.P50Ms / a.Warm.P50Ms:0.0}x at the driver and {b.Api.P50Ms / a.Api.P50Ms:0.0}x through the daemon (target: 2x). " +
+                "Where a gVisor warm call goes, and why the rest is the platform's: docs/gvisor.md, \"Trade-offs\".");
         }
         s.Append(End);
         return s.ToString();
