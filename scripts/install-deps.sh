@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the system packages Tern needs, only those missing. Runs as root (apt-get), as these machines do.
-#   scripts/install-deps.sh          what the daemon needs (bubblewrap)
+#   scripts/install-deps.sh          what the daemon needs (bubblewrap; runsc for isolation: gvisor)
 #   scripts/install-deps.sh --test   plus what the tests need: Go and wabt to build the examples, promtool to check /metrics,
 #                                    the AWS CLI and boto3 to drive the Lambda API
 set -euo pipefail
 need=()
 lean=() # installed without their recommended packages
 command -v bwrap >/dev/null || need+=(bubblewrap)
+[[ -x /usr/bin/runsc ]] || need+=(runsc)   # gVisor, for functions with isolation: gvisor (and its tests)
 [[ -x /usr/bin/python3 ]] || need+=(python3)
 command -v node >/dev/null || need+=(nodejs)
 command -v curl >/dev/null || need+=(curl)

@@ -15,6 +15,12 @@ if (args.Contains("--soak"))
         TimeSpan.FromMinutes(minutes), Path.Combine(repo, "docs", "soak.csv"), Path.Combine(repo, "docs", "soak.md"),
         $"bench/soak.sh --minutes {minutes}");
 }
+if (args.Contains("--isolation"))
+{
+    // bench/isolation.sh: Tern.Bench --isolation --repo DIR --tern-dll PATH [--quick]
+    return await IsolationBench.RunAsync(ternDll, Path.Combine(repo, "docs", "benchmarks.md"),
+        "bench/isolation.sh" + (args.Contains("--quick") ? " --quick" : ""), args.Contains("--quick"));
+}
 var bareEchoDll = arg("--bare-echo-dll") ?? throw new ArgumentException("--bare-echo-dll is required");
 var goEcho = arg("--go-echo") ?? throw new ArgumentException("--go-echo is required");
 var outFile = arg("--out") ?? Path.Combine(repo, "docs", "benchmarks.md");
@@ -155,7 +161,9 @@ foreach (var (scenario, runtime, dir, handler) in new[] { ("Python echo", "pytho
     }
 
 try { Directory.Delete(stateDir, recursive: true); } catch (IOException) { }
-await File.WriteAllTextAsync(outFile, report.ToMarkdown());
+// The isolation drivers' section has its own command (bench/isolation.sh): kept as it was.
+var isolationSection = File.Exists(outFile) ? IsolationBench.Section.Find(await File.ReadAllTextAsync(outFile)) : null;
+await File.WriteAllTextAsync(outFile, isolationSection is null ? report.ToMarkdown() : IsolationBench.Section.Put(report.ToMarkdown(), isolationSection));
 WasmBench.Splice(outFile, WasmBench.ToMarkdown(wasmFigures, wasmGoFloor, wasmCommand.TrimEnd()));
 Console.WriteLine($"wrote {outFile}");
 return 0;

@@ -107,18 +107,13 @@ public sealed class WasmBench(string repo, string examplesDir, string stateDir, 
 
     private static string Met(bool met) => met ? "met" : "missed";
 
-    /// <summary>Puts the section into docs/benchmarks.md between its markers (replacing an earlier one, else at the end),
-    /// so the wasm run can be repeated alone without rewriting the other figures.</summary>
+    public static readonly MarkdownSection Section = new("wasm-bench");
+
+    /// <summary>Puts the section into docs/benchmarks.md (replacing an earlier one, else at the end), so the wasm run can
+    /// be repeated alone without rewriting the other figures.</summary>
     public static void Splice(string file, string section)
     {
-        const string Begin = "<!-- wasm-bench:begin -->", End = "<!-- wasm-bench:end -->";
         var text = File.Exists(file) ? File.ReadAllText(file) : "# Benchmarks\n";
-        var block = $"{Begin}\n{section.TrimEnd()}\n{End}\n";
-        var start = text.IndexOf(Begin, StringComparison.Ordinal);
-        var end = text.IndexOf(End, StringComparison.Ordinal);
-        text = start >= 0 && end > start
-            ? text[..start] + block + text[(end + End.Length)..].TrimStart('\n')
-            : text.TrimEnd() + "\n\n" + block;
-        File.WriteAllText(file, text);
+        File.WriteAllText(file, Section.Put(text, Section.Wrap(section)));
     }
 }

@@ -4,12 +4,13 @@ namespace Tern.Agent;
 
 /// <summary>Kills every process in the worker except PID 1 (bubblewrap's init) and the agent itself, so nothing a
 /// handler detached (a daemonised child, a new session) outlives its call once workers are reused. Only active inside
-/// a bubblewrap PID namespace: anywhere else "every other process" would not be ours to kill.</summary>
+/// a worker's own PID namespace (bubblewrap's, where PID 1 is bwrap, or gVisor's, where the agent itself is PID 1):
+/// anywhere else "every other process" would not be ours to kill.</summary>
 internal static class OrphanReaper
 {
     private const int SIGKILL = 9;
 
-    /// <summary>True inside a bubblewrap sandbox with its own PID namespace (PID 1 is bwrap) unless TERN_AGENT_REAP=0.</summary>
+    /// <summary>True inside a worker's own PID namespace (PID 1 is bwrap, or the agent) unless TERN_AGENT_REAP=0.</summary>
     public static bool Enabled { get; } = Detect();
 
     private static bool Detect()
@@ -17,7 +18,9 @@ internal static class OrphanReaper
         if (Environment.GetEnvironmentVariable("TERN_AGENT_REAP") == "0") return false;
         try
         {
-            return Environment.ProcessId != 1 && File.ReadAllText("/proc/1/comm").Trim() == "bwrap";
+            // gVisor (as any OCI runtime) starts the agent as PID 1 of the worker's own PID namespace.
+            if (Environment.ProcessId == 1) return true;
+            return File.ReadAllText("/proc/1/comm").Trim() == "bwrap";
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
+using Tern.Core.Settings;
+using Tern.Drivers.Gvisor;
 using Tern.Drivers.Sandbox;
 
 namespace Tern.Drivers;
@@ -9,7 +11,9 @@ public static class DriverServices
 {
     public static IServiceCollection AddTernDrivers(this IServiceCollection services)
     {
+        services.AddTernSettings<DriverOptions>(DriverOptions.Section);
         services.AddSandboxDriver();
+        services.AddGvisorDriver();
         services.AddSingleton<DriverRegistry>();
         return services;
     }

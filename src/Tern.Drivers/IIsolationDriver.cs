@@ -11,6 +11,10 @@ public interface IIsolationDriver
     /// <summary>Whether StartWorkerAsync accepts a spec without code (a template assigned its code later).</summary>
     bool SupportsTemplates { get; }
 
+    /// <summary>What stops this driver from starting workers now (a missing component, with the command that installs
+    /// it), or null when nothing does. Cheap: readiness and function registration ask.</summary>
+    string? Problem() => null;
+
     /// <summary>Starts a worker and returns once its agent is connected. Throws WorkerStartException.</summary>
     Task<IWorker> StartWorkerAsync(WorkerSpec spec, CancellationToken ct);
 }

@@ -101,7 +101,7 @@ public sealed partial class PoolManager(
             if (resp.Status != "success")
                 throw new HandlerInitException(resp.Error?.Code ?? "HandlerLoadFailed", resp.Error?.Message ?? "the handler could not be loaded");
             LogStarted(f.Name, f.Revision, worker.Id);
-            metrics.WorkersStarted.Add(1, TernMetrics.Function(f.Name));
+            metrics.WorkersStarted.Add(1, TernMetrics.Function(f.Name), TernMetrics.Isolation(f.Isolation));
             return new PooledWorker(worker, agent, time.GetUtcNow());
         }
         catch (Exception e) when (e is not HandlerInitException)

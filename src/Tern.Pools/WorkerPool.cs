@@ -360,12 +360,12 @@ public sealed partial class WorkerPool
 
     private async Task StopAsync(PooledWorker worker)
     {
-        _metrics?.WorkersStopped.Add(1, TernMetrics.Function(Function.Name));
+        _metrics?.WorkersStopped.Add(1, TernMetrics.Function(Function.Name), TernMetrics.Isolation(Function.Isolation));
         try { await worker.DisposeAsync().ConfigureAwait(false); }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException) { LogStopFailed(e, Function.Name); }
     }
 
-    private void Crashed() => _metrics?.WorkersCrashed.Add(1, TernMetrics.Function(Function.Name));
+    private void Crashed() => _metrics?.WorkersCrashed.Add(1, TernMetrics.Function(Function.Name), TernMetrics.Isolation(Function.Isolation));
 
     /// <summary>A call waiting for a slot. Completed inline by whoever hands it one (see <see cref="Handoffs"/>).</summary>
     private sealed class Waiter(WorkerPool pool, long started, long deadline) : TaskCompletionSource<WorkerLease>(TaskCreationOptions.None)

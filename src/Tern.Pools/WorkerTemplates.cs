@@ -7,7 +7,8 @@ namespace Tern.Pools;
 
 /// <summary>Spare workers started before any function needs them: a sandbox with its agent connected and an empty
 /// /code. A cold start takes one, gives it the function's code and limits, and skips the sandbox boot; the spare is
-/// replaced in the background. One small set per driver that supports it (PoolOptions.TemplatesPerDriver).
+/// replaced in the background. One small set per driver that supports it (PoolOptions.TemplatesPerDriver): the
+/// default driver's from daemon start, any other's from its first cold start.
 /// <para>When spares cannot start (a component missing, the machine out of something), starting is retried with
 /// exponential backoff and jitter, one spare at a time, and the failure is logged once, not per attempt; the
 /// recovery is logged once too. Readiness reports the cause (the drivers' health checks).</para></summary>
@@ -28,17 +29,23 @@ public sealed partial class WorkerTemplates(
     /// <summary>Spare starts attempted so far (successful or not), for tests of the backoff.</summary>
     public long Attempts => Interlocked.Read(ref _attempts);
 
-    /// <summary>Fills every template-capable driver's spares (daemon start). Never blocks: starts run in the background.</summary>
+    /// <summary>Fills the default driver's spares (daemon start). Never blocks: starts run in the background. Another
+    /// driver gets spares from its first cold start on: a gVisor spare costs about a second of CPU and 36 MB, which a
+    /// daemon that never runs a gVisor function should not pay.</summary>
     public void Start()
     {
-        foreach (var name in drivers.Names)
-            if (drivers.Get(name).SupportsTemplates) Refill(Set(name));
+        if (drivers.Names.Contains(drivers.Default) && drivers.Get(drivers.Default).SupportsTemplates) Refill(Set(drivers.Default));
     }
 
     /// <summary>A live spare worker of this driver, or null when none is ready (the caller then starts a worker itself).</summary>
     public async Task<IWorker?> TryTakeAsync(string driver)
     {
-        if (options.Value.TemplatesPerDriver <= 0 || !_sets.TryGetValue(driver, out var set)) return null;
+        if (options.Value.TemplatesPerDriver <= 0 || _closing.IsCancellationRequested) return null;
+        if (!_sets.TryGetValue(driver, out var set))
+        {
+            if (!drivers.Names.Contains(driver) || !drivers.Get(driver).SupportsTemplates) return null;
+            set = Set(driver); // the first cold start on this driver: its spares start now, for the next ones
+        }
         try
         {
             while (set.Ready.TryDequeue(out var spare))

@@ -27,6 +27,7 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
             errors["handler"] = ["persistent mode needs a handler such as lambda_function.lambda_handler or index.handler."];
         if (upload is not null) errors.Remove("code"); // "code is required" means the base64 field; the upload is the code
         var code = upload ?? DecodeCode(s.Code, errors);
+        CheckDriverUsable(s.Isolation ?? (drivers.Default != FunctionLimits.DefaultIsolation ? drivers.Default : null), errors);
         ThrowIfAny(errors);
         await CheckSecretScopesAsync(s.Name!, s.Env, ct).ConfigureAwait(false);
         if (await store.GetAsync(s.Name!, ct).ConfigureAwait(false) is not null) throw new FunctionAlreadyExistsException(s.Name!);
@@ -36,7 +37,7 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
         var function = new FunctionDefinition
         {
             Name = s.Name!, Runtime = s.Runtime!, Handler = "", CodeHash = "",
-            CreatedAt = now, UpdatedAt = now, Revision = 1,
+            CreatedAt = now, UpdatedAt = now, Revision = 1, Isolation = drivers.Default,
         };
         function = await ApplyCodeAsync(Merge(function, s), s, code!, runtime, ct).ConfigureAwait(false);
         await store.CreateAsync(function, ct).ConfigureAwait(false);
@@ -56,6 +57,7 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
         var merged = Merge(existing, s);
         if (merged.MinReplicas > merged.MaxReplicas && !errors.ContainsKey("minReplicas"))
             errors["minReplicas"] = ["minReplicas must not exceed maxReplicas."];
+        CheckDriverUsable(s.Isolation, errors);
         ThrowIfAny(errors);
         await CheckSecretScopesAsync(name, s.Env, ct).ConfigureAwait(false);
 
@@ -74,6 +76,17 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
     {
         if (!await store.DeleteAsync(name, ct).ConfigureAwait(false)) throw new FunctionNotFoundException(name);
         Notify(name, null);
+    }
+
+    /// <summary>A function that names an isolation whose driver cannot start workers here (runsc not installed, say) could
+    /// never run: refused with the driver's own words, which name what is missing and the command that installs it. The
+    /// built-in default (sandbox) is not checked when the function names none: that daemon is not ready at all, which
+    /// readiness and every call say.</summary>
+    private void CheckDriverUsable(string? isolation, Dictionary<string, string[]> errors)
+    {
+        if (isolation is null || errors.ContainsKey("isolation")) return;
+        if (drivers.Problem(isolation) is { } problem)
+            errors["isolation"] = [$"isolation '{isolation}' cannot run functions on this daemon: {problem}."];
     }
 
     /// <summary>Refuses env entries naming a secret that exists but is not granted to the function: the function

@@ -3,7 +3,8 @@ using System.Diagnostics.Metrics;
 namespace Tern.Core.Telemetry;
 
 /// <summary>The daemon's instruments, on one Meter named "Tern" per daemon (so two daemons in one process, as in tests,
-/// do not mix their numbers). Names are the Prometheus names; labels are `function`, `status` and `reason`.
+/// do not mix their numbers). Names are the Prometheus names; labels are `function`, `status`, `reason` and, on the
+/// worker counters, `isolation` (the driver: sandbox, gvisor).
 /// Gauges read their values from sources the hosting layer sets (the async queues, the pools).</summary>
 public sealed class TernMetrics : IDisposable
 {
@@ -59,6 +60,8 @@ public sealed class TernMetrics : IDisposable
     public Func<IEnumerable<KeyValuePair<string, int>>>? WorkersSource { get; set; }
 
     public static KeyValuePair<string, object?> Function(string name) => new("function", name);
+
+    public static KeyValuePair<string, object?> Isolation(string driver) => new("isolation", driver);
 
     public void Dispose() => Meter.Dispose();
 

@@ -35,7 +35,7 @@ public sealed class MetricsEndpointsTests(DaemonFixture daemon) : IClassFixture<
         Assert.Equal(2, metrics.Value("tern_queue_wait_seconds_count", ("function", "m-ok")));
         Assert.Equal(0, metrics.Value("tern_inflight", ("function", "m-ok")));
         Assert.True(metrics.Value("tern_workers", ("function", "m-ok")) >= 1);
-        Assert.True(metrics.Value("tern_workers_started_total", ("function", "m-ok")) >= 1);
+        Assert.True(metrics.Value("tern_workers_started_total", ("function", "m-ok"), ("isolation", "sandbox")) >= 1);
         foreach (var family in new[] { "tern_rejections_total", "tern_queue_depth", "tern_workers_stopped_total", "tern_workers_crashed_total", "tern_scheduler_runs_total" })
             Assert.NotNull(metrics.Families[family].Type);
         Assert.Equal("histogram", metrics.Families["tern_invocation_duration_seconds"].Type);

@@ -1,0 +1,234 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Tern.Agent.Protocol;
+using Tern.Core.Code;
+using Tern.Drivers;
+using Tern.Drivers.Gvisor;
+using Tern.Drivers.Sandbox;
+using Tern.Json;
+
+namespace Tern.Bench;
+
+/// <summary>bench/isolation.sh: start and warm-call times per isolation driver (sandbox = bubblewrap, gvisor = runsc),
+/// next to a bare python3 spawn, all in one run, on a persistent Python echo. Driver level (a worker driven straight
+/// over its agent socket, as DirectWorkers) and daemon level (sequential calls over one HTTP connection). Writes its
+/// own section of docs/benchmarks.md (between markers that bench/run.sh keeps).</summary>
+public static class IsolationBench
+{
+    private const string EchoPy = "def handler(event, context):\n    return event\n";
+
+    /// <summary>What one guest system call and one wake-up of another guest process cost: 5000 getppid() calls, then
+    /// 2000 one-byte round trips between two processes over pipes. A warm call is a few of each.</summary>
+    private const string FloorPy = """
+        import os, time
+        t = time.perf_counter()
+        for _ in range(5000): os.getppid()
+        syscall = (time.perf_counter() - t) / 5000 * 1e6
+        r1, w1 = os.pipe(); r2, w2 = os.pipe()
+        if os.fork() == 0:
+            for _ in range(2000): os.read(r1, 1); os.write(w2, b'x')
+            os._exit(0)
+        t = time.perf_counter()
+        for _ in range(2000): os.write(w1, b'x'); os.read(r2, 1)
+        print(f"{syscall:.1f} {(time.perf_counter() - t) / 2000 * 1e6:.1f}")
+        """;
+
+    private sealed record DriverFigures(string Name, LatencyStats Cold, LatencyStats Template, LatencyStats Warm, LatencyStats Api, LatencyStats WarmTwoVcpus);
+
+    public static async Task<int> RunAsync(string ternDll, string outFile, string command, bool quick)
+    {
+        var iterations = quick ? 3 : 10;
+        var warmFor = TimeSpan.FromSeconds(quick ? 2 : 6);
+        var stateDir = Path.Combine(Path.GetTempPath(), "tern-bench-iso-" + Environment.ProcessId);
+        var codeDir = Path.Combine(stateDir, "py-echo");
+        Directory.CreateDirectory(codeDir);
+        await File.WriteAllTextAsync(Path.Combine(codeDir, "echo.py"), EchoPy);
+        var code = new LocalCodeSource();
+        IIsolationDriver[] drivers =
+        [
+            new BubblewrapDriver(Options.Create(new SandboxOptions { StateDir = Path.Combine(stateDir, "w") }), NullLogger<BubblewrapDriver>.Instance, codeSource: code),
+            new GvisorDriver(Options.Create(new GvisorOptions { StateDir = Path.Combine(stateDir, "g") }), Options.Create(new SandboxOptions()),
+                NullLogger<GvisorDriver>.Instance, codeSource: code),
+        ];
+
+        Console.WriteLine("system call and wake-up floors");
+        var hostFloor = await FloorAsync("/usr/bin/python3", []);
+        var gvisorFloor = await FloorAsync("/usr/bin/runsc",
+            ["--root", Path.Combine(stateDir, "runsc-do"), "--platform=" + new GvisorOptions().Platform, "--network=none", "do", "/usr/bin/python3"]);
+        Console.WriteLine("bare python3 spawn");
+        var bare = await BarePythonAsync(codeDir, iterations * 2);
+        var figures = new List<DriverFigures>();
+        foreach (var driver in drivers)
+        {
+            if (driver.Problem() is { } problem) throw new InvalidOperationException($"{driver.Name}: {problem}");
+            Console.WriteLine($"{driver.Name}: cold starts");
+            var cold = await ColdAsync(driver, code.Add(codeDir), iterations, fromTemplate: false);
+            Console.WriteLine($"{driver.Name}: cold starts from a spare");
+            var template = await ColdAsync(driver, code.Add(codeDir), iterations, fromTemplate: true);
+            Console.WriteLine($"{driver.Name}: warm calls over the agent socket");
+            var warm = await WarmDirectAsync(driver, code.Add(codeDir), warmFor);
+            // gVisor's CPU quota covers its own kernel too: is a 1-vCPU worker throttled on the warm path?
+            var warmTwoVcpus = await WarmDirectAsync(driver, code.Add(codeDir), warmFor, vcpus: 2);
+            Console.WriteLine($"{driver.Name}: warm calls through the daemon");
+            var api = await WarmApiAsync(ternDll, driver.Name, warmFor);
+            figures.Add(new DriverFigures(driver.Name, cold, template, warm, api, warmTwoVcpus));
+        }
+        foreach (var driver in drivers) (driver as IDisposable)?.Dispose();
+        try { Directory.Delete(stateDir, recursive: true); } catch (IOException) { }
+
+        var section = Markdown(command, bare, figures, hostFloor, gvisorFloor);
+        var existing = File.Exists(outFile) ? await File.ReadAllTextAsync(outFile) : "# Benchmarks\n";
+        await File.WriteAllTextAsync(outFile, Section.Put(existing, section));
+        Console.WriteLine(section);
+        return 0;
+    }
+
+    public static readonly MarkdownSection Section = new("isolation-bench");
+
+    private static async Task<string> FloorAsync(string program, string[] prefix)
+    {
+        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in prefix.Concat(["-c", FloorPy])) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var output = await p.StandardOutput.ReadToEndAsync();
+        _ = await p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        var parts = output.Trim().Split(' ');
+        return parts.Length == 2 ? $"{parts[0]} µs per system call, {parts[1]} µs per wake-up round trip" : $"(failed: exit {p.ExitCode})";
+    }
+
+    private static async Task<LatencyStats> BarePythonAsync(string codeDir, int iterations)
+    {
+        var samples = new List<double>();
+        for (var i = 0; i < iterations + 1; i++)
+        {
+            var psi = new ProcessStartInfo("/usr/bin/python3") { WorkingDirectory = codeDir, RedirectStandardOutput = true };
+            foreach (var a in new[] { "-c", "import json, echo; print(json.dumps(echo.handler({'name': 'bench'}, None)))" }) psi.ArgumentList.Add(a);
+            var t0 = Stopwatch.GetTimestamp();
+            using var p = Process.Start(psi)!;
+            await p.StandardOutput.ReadToEndAsync();
+            await p.WaitForExitAsync();
+            if (i > 0) samples.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+        }
+        return LatencyStats.From(samples, TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>A new worker, Init of the persistent echo and the first call answered; from a spare, only the spare's
+    /// code assignment, Init and the first call are timed (the daemon starts spares ahead of time).</summary>
+    private static async Task<LatencyStats> ColdAsync(IIsolationDriver driver, CodeRef code, int iterations, bool fromTemplate)
+    {
+        var samples = new List<double>();
+        for (var i = 0; i < iterations + 1; i++)
+        {
+            var spec = new WorkerSpec { WorkerId = "iso" + Guid.NewGuid().ToString("N")[..12], FunctionName = "bench", Code = fromTemplate ? null : code, Limits = new WorkerLimits(MemoryMb: 256) };
+            var spare = fromTemplate ? await driver.StartWorkerAsync(spec, CancellationToken.None) : null;
+            if (spare is not null) await Task.Delay(fromTemplate && driver.Name == GvisorDriver.DriverName ? 1500 : 300); // let its zygote settle
+            var t0 = Stopwatch.GetTimestamp();
+            if (spare is not null) await spare.AssignAsync(code, new WorkerLimits(MemoryMb: 256), CancellationToken.None);
+            await using var worker = spare ?? await driver.StartWorkerAsync(spec, CancellationToken.None);
+            await using var agent = new AgentClient(worker.Stream);
+            await InitAsync(agent);
+            var resp = await agent.ExecAsync(new ExecMessage { RequestId = "1", Input = RawJson.Parse(WarmPathBench.Event), TimeoutMs = 30_000 }, TimeSpan.FromSeconds(30), CancellationToken.None);
+            if (resp.Status != "success") throw new InvalidOperationException($"{driver.Name} cold call failed: {resp.Error?.Message}");
+            if (i > 0) samples.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+        }
+        return LatencyStats.From(samples, TimeSpan.FromSeconds(1));
+    }
+
+    private static async Task<LatencyStats> WarmDirectAsync(IIsolationDriver driver, CodeRef code, TimeSpan duration, int vcpus = 1)
+    {
+        var spec = new WorkerSpec { WorkerId = "isow" + Guid.NewGuid().ToString("N")[..12], FunctionName = "bench", Code = code, Limits = new WorkerLimits(MemoryMb: 256, Vcpus: vcpus) };
+        await using var worker = await driver.StartWorkerAsync(spec, CancellationToken.None);
+        await using var agent = new AgentClient(worker.Stream);
+        await InitAsync(agent);
+        var input = RawJson.Parse(WarmPathBench.Event);
+        await Loop(TimeSpan.FromSeconds(1)); // warm-up
+        return await Loop(duration);
+
+        async Task<LatencyStats> Loop(TimeSpan length)
+        {
+            var samples = new List<double>(1 << 16);
+            var started = Stopwatch.GetTimestamp();
+            var errors = 0;
+            while (Stopwatch.GetElapsedTime(started) < length)
+            {
+                var t0 = Stopwatch.GetTimestamp();
+                var resp = await agent.ExecAsync(new ExecMessage { RequestId = "w", Input = input, TimeoutMs = 30_000 }, TimeSpan.FromSeconds(30), CancellationToken.None);
+                samples.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                if (resp.Status != "success") errors++;
+            }
+            return LatencyStats.From(samples, Stopwatch.GetElapsedTime(started), errors);
+        }
+    }
+
+    /// <summary>Sequential warm calls of the persistent echo through a daemon, over one keep-alive connection.</summary>
+    private static async Task<LatencyStats> WarmApiAsync(string ternDll, string isolation, TimeSpan duration)
+    {
+        await using var daemon = await DaemonProcess.StartAsync(ternDll);
+        await daemon.CreateAsync(new { name = "echo", runtime = "python", mode = "persistent", handler = "echo.handler", codeFileName = "echo.py", code = DaemonProcess.Base64(EchoPy), isolation });
+        using var content = new ByteArrayContent(Encoding.UTF8.GetBytes(WarmPathBench.Event));
+        async Task<LatencyStats> Loop(TimeSpan length)
+        {
+            var samples = new List<double>(1 << 14);
+            var errors = 0;
+            var started = Stopwatch.GetTimestamp();
+            while (Stopwatch.GetElapsedTime(started) < length)
+            {
+                var t0 = Stopwatch.GetTimestamp();
+                using var response = await daemon.Client.PostAsync("/v1/functions/echo:invoke", content);
+                await response.Content.ReadAsByteArrayAsync();
+                samples.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                if (!response.IsSuccessStatusCode) errors++;
+            }
+            return LatencyStats.From(samples, Stopwatch.GetElapsedTime(started), errors);
+        }
+        await Loop(TimeSpan.FromSeconds(5)); // cold start, the spares it sets off, and the daemon's JIT tiering
+        return await Loop(duration);
+    }
+
+    private static async Task InitAsync(AgentClient agent)
+    {
+        var init = await agent.InitAsync(new InitMessage
+        {
+            Runtime = "python", Handler = "echo.handler", Mode = "persistent", FunctionName = "bench", MemoryMb = 256, TimeoutMs = 30_000,
+        }, TimeSpan.FromSeconds(30), CancellationToken.None);
+        if (init.Status != "success") throw new InvalidOperationException($"Init failed: {init.Error?.Message}");
+    }
+
+    private static string Markdown(string command, LatencyStats bare, IReadOnlyList<DriverFigures> figures, string hostFloor, string gvisorFloor)
+    {
+        var s = new StringBuilder();
+        string F(double ms) => ms.ToString(ms < 10 ? "0.00" : "0", CultureInfo.InvariantCulture);
+        s.AppendLine(Section.Begin);
+        s.AppendLine("## Isolation drivers: sandbox (bubblewrap) and gvisor (runsc)");
+        s.AppendLine();
+        s.AppendLine($"`{command}` on {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} at the end. " +
+            "A persistent Python echo (`def handler(e, c): return e`); milliseconds, p50 (p99). Cold start: a new worker, Init and the first call; " +
+            "from a spare: assigning the code to a pre-started worker, Init and the first call; warm call, driver level: one worker driven " +
+            "sequentially over its agent socket; warm call, daemon level: sequential `:invoke` calls over one HTTP connection.");
+        s.AppendLine();
+        s.AppendLine($"Bare `/usr/bin/python3` spawn running the same handler once: {F(bare.P50Ms)} ({F(bare.P99Ms)}).");
+        s.AppendLine();
+        s.AppendLine($"Floors (a Python loop of getppid(), then a pipe ping-pong between two processes): on the host {hostFloor}; " +
+            $"in gVisor (`runsc do`, {new GvisorOptions().Platform} platform) {gvisorFloor}.");
+        s.AppendLine();
+        s.AppendLine("| isolation | cold start | cold start from a spare | warm call, driver level | same, 2 vCPUs | warm call, daemon level |");
+        s.AppendLine("|---|---|---|---|---|---|");
+        foreach (var f in figures)
+            s.AppendLine($"| {f.Name} | {F(f.Cold.P50Ms)} ({F(f.Cold.P99Ms)}) | {F(f.Template.P50Ms)} ({F(f.Template.P99Ms)}) | {F(f.Warm.P50Ms)} ({F(f.Warm.P99Ms)}) | " +
+                $"{F(f.WarmTwoVcpus.P50Ms)} ({F(f.WarmTwoVcpus.P99Ms)}) | {F(f.Api.P50Ms)} ({F(f.Api.P99Ms)}) |");
+        if (figures.Count == 2)
+        {
+            var (a, b) = (figures[0], figures[1]);
+            s.AppendLine();
+            s.AppendLine($"{b.Name} / {a.Name}: cold start {b.Cold.P50Ms / a.Cold.P50Ms:0.0}x, from a spare {b.Template.P50Ms / a.Template.P50Ms:0.0}x, " +
+                $"warm call {b.Warm.P50Ms / a.Warm.P50Ms:0.0}x at the driver and {b.Api.P50Ms / a.Api.P50Ms:0.0}x through the daemon (target: 2x). " +
+                "Where a gVisor warm call goes, and why the rest is the platform's: docs/gvisor.md, \"Trade-offs\".");
+        }
+        s.Append(Section.End);
+        return s.ToString();
+    }
+}

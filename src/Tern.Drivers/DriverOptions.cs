@@ -1,0 +1,15 @@
+using System.ComponentModel.DataAnnotations;
+using Tern.Core.Functions;
+using Tern.Core.Settings;
+
+namespace Tern.Drivers;
+
+/// <summary>Choices across drivers (section "drivers").</summary>
+public sealed class DriverOptions
+{
+    public const string Section = "drivers";
+
+    [Setting("The isolation a function gets when its definition names none: sandbox (bubblewrap) or gvisor")]
+    [AllowedValues(FunctionLimits.DefaultIsolation, Gvisor.GvisorDriver.DriverName)]
+    public string DefaultIsolation { get; set; } = FunctionLimits.DefaultIsolation;
+}
