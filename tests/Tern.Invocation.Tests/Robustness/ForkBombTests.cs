@@ -5,7 +5,7 @@ using Tern.Testing;
 namespace Tern.Invocation.Tests.Robustness;
 
 /// <summary>A fork bomb in a real sandbox. Before issue 9 it was reported as OutOfMemory and outlived its timeout
-/// (17 s for a 15 s limit); now it is a Timeout that names the process limit, ends on time, and leaves nothing behind.</summary>
+/// (17 s for a 15 s limit); now it is a Timeout that names the limit it reached (processes or memory), ends on time, and leaves nothing behind.</summary>
 public sealed class ForkBombTests(DaemonFixture daemon) : IClassFixture<DaemonFixture>
 {
     private const string Bomb = """
@@ -42,7 +42,11 @@ public sealed class ForkBombTests(DaemonFixture daemon) : IClassFixture<DaemonFi
 
         Assert.Equal("timeout", (string?)result["status"]);
         Assert.Equal("Timeout", (string?)result["error"]!["code"]);
-        Assert.Contains("processes", (string?)result["error"]!["message"]);
+        // Which limit the bomb meets first depends on the machine's load: forks are refused at the process limit, or the
+        // copies' memory fills the cgroup first (seen in a loaded full-suite run). Either is named.
+        var message = (string?)result["error"]!["message"] ?? "";
+        Assert.True(message.Contains("processes", StringComparison.Ordinal) || message.Contains("memory", StringComparison.Ordinal),
+            $"the timeout should name the limit the bomb reached: {message}");
         Assert.True(took < TimeSpan.FromSeconds(3 + 3), $"the call took {took.TotalSeconds:F1} s for a 3 s timeout");
 
         // Every forked copy is gone soon after (the worker's cgroup was killed, not just its first process).
