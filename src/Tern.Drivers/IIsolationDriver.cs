@@ -11,6 +11,10 @@ public interface IIsolationDriver
     /// <summary>Whether StartWorkerAsync accepts a spec without code (a template assigned its code later).</summary>
     bool SupportsTemplates { get; }
 
+    /// <summary>Whether it can give a worker filtered outbound network (WorkerSpec.Network egress). A driver that cannot
+    /// is never asked to: registering an egress function on it is refused.</summary>
+    bool SupportsEgress => false;
+
     /// <summary>Starts a worker and returns once its agent is connected. Throws WorkerStartException.</summary>
     Task<IWorker> StartWorkerAsync(WorkerSpec spec, CancellationToken ct);
 }

@@ -38,6 +38,7 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
             Name = s.Name!, Runtime = s.Runtime!, Handler = "", CodeHash = "",
             CreatedAt = now, UpdatedAt = now, Revision = 1,
         };
+        CheckNetwork(Merge(function, s));
         function = await ApplyCodeAsync(Merge(function, s), s, code!, runtime, ct).ConfigureAwait(false);
         await store.CreateAsync(function, ct).ConfigureAwait(false);
         Notify(function.Name, function);
@@ -57,6 +58,7 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
         if (merged.MinReplicas > merged.MaxReplicas && !errors.ContainsKey("minReplicas"))
             errors["minReplicas"] = ["minReplicas must not exceed maxReplicas."];
         ThrowIfAny(errors);
+        CheckNetwork(merged);
         await CheckSecretScopesAsync(name, s.Env, ct).ConfigureAwait(false);
 
         RuntimeCatalog.TryGet(merged.Runtime, out var runtime);
@@ -139,6 +141,14 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
         return f;
     }
 
+    /// <summary>Egress only where the function's driver can filter it; a driver that cannot would otherwise either give
+    /// no network (surprising) or an unfiltered one (unsafe).</summary>
+    private void CheckNetwork(FunctionDefinition f)
+    {
+        if (f.Network.IsEgress && drivers.Names.Contains(f.Isolation) && !drivers.Get(f.Isolation).SupportsEgress)
+            throw new FunctionValidationException("network", $"isolation '{f.Isolation}' offers no network egress; use network 'none' or an isolation that does (sandbox).");
+    }
+
     private static FunctionDefinition Merge(FunctionDefinition f, FunctionSettings s) => f with
     {
         Runtime = s.Runtime ?? f.Runtime,
@@ -155,6 +165,7 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
         MaxRetries = s.MaxRetries ?? f.MaxRetries,
         Isolation = s.Isolation ?? f.Isolation,
         RateLimitPerSecond = s.RateLimitPerSecond is int rate ? (rate == 0 ? null : rate) : f.RateLimitPerSecond,
+        Network = s.Network ?? f.Network,
     };
 
     private static MemoryStream? DecodeCode(string? base64, Dictionary<string, string[]> errors)

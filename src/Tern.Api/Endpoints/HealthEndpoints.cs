@@ -29,8 +29,13 @@ internal static class HealthEndpoints
 
     private static Task WriteAsync(HttpContext context, Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport report)
     {
-        var checks = report.Entries.ToDictionary(e => e.Key, e => e.Value.Status == HealthStatus.Unhealthy
-            ? e.Value.Description ?? e.Value.Exception?.Message ?? "unhealthy" : "ok");
+        // A degraded check (e.g. network egress unavailable) keeps the daemon ready but still says what is missing.
+        var checks = report.Entries.ToDictionary(e => e.Key, e => e.Value.Status switch
+        {
+            HealthStatus.Healthy => "ok",
+            HealthStatus.Degraded => "degraded: " + (e.Value.Description ?? "degraded"),
+            _ => e.Value.Description ?? e.Value.Exception?.Message ?? "unhealthy",
+        });
         var body = new Serialization.HealthReport(report.Status == HealthStatus.Unhealthy ? "not ready" : "ready", checks);
         context.Response.ContentType = "application/json";
         return JsonSerializer.SerializeAsync(context.Response.Body, body, ApiJsonContext.Default.HealthReport);

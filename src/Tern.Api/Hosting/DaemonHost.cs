@@ -91,7 +91,7 @@ public static class DaemonHost
         services.AddVersionJson();
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
-        services.AddOpenApi();
+        services.AddOpenApi(o => o.AddSchemaTransformer<Endpoints.NetworkSchemaTransformer>());
         services.AddTernMetrics();
         services.AddRequestLog(options.DataDir);
         services.AddApiKeyAuth(options);
