@@ -48,6 +48,7 @@ internal sealed partial class BubblewrapDriver : IIsolationDriver, IDisposable
         _seccompFile = WriteSeccompProgram(_stateDir);
         _daemonId = DaemonId(_stateDir);
         _egress = new EgressTools(_options, _asRoot);
+        InheritedDescriptors.CloseOnExec();
         _egressResolvConf = WriteEgressResolvConf(_stateDir);
         if (_asRoot) RemoveStaleNamespaces();
         CgroupParent = _options.CgroupParent + "/" + _daemonId;
@@ -256,6 +257,7 @@ internal sealed partial class BubblewrapDriver : IIsolationDriver, IDisposable
     /// <summary>Network namespaces of this daemon's egress workers that a killed daemon left (their pasta exits with them).</summary>
     private void RemoveStaleNamespaces()
     {
+        EgressNetwork.KillLeftoverPasta($"tern-{_daemonId}-");
         if (!Directory.Exists(EgressTools.NetnsDir) || !File.Exists(_options.IpPath)) return;
         foreach (var path in Directory.EnumerateFiles(EgressTools.NetnsDir, $"tern-{_daemonId}-*"))
             EgressNetwork.DeleteNamespaceAsync(_egress, Path.GetFileName(path)).GetAwaiter().GetResult();

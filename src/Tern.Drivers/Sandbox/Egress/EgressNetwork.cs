@@ -129,16 +129,36 @@ internal sealed class EgressNetwork : IAsyncDisposable
         catch (Exception e) when (e is WorkerStartException or System.ComponentModel.Win32Exception) { }
     }
 
-    /// <summary>Only a process still named pasta (the pid may have been reused since pasta exited).</summary>
+    /// <summary>Only a process still running pasta (the pid may have been reused since pasta exited). pasta re-executes
+    /// its CPU-specific build, so its name may be "passt.avx2" or "pasta.avx2".</summary>
     private static bool IsPasta(int pid)
     {
         try
         {
-            return File.ReadAllText($"/proc/{pid}/comm").Trim() is "pasta" or "passt";
+            var comm = File.ReadAllText($"/proc/{pid}/comm").Trim();
+            return comm.StartsWith("pasta", StringComparison.Ordinal) || comm.StartsWith("passt", StringComparison.Ordinal);
         }
         catch (IOException)
         {
             return false;
+        }
+    }
+
+    /// <summary>pasta processes a killed daemon left, found by the namespace names on their command lines. (pasta also
+    /// exits when its namespace's file is deleted, but that is not relied on.)</summary>
+    internal static void KillLeftoverPasta(string namePrefix)
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || !IsPasta(pid)) continue;
+            try
+            {
+                var args = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0');
+                var at = Array.IndexOf(args, "--netns");
+                if (at >= 0 && at + 1 < args.Length && args[at + 1].StartsWith(namePrefix, StringComparison.Ordinal))
+                    _ = Posix.kill(pid, Posix.SIGKILL);
+            }
+            catch (IOException) { } // it exited meanwhile
         }
     }
 }
