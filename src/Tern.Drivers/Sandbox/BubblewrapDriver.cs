@@ -30,7 +30,7 @@ internal sealed partial class BubblewrapDriver : IIsolationDriver, IDisposable
     private readonly string _daemonId;
     private CgroupOwnerLock? _ownerLock;
     private readonly EgressTools _egress;
-    private readonly string _egressResolvConf;
+    private readonly Lazy<string> _egressResolvConf;
 
     /// <summary>Linux's sun_path holds 108 bytes with the terminating NUL.</summary>
     private const int MaxSocketPathBytes = 107;
@@ -49,7 +49,7 @@ internal sealed partial class BubblewrapDriver : IIsolationDriver, IDisposable
         _daemonId = DaemonId(_stateDir);
         _egress = new EgressTools(_options, _asRoot);
         InheritedDescriptors.CloseOnExec();
-        _egressResolvConf = WriteEgressResolvConf(_stateDir);
+        _egressResolvConf = new(() => WriteEgressResolvConf(_stateDir)); // at the first egress worker
         if (_asRoot) RemoveStaleNamespaces();
         CgroupParent = _options.CgroupParent + "/" + _daemonId;
         if (_asRoot) _uids = new WorkerUidPool(_options.FirstWorkerUid, _options.WorkerUidCount, _options.WorkerUidLockFile);
@@ -98,8 +98,11 @@ internal sealed partial class BubblewrapDriver : IIsolationDriver, IDisposable
     public async Task<IWorker> StartWorkerAsync(WorkerSpec spec, CancellationToken ct)
     {
         if (Problem() is { } problem) throw new WorkerStartException(problem);
-        if (spec.Network.IsEgress && (spec.Code is null || EgressProblem() is { } egressProblem))
-            throw new WorkerStartException(spec.Code is null ? "a spare (template) worker never has network" : EgressProblem()!);
+        if (spec.Network.IsEgress)
+        {
+            if (spec.Code is null) throw new WorkerStartException("a spare (template) worker never has network");
+            if (EgressProblem() is { } egressProblem) throw new WorkerStartException(egressProblem);
+        }
         var code = spec.Code is null ? null : Mount(spec.Code);
 
         var workerDir = Path.Combine(_stateDir, spec.WorkerId);
@@ -179,7 +182,7 @@ internal sealed partial class BubblewrapDriver : IIsolationDriver, IDisposable
         }
         psi.ArgumentList.Add(_options.BubblewrapPath);
         var args = BubblewrapCommandLine.Build(spec, code, _options, workerDir, codeSlot ?? "", _asRoot,
-            disableUserns: _features.Value.DisableUserns, egressResolvConf: _egressResolvConf);
+            disableUserns: _features.Value.DisableUserns, egressResolvConf: network is null ? null : _egressResolvConf.Value);
         foreach (var arg in args) psi.ArgumentList.Add(arg);
 
         psi.Environment.Clear();
