@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages Tern needs, only those missing. Runs as root (apt-get), as these machines do.
-#   scripts/install-deps.sh          what the daemon needs (bubblewrap; runsc for isolation: gvisor)
+#   scripts/install-deps.sh          what the daemon needs (bubblewrap; pasta and nftables for functions with network egress;
+#                                    runsc for isolation: gvisor)
 #   scripts/install-deps.sh --test   plus what the tests need: Go and wabt to build the examples, promtool to check /metrics,
 #                                    the AWS CLI and boto3 to drive the Lambda API
 set -euo pipefail
@@ -11,6 +12,10 @@ command -v bwrap >/dev/null || need+=(bubblewrap)
 [[ -x /usr/bin/python3 ]] || need+=(python3)
 command -v node >/dev/null || need+=(nodejs)
 command -v curl >/dev/null || need+=(curl)
+# network: egress (docs/sandbox-layers.md): pasta is the user-mode network stack, nft loads each worker's filter
+[[ -x /usr/bin/pasta ]] || need+=(passt)
+[[ -x /usr/sbin/nft ]] || need+=(nftables)
+[[ -x /usr/sbin/ip ]] || need+=(iproute2)
 if [[ "${1:-}" == "--test" ]]; then
   command -v go >/dev/null || need+=(golang-go)
   command -v wat2wasm >/dev/null || need+=(wabt)

@@ -15,6 +15,10 @@ public interface IIsolationDriver
     /// it), or null when nothing does. Cheap: readiness and function registration ask.</summary>
     string? Problem() => null;
 
+    /// <summary>Whether it can give a worker filtered outbound network (WorkerSpec.Network egress). A driver that cannot
+    /// is never asked to: registering an egress function on it is refused.</summary>
+    bool SupportsEgress => false;
+
     /// <summary>Starts a worker and returns once its agent is connected. Throws WorkerStartException.</summary>
     Task<IWorker> StartWorkerAsync(WorkerSpec spec, CancellationToken ct);
 }

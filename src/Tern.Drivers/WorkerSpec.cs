@@ -1,4 +1,5 @@
 using Tern.Core.Code;
+using Tern.Core.Functions;
 
 namespace Tern.Drivers;
 
@@ -10,6 +11,7 @@ public sealed record WorkerSpec
     /// <summary>The code to put at /code; null starts a template worker whose code comes later (IWorker.AssignAsync).</summary>
     public required CodeRef? Code { get; init; }
     public WorkerLimits Limits { get; init; } = new();
-    /// <summary>Off by default: a worker has only its own loopback.</summary>
-    public bool Network { get; init; }
+    /// <summary>none by default: a worker has only its own loopback. Egress (with its allow list) is set when the worker
+    /// starts and never changes; a template (spare) worker is always none.</summary>
+    public FunctionNetwork Network { get; init; } = FunctionNetwork.None;
 }

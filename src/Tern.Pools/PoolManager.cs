@@ -89,10 +89,13 @@ public sealed partial class PoolManager(
         var env = await ResolveEnvAsync(f, ct).ConfigureAwait(false); // before any sandbox starts: a missing secret fails fast
         var code = new CodeRef(f.CodeHash, f.CodeFileName);
         var limits = new WorkerLimits(f.MemoryMb, f.Vcpus);
-        var worker = await TakeTemplateAsync(f, code, limits, ct).ConfigureAwait(false)
+        // Spares are started with no network: only a function with none may take one; an egress worker starts with its
+        // network (and filter) in place from the first instruction.
+        var worker = (f.Network.IsEgress ? null : await TakeTemplateAsync(f, code, limits, ct).ConfigureAwait(false))
             ?? await drivers.Get(f.Isolation).StartWorkerAsync(new WorkerSpec
             {
                 WorkerId = Guid.CreateVersion7().ToString("N"), FunctionName = f.Name, Code = code, Limits = limits,
+                Network = f.Network,
             }, ct).ConfigureAwait(false);
         var agent = new AgentClient(worker.Stream, Options.MaxMessageBytes);
         try

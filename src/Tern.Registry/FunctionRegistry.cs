@@ -39,6 +39,7 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
             Name = s.Name!, Runtime = s.Runtime!, Handler = "", CodeHash = "",
             CreatedAt = now, UpdatedAt = now, Revision = 1, Isolation = drivers.Default,
         };
+        CheckNetwork(Merge(function, s));
         function = await ApplyCodeAsync(Merge(function, s), s, code!, runtime, ct).ConfigureAwait(false);
         await store.CreateAsync(function, ct).ConfigureAwait(false);
         Notify(function.Name, function);
@@ -59,6 +60,7 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
             errors["minReplicas"] = ["minReplicas must not exceed maxReplicas."];
         CheckDriverUsable(s.Isolation, errors);
         ThrowIfAny(errors);
+        CheckNetwork(merged);
         await CheckSecretScopesAsync(name, s.Env, ct).ConfigureAwait(false);
 
         RuntimeCatalog.TryGet(merged.Runtime, out var runtime);
@@ -152,6 +154,14 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
         return f;
     }
 
+    /// <summary>Egress only where the function's driver can filter it; a driver that cannot would otherwise either give
+    /// no network (surprising) or an unfiltered one (unsafe).</summary>
+    private void CheckNetwork(FunctionDefinition f)
+    {
+        if (f.Network.IsEgress && drivers.Names.Contains(f.Isolation) && !drivers.Get(f.Isolation).SupportsEgress)
+            throw new FunctionValidationException("network", $"isolation '{f.Isolation}' offers no network egress; use network 'none' or an isolation that does (sandbox).");
+    }
+
     private static FunctionDefinition Merge(FunctionDefinition f, FunctionSettings s) => f with
     {
         Runtime = s.Runtime ?? f.Runtime,
@@ -168,6 +178,7 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
         MaxRetries = s.MaxRetries ?? f.MaxRetries,
         Isolation = s.Isolation ?? f.Isolation,
         RateLimitPerSecond = s.RateLimitPerSecond is int rate ? (rate == 0 ? null : rate) : f.RateLimitPerSecond,
+        Network = s.Network ?? f.Network,
     };
 
     private static MemoryStream? DecodeCode(string? base64, Dictionary<string, string[]> errors)

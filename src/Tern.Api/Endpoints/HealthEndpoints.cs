@@ -30,10 +30,13 @@ internal static class HealthEndpoints
 
     private static Task WriteAsync(HttpContext context, Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport report)
     {
-        // A degraded check (a driver some functions may use, such as gvisor without runsc) keeps the daemon ready but
-        // still says what is missing.
-        var checks = report.Entries.ToDictionary(e => e.Key, e => e.Value.Status == HealthStatus.Healthy
-            ? "ok" : e.Value.Description ?? e.Value.Exception?.Message ?? e.Value.Status.ToString().ToLowerInvariant());
+        // A degraded check (gvisor without runsc, network egress without pasta) keeps the daemon ready but still says what is missing.
+        var checks = report.Entries.ToDictionary(e => e.Key, e => e.Value.Status switch
+        {
+            HealthStatus.Healthy => "ok",
+            HealthStatus.Degraded => "degraded: " + (e.Value.Description ?? "degraded"),
+            _ => e.Value.Description ?? e.Value.Exception?.Message ?? "unhealthy",
+        });
         var body = new Serialization.HealthReport(report.Status == HealthStatus.Unhealthy ? "not ready" : "ready", checks);
         context.Response.ContentType = "application/json";
         return JsonSerializer.SerializeAsync(context.Response.Body, body, ApiJsonContext.Default.HealthReport);

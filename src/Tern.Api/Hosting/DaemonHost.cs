@@ -93,7 +93,7 @@ public static class DaemonHost
         services.AddLambdaApi();
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
-        services.AddOpenApi();
+        services.AddOpenApi(o => o.AddSchemaTransformer<Endpoints.NetworkSchemaTransformer>());
         services.AddTernMetrics();
         services.AddRequestLog(options.DataDir);
         services.AddApiKeyAuth(options);

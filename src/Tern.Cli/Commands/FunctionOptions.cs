@@ -25,6 +25,13 @@ internal sealed class FunctionOptions
     private readonly Option<int?> _queueSize = new("--queue-size") { Description = "Invocations that may wait for a worker", HelpName = "N" };
     private readonly Option<int?> _maxRetries = new("--max-retries") { Description = "Retries after a platform failure", HelpName = "N" };
     private readonly Option<string> _isolation = new("--isolation") { Description = "Isolation driver name", HelpName = "NAME" };
+    private readonly Option<string> _network = new Option<string>("--network") { Description = "none (no network, the default) or egress (outbound Internet, filtered)" }
+        .AcceptOnlyFromAmong(FunctionNetwork.NoneMode, FunctionNetwork.EgressMode);
+    private readonly Option<string[]> _allow = new("--allow")
+    {
+        Description = "With --network egress: a refused address egress may still reach, CIDR or address with optional :port (repeatable); replaces the list",
+        HelpName = "CIDR[:PORT]",
+    };
 
     public FunctionOptions(bool forCreate)
     {
@@ -41,7 +48,7 @@ internal sealed class FunctionOptions
     public void AddTo(Command command)
     {
         Option[] all = [_runtime, _code, _handler, _memory, _vcpus, _timeout, _env, _mode, _minReplicas, _maxReplicas,
-            _concurrency, _instanceConcurrency, _queueSize, _maxRetries, _isolation, _rateLimit];
+            _concurrency, _instanceConcurrency, _queueSize, _maxRetries, _isolation, _rateLimit, _network, _allow];
         foreach (var option in all) command.Options.Add(option);
     }
 
@@ -66,6 +73,7 @@ internal sealed class FunctionOptions
             MaxRetries = result.GetValue(_maxRetries),
             Isolation = result.GetValue(_isolation),
             RateLimitPerSecond = result.GetValue(_rateLimit),
+            Network = ToNetwork(result.GetValue(_network), result.GetValue(_allow)),
         };
         if (result.GetValue(_code) is { } codePath)
         {
@@ -81,7 +89,15 @@ internal sealed class FunctionOptions
         s.Runtime is null && s.Handler is null && s.Code is null && s.CodeFileName is null && s.MemoryMb is null && s.Vcpus is null
         && s.TimeoutMs is null && s.Env is null && s.Mode is null && s.MinReplicas is null && s.MaxReplicas is null
         && s.Concurrency is null && s.InstanceConcurrency is null && s.QueueSize is null && s.MaxRetries is null
-        && s.Isolation is null && s.RateLimitPerSecond is null;
+        && s.Isolation is null && s.RateLimitPerSecond is null && s.Network is null;
+
+    /// <summary>The network is sent whole: --allow alone means egress with that list; --network alone an empty list.
+    /// The daemon checks the entries (a bad one is its 400, naming the entry).</summary>
+    private static FunctionNetwork? ToNetwork(string? mode, string[]? allow)
+    {
+        if (mode is null && (allow is null || allow.Length == 0)) return null;
+        return new FunctionNetwork { Mode = mode ?? FunctionNetwork.EgressMode, Allow = allow ?? [] };
+    }
 
     /// <summary>Splits at the first '=' so values may contain '='; a later repeat of a key wins.</summary>
     private static Dictionary<string, string>? ParseEnv(string[]? pairs)

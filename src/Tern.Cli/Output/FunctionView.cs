@@ -13,7 +13,7 @@ internal static class FunctionView
     private static readonly string[] KnownFields =
     [
         "name", "runtime", "handler", "codeHash", "codeFileName", "memoryMb", "vcpus", "timeoutMs", "env", "mode",
-        "minReplicas", "maxReplicas", "concurrency", "instanceConcurrency", "queueSize", "maxRetries", "rateLimitPerSecond", "isolation", "createdAt", "updatedAt", "revision",
+        "minReplicas", "maxReplicas", "concurrency", "instanceConcurrency", "queueSize", "maxRetries", "rateLimitPerSecond", "isolation", "network", "createdAt", "updatedAt", "revision",
     ];
 
     /// <summary>The revision under its deprecated name: shown only by a daemon too old to send "revision".</summary>
@@ -46,6 +46,9 @@ internal static class FunctionView
     {
         "env" when value is JsonObject env => env.Count == 0 ? "-" : string.Join(", ", env.Select(e => $"{e.Key}={Text(e.Value)}")),
         "createdAt" or "updatedAt" => Timestamp(value),
+        "network" when value is JsonObject network => network["allow"] is JsonArray { Count: > 0 } allow
+            ? $"{Text(network["mode"])} (allow {string.Join(", ", allow.Select(Text))})"
+            : Text(network["mode"]),
         _ => Text(value),
     };
 

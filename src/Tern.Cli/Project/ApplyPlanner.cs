@@ -66,7 +66,22 @@ internal static class ApplyPlanner
         Env = spec.Env, Mode = spec.Mode, MinReplicas = spec.MinReplicas, MaxReplicas = spec.MaxReplicas,
         Concurrency = spec.Concurrency, InstanceConcurrency = spec.InstanceConcurrency, QueueSize = spec.QueueSize,
         MaxRetries = spec.MaxRetries, Isolation = spec.Isolation, RateLimitPerSecond = spec.RateLimitPerSecond,
+        Network = Network(spec),
     };
+
+    /// <summary>The yaml's network in the API's shape (a string or an object); a wrong shape is one error line.</summary>
+    private static FunctionNetwork? Network(FunctionSpec spec)
+    {
+        if (spec.Network is null) return null;
+        try
+        {
+            return System.Text.Json.JsonSerializer.Deserialize(spec.Network, CliJsonContext.Default.FunctionNetwork);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new CliException($"function {spec.Name}: {e.Message}");
+        }
+    }
 
     private static void SetCode(FunctionSettings settings, CodePackage code)
     {
@@ -105,6 +120,17 @@ internal static class ApplyPlanner
         Field("maxRetries", spec.MaxRetries, p => p.MaxRetries = spec.MaxRetries);
         Field("isolation", spec.Isolation, p => p.Isolation = spec.Isolation);
         Field("rateLimitPerSecond", spec.RateLimitPerSecond, p => p.RateLimitPerSecond = spec.RateLimitPerSecond);
+        if (Network(spec) is { } network)
+        {
+            // Compared in the daemon's written form (always the object), so "egress" equals {mode: egress, allow: []}.
+            var want = System.Text.Json.JsonSerializer.Serialize(network, CliJsonContext.Default.FunctionNetwork);
+            var have = current["network"]?.ToJsonString() ?? "null";
+            if (want != have)
+            {
+                changes.Add($"network {have} -> {want}");
+                patch.Network = network;
+            }
+        }
         if (spec.Env is not null && !SameEnv(spec.Env, current["env"] as JsonObject))
         {
             changes.Add("env changed");

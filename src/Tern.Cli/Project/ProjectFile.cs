@@ -35,6 +35,8 @@ internal sealed class FunctionSpec
     public int? MaxRetries { get; set; }
     public string? Isolation { get; set; }
     public int? RateLimitPerSecond { get; set; }
+    /// <summary>As in the API: <c>egress</c>, or <c>{mode: egress, allow: [10.1.2.3/32, ...]}</c>.</summary>
+    public JsonNode? Network { get; set; }
     public Dictionary<string, AliasSpec>? Aliases { get; set; }
     public List<ScheduleSpec>? Schedules { get; set; }
 }

@@ -25,6 +25,11 @@ public sealed record FunctionDefinition
     /// <summary>Calls admitted per second for this function (a token bucket, burst = one second's worth), on top of
     /// the global limit; null means no limit of its own.</summary>
     public int? RateLimitPerSecond { get; init; }
+    /// <summary>none (default: no network) or egress with its allow list; part of what selects and starts a worker.
+    /// A definition stored before this field existed deserializes with null here (source-generated JSON sets every
+    /// init-only property, absent ones to null), which reads as none.</summary>
+    public FunctionNetwork Network { get => _network; init => _network = value ?? FunctionNetwork.None; }
+    private readonly FunctionNetwork _network = FunctionNetwork.None;
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
     /// <summary>The configuration revision: 1 when created, +1 on every update. Not a published version (those are

@@ -26,4 +26,6 @@ public sealed class FunctionSettings
     public string? Isolation { get; set; }
     /// <summary>1..MaxRateLimitPerSecond; 0 removes the function's own limit.</summary>
     public int? RateLimitPerSecond { get; set; }
+    /// <summary>"none", "egress" or {"mode": "egress", "allow": [...]}; replaces the whole network setting.</summary>
+    public FunctionNetwork? Network { get; set; }
 }

@@ -45,6 +45,8 @@ public static class FunctionValidator
         if (s.Isolation is not null && !isolations.Contains(s.Isolation))
             Add("isolation", $"unknown isolation '{s.Isolation}'; available: {string.Join(", ", isolations)}.");
 
+        if (s.Network is { } network) ValidateNetwork(network, Add);
+
         if (s.Env is { } env)
         {
             if (env.Count > FunctionLimits.MaxEnvEntries) Add("env", $"at most {FunctionLimits.MaxEnvEntries} variables.");
@@ -62,6 +64,19 @@ public static class FunctionValidator
         {
             if (value is int v && (v < lo || v > hi)) Add(field, $"{field} must be between {lo} and {hi}.");
         }
+    }
+
+    private static void ValidateNetwork(FunctionNetwork network, Action<string, string> add)
+    {
+        if (!FunctionNetwork.IsKnownMode(network.Mode))
+            add("network.mode", $"unknown network mode '{network.Mode}'; use '{FunctionNetwork.NoneMode}' (no network) or '{FunctionNetwork.EgressMode}' (outbound Internet).");
+        else if (!network.IsEgress && network.Allow.Count > 0)
+            add("network.allow", $"network.allow needs mode '{FunctionNetwork.EgressMode}'.");
+        if (network.Allow.Count > FunctionNetwork.MaxAllowEntries)
+            add("network.allow", $"at most {FunctionNetwork.MaxAllowEntries} entries.");
+        foreach (var entry in network.Allow)
+            if (!NetworkAllowEntry.TryParse(entry, out _, out var error))
+                add("network.allow", error + " Expected a CIDR range or an address, optionally with :port (10.1.0.0/16, 192.168.1.5:8080, [fd00::1]:443).");
     }
 
     private static bool IsEnvName(string key) =>

@@ -15,8 +15,9 @@ internal static class BubblewrapCommandLine
 
     /// <param name="seccompFd">Where bubblewrap reads the BPF program; null only in tests that look at one layer alone.</param>
     /// <param name="disableUserns">bubblewrap supports --disable-userns (0.8.0+); used wherever it runs --unshare-user.</param>
+    /// <param name="egressResolvConf">For egress: a resolv.conf naming pasta's DNS forwarder, mounted over /etc/resolv.conf.</param>
     public static List<string> Build(WorkerSpec spec, CodeMount? code, SandboxOptions options, string workerDir, string codeSlotDir, bool asRoot,
-        int? seccompFd = SeccompFd, bool disableUserns = false)
+        int? seccompFd = SeccompFd, bool disableUserns = false, string? egressResolvConf = null)
     {
         var args = new List<string>
         {
@@ -32,7 +33,10 @@ internal static class BubblewrapCommandLine
             "--ro-bind", workerDir, SocketDirInSandbox,
             "--ro-bind", options.AgentPath, AgentInSandbox,
         };
-        if (!spec.Network) args.Add("--unshare-net");
+        // An egress worker's sandbox is started inside its prepared network namespace (nsenter; EgressNetwork); every
+        // other one gets a new, empty one.
+        if (!spec.Network.IsEgress) args.Add("--unshare-net");
+        else if (egressResolvConf is not null) args.AddRange(["--ro-bind", egressResolvConf, "/etc/resolv.conf"]);
         if (Directory.Exists(options.RuntimeAssetsDir)) args.AddRange(["--ro-bind", options.RuntimeAssetsDir, RuntimeCatalog.AssetsDir]);
         if (asRoot)
         {

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Tern.Core.Code;
 using Tern.Drivers.Cgroups;
+using Tern.Drivers.Sandbox.Egress;
 using Tern.Drivers.Sandbox.Seccomp;
 using Tern.Drivers.Sandbox.Uids;
 
@@ -28,6 +29,8 @@ internal sealed partial class BubblewrapDriver : IIsolationDriver, IDisposable
     private readonly string _seccompFile;
     private readonly string _daemonId;
     private CgroupOwnerLock? _ownerLock;
+    private readonly EgressTools _egress;
+    private readonly Lazy<string> _egressResolvConf;
 
     /// <summary>Linux's sun_path holds 108 bytes with the terminating NUL.</summary>
     private const int MaxSocketPathBytes = 107;
@@ -44,6 +47,10 @@ internal sealed partial class BubblewrapDriver : IIsolationDriver, IDisposable
         PrepareStateDir(_stateDir);
         _seccompFile = WriteSeccompProgram(_stateDir);
         _daemonId = DaemonId(_stateDir);
+        _egress = new EgressTools(_options, _asRoot);
+        InheritedDescriptors.CloseOnExec();
+        _egressResolvConf = new(() => WriteEgressResolvConf(_stateDir)); // at the first egress worker
+        if (_asRoot) RemoveStaleNamespaces();
         CgroupParent = _options.CgroupParent + "/" + _daemonId;
         if (_asRoot) _uids = new WorkerUidPool(_options.FirstWorkerUid, _options.WorkerUidCount, _options.WorkerUidLockFile);
         // Only a daemon that is not root runs bubblewrap with --unshare-user, where --disable-userns applies.
@@ -68,6 +75,11 @@ internal sealed partial class BubblewrapDriver : IIsolationDriver, IDisposable
 
     public bool SupportsTemplates => true;
 
+    public bool SupportsEgress => true;
+
+    /// <summary>What stops egress workers from starting (the rest are unaffected); null when nothing does.</summary>
+    public string? EgressProblem() => _egress.Problem();
+
     /// <summary>What stops this driver from starting workers, with the command that fixes it; null when nothing does.
     /// Cheap (a few stat calls), so readiness and every start can ask.</summary>
     public string? Problem()
@@ -86,6 +98,11 @@ internal sealed partial class BubblewrapDriver : IIsolationDriver, IDisposable
     public async Task<IWorker> StartWorkerAsync(WorkerSpec spec, CancellationToken ct)
     {
         if (Problem() is { } problem) throw new WorkerStartException(problem);
+        if (spec.Network.IsEgress)
+        {
+            if (spec.Code is null) throw new WorkerStartException("a spare (template) worker never has network");
+            if (EgressProblem() is { } egressProblem) throw new WorkerStartException(egressProblem);
+        }
         var code = spec.Code is null ? null : Mount(spec.Code);
 
         var workerDir = Path.Combine(_stateDir, spec.WorkerId);
@@ -105,6 +122,7 @@ internal sealed partial class BubblewrapDriver : IIsolationDriver, IDisposable
         IWorkerCgroup? cgroup = null;
         Process? process = null;
         WorkerUid? uid = null;
+        EgressNetwork? network = null;
         try
         {
             listener.Bind(new UnixDomainSocketEndPoint(socketPath));
@@ -113,17 +131,20 @@ internal sealed partial class BubblewrapDriver : IIsolationDriver, IDisposable
 
             uid = _uids?.Rent();
             cgroup = _cgroups.Value.Create(spec.WorkerId, CgroupLimits.Of(spec.Limits));
-            process = await Launch(spec, code, workerDir, codeSlot, cgroup, uid).ConfigureAwait(false);
+            if (spec.Network.IsEgress)
+                network = await EgressNetwork.CreateAsync(_egress, NamespaceName(spec.WorkerId), spec.Network, _stateDir, ct).ConfigureAwait(false);
+            process = await Launch(spec, code, workerDir, codeSlot, cgroup, uid, network).ConfigureAwait(false);
             var stderr = new StderrTail(process);
             var connection = await AcceptAsync(listener, process, stderr, ct).ConfigureAwait(false);
             LogStarted(spec.WorkerId, spec.FunctionName, process.Id, uid?.Value);
-            return new SandboxWorker(spec.WorkerId, process, connection, cgroup, workerDir, codeSlot, stderr, uid, Mount);
+            return new SandboxWorker(spec.WorkerId, process, connection, cgroup, workerDir, codeSlot, stderr, uid, Mount, network);
         }
         catch
         {
             if (process is not null) KillQuietly(process);
             if (cgroup is not null) await cgroup.KillAndRemoveAsync().ConfigureAwait(false);
             if (process is not null) await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { }).ConfigureAwait(false);
+            if (network is not null) await network.DisposeAsync().ConfigureAwait(false);
             uid?.Dispose(); // only once nothing runs as it any more
             TryDeleteDir(workerDir);
             if (codeSlot is not null) TryDeleteDir(codeSlot);
@@ -138,7 +159,8 @@ internal sealed partial class BubblewrapDriver : IIsolationDriver, IDisposable
     /// <summary>A tiny sh joins the cgroups and then execs bubblewrap, so nothing in the sandbox ever runs outside them.
     /// It also opens the seccomp program on the descriptor bubblewrap reads it from: each launch gets its own open file
     /// (a descriptor shared by all launches would share one read offset).</summary>
-    private async Task<Process> Launch(WorkerSpec spec, CodeMount? code, string workerDir, string? codeSlot, IWorkerCgroup cgroup, WorkerUid? uid)
+    private async Task<Process> Launch(WorkerSpec spec, CodeMount? code, string workerDir, string? codeSlot, IWorkerCgroup cgroup, WorkerUid? uid,
+        EgressNetwork? network)
     {
         var psi = new ProcessStartInfo("/bin/sh")
         {
@@ -152,9 +174,15 @@ internal sealed partial class BubblewrapDriver : IIsolationDriver, IDisposable
             $"s=$1; shift; exec \"$@\" {BubblewrapCommandLine.SeccompFd}<\"$s\"");
         psi.ArgumentList.Add("tern-sandbox");
         psi.ArgumentList.Add(_seccompFile);
+        if (network is not null)
+        {
+            psi.ArgumentList.Add(_options.NsenterPath);
+            psi.ArgumentList.Add("--net=" + network.NamespacePath);
+            psi.ArgumentList.Add("--");
+        }
         psi.ArgumentList.Add(_options.BubblewrapPath);
         var args = BubblewrapCommandLine.Build(spec, code, _options, workerDir, codeSlot ?? "", _asRoot,
-            disableUserns: _features.Value.DisableUserns);
+            disableUserns: _features.Value.DisableUserns, egressResolvConf: network is null ? null : _egressResolvConf.Value);
         foreach (var arg in args) psi.ArgumentList.Add(arg);
 
         psi.Environment.Clear();
@@ -215,6 +243,27 @@ internal sealed partial class BubblewrapDriver : IIsolationDriver, IDisposable
         File.WriteAllBytes(temp, SeccompFilter.Default);
         File.Move(temp, path, overwrite: true);
         return path;
+    }
+
+    /// <summary>The same for every egress worker: pasta's DNS forwarder, which relays to the host's resolver.</summary>
+    private static string WriteEgressResolvConf(string stateDir)
+    {
+        var path = Path.Combine(stateDir, "egress-resolv.conf");
+        File.WriteAllText(path, $"nameserver {EgressNetwork.Gateway}\n");
+        _ = Posix.chmod(path, 0b110_100_100);
+        return path;
+    }
+
+    /// <summary>Named after this daemon, so a restarted daemon finds (and deletes) what a killed one left.</summary>
+    private string NamespaceName(string workerId) => $"tern-{_daemonId}-{workerId}";
+
+    /// <summary>Network namespaces of this daemon's egress workers that a killed daemon left (their pasta exits with them).</summary>
+    private void RemoveStaleNamespaces()
+    {
+        EgressNetwork.KillLeftoverPasta($"tern-{_daemonId}-");
+        if (!Directory.Exists(EgressTools.NetnsDir) || !File.Exists(_options.IpPath)) return;
+        foreach (var path in Directory.EnumerateFiles(EgressTools.NetnsDir, $"tern-{_daemonId}-*"))
+            EgressNetwork.DeleteNamespaceAsync(_egress, Path.GetFileName(path)).GetAwaiter().GetResult();
     }
 
     /// <summary>Sixteen hex digits of the SHA-256 of the state dir's full path: stable across restarts, distinct per daemon.</summary>

@@ -26,6 +26,22 @@ public sealed class SandboxOptions
     [Required]
     public string BubblewrapPath { get; set; } = "/usr/bin/bwrap";
 
+    [Setting("pasta (Debian package passt), the user-mode network stack that gives network-egress workers their way out")]
+    [Required]
+    public string PastaPath { get; set; } = "/usr/bin/pasta";
+
+    [Setting("nft (package nftables), which loads each egress worker's filter into its network namespace")]
+    [Required]
+    public string NftPath { get; set; } = "/usr/sbin/nft";
+
+    [Setting("ip (package iproute2), which creates and deletes egress workers' network namespaces")]
+    [Required]
+    public string IpPath { get; set; } = "/usr/sbin/ip";
+
+    [Setting("nsenter (package util-linux), which starts an egress worker's sandbox inside its network namespace")]
+    [Required]
+    public string NsenterPath { get; set; } = "/usr/bin/nsenter";
+
     [Setting("Where the cgroup file systems are mounted")]
     [Required]
     public string CgroupRoot { get; set; } = "/sys/fs/cgroup";

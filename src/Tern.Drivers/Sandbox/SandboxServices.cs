@@ -11,7 +11,8 @@ internal static class SandboxServices
         services.AddTernSettings<SandboxOptions>(SandboxOptions.Section);
         services.AddSingleton<BubblewrapDriver>();
         services.AddSingleton<IIsolationDriver>(sp => sp.GetRequiredService<BubblewrapDriver>());
-        services.AddHealthChecks().AddCheck<SandboxHealthCheck>(BubblewrapDriver.DriverName);
+        services.AddHealthChecks().AddCheck<SandboxHealthCheck>(BubblewrapDriver.DriverName)
+            .AddCheck<SandboxEgressHealthCheck>(BubblewrapDriver.DriverName + "-egress");
         return services;
     }
 }

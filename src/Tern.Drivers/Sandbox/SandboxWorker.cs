@@ -24,11 +24,13 @@ internal sealed class SandboxWorker : IWorker
     private readonly WorkerUid? _uid;
 
     private readonly Func<CodeRef, CodeMount> _mount;
+    private readonly IAsyncDisposable? _network;
 
     /// <param name="mount">Finds an assigned package on this host (a template worker's code comes later).</param>
     public SandboxWorker(string id, Process process, Socket socket, IWorkerCgroup cgroup, string workerDir, string? codeSlot, StderrTail stderr,
-        WorkerUid? uid, Func<CodeRef, CodeMount> mount)
+        WorkerUid? uid, Func<CodeRef, CodeMount> mount, IAsyncDisposable? network = null)
     {
+        _network = network;
         _mount = mount;
         _uid = uid;
         Id = id;
@@ -85,6 +87,7 @@ internal sealed class SandboxWorker : IWorker
         await Exited.WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { }).ConfigureAwait(false);
         _exitCode = ExitCodeIfExited();
         _process.Dispose();
+        if (_network is not null) await _network.DisposeAsync().ConfigureAwait(false);
         _uid?.Dispose();
         BubblewrapDriver.TryDeleteDir(_workerDir);
         if (_codeSlot is not null) BubblewrapDriver.TryDeleteDir(_codeSlot);
