@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Tern.Core.Code;
+using Tern.Core.Functions;
 using Tern.Drivers.Cgroups;
 using Tern.Drivers.Sandbox;
 
@@ -82,6 +83,9 @@ internal sealed partial class GvisorDriver : IIsolationDriver, IDisposable
     public async Task<IWorker> StartWorkerAsync(WorkerSpec spec, CancellationToken ct)
     {
         if (Problem() is { } problem) throw new WorkerStartException(problem);
+        // Registration refuses egress on a driver without SupportsEgress; never run one with an unfiltered network.
+        if (spec.Network.Mode != FunctionNetwork.NoneMode)
+            throw new WorkerStartException("the gvisor driver gives workers no network; network egress needs isolation: sandbox");
         var rootfs = _rootfs.Value;
         var cgroups = _cgroups.Value;
 
@@ -119,7 +123,7 @@ internal sealed partial class GvisorDriver : IIsolationDriver, IDisposable
             OciBundle.Write(Path.Combine(bundleDir, "config.json"), spec, rootfs, codeSlot ?? code!.HostPath, workerDir,
                 _sandbox.AgentPath, runtimeAssets, "/" + cgroups.Parent + "/" + spec.WorkerId, template: code is null);
 
-            process = Process.Start(_runsc.Run(bundleDir, spec.WorkerId, spec.Network))
+            process = Process.Start(_runsc.Run(bundleDir, spec.WorkerId))
                 ?? throw new WorkerStartException("could not start runsc");
             process.StandardInput.Close();
             var stderr = new StderrTail(process);

@@ -78,7 +78,7 @@ internal static class OciBundle
         json.WriteStartObject("linux");
         json.WriteString("cgroupsPath", cgroupsPath);
         json.WriteStartArray("namespaces");
-        foreach (var ns in spec.Network ? ["pid", "ipc", "uts", "mount"] : new[] { "pid", "network", "ipc", "uts", "mount" })
+        foreach (var ns in new[] { "pid", "network", "ipc", "uts", "mount" })
         {
             json.WriteStartObject();
             json.WriteString("type", ns);

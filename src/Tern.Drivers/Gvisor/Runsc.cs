@@ -11,13 +11,12 @@ internal sealed class Runsc(string runscPath, string stateRoot, string platform)
     /// <summary>`runsc run` in the foreground: it exits when the agent does, removing the container's state and the
     /// cgroups runsc made itself. The debug log (info level without --debug: a few KB) is the only place the reason
     /// for a failed create is written; the top-level error says only "waiting for sandbox to start: EOF".</summary>
-    public ProcessStartInfo Run(string bundleDir, string containerId, bool network)
+    public ProcessStartInfo Run(string bundleDir, string containerId)
     {
         var psi = Start();
         foreach (var arg in GlobalFlags()) psi.ArgumentList.Add(arg);
-        // No network: only the guest's own loopback. With network: gVisor's netstack over the host's interfaces is
-        // not set up here, so the guest uses the host's network stack (as a bubblewrap worker that keeps the host's).
-        psi.ArgumentList.Add(network ? "--network=host" : "--network=none");
+        // No network: only the guest's own loopback. Filtered egress is the sandbox driver's alone (SupportsEgress).
+        psi.ArgumentList.Add("--network=none");
         // The agent dials the socket the host listens on in /run/tern; `open` allows connecting to existing host
         // sockets only (not creating them), and the only one the guest's mounts show is the worker's own.
         psi.ArgumentList.Add("--host-uds=open");
