@@ -14,7 +14,7 @@ namespace Tern.Invocation;
 /// <summary>Runs one call: look the function up, take a slot on a warm worker from its pool (starting one if it must),
 /// Exec over the agent protocol, and turn whatever happens into an InvocationResult. Handler failures are results;
 /// platform failures (no worker could start, no capacity) are exceptions the API maps to problems.</summary>
-public sealed partial class FunctionInvoker(VersionResolver versions, PoolManager pools, TernMetrics metrics, ILogger<FunctionInvoker> logger,
+internal sealed partial class FunctionInvoker(VersionResolver versions, PoolManager pools, TernMetrics metrics, ILogger<FunctionInvoker> logger,
     ExecutionLogs logs)
 {
     /// <summary>Time the host allows beyond the function's timeout for the agent to report it before the worker is killed.</summary>

@@ -8,5 +8,5 @@ namespace Tern.Invocation;
 /// <param name="TraceParent">W3C traceparent, passed to the handler as it came.</param>
 /// <param name="Qualifier">A published version ("3") or alias to run instead of $LATEST (null).</param>
 /// <param name="Target">Already resolved (by the caller) definition to run; the qualifier is then ignored.</param>
-public readonly record struct InvocationRequest(string FunctionName, RawJson Input, string? TraceId = null,
+internal readonly record struct InvocationRequest(string FunctionName, RawJson Input, string? TraceId = null,
     string? ExecutionId = null, string? TraceParent = null, string? Qualifier = null, ResolvedFunction? Target = null);

@@ -10,10 +10,35 @@ namespace Tern.Invocation;
 
 /// <summary>The front door for calls: sync invoke and async enqueue both leave an execution record. An async call is
 /// committed to the store before it is acknowledged, so an accepted call survives a crash.</summary>
-public sealed class InvocationService(
-    IFunctionStore functions, IExecutionStore executions, FunctionInvoker invoker, AsyncDispatcher dispatcher, TimeProvider time,
-    RateLimits limits, Idempotency idempotency, VersionResolver versions)
+public sealed class InvocationService
 {
+    private readonly IFunctionStore functions;
+    private readonly IExecutionStore executions;
+    private readonly FunctionInvoker invoker;
+    private readonly AsyncDispatcher dispatcher;
+    private readonly TimeProvider time;
+    private readonly RateLimits limits;
+    private readonly Idempotency idempotency;
+    private readonly VersionResolver versions;
+
+    // Internal: its collaborators are internal to the layer, so the layer's registration builds it (DI needs a public
+    // constructor); the fields keep the parameters' names so the members read as they did with a primary constructor.
+    internal InvocationService(
+        IFunctionStore functions, IExecutionStore executions, FunctionInvoker invoker, AsyncDispatcher dispatcher, TimeProvider time, RateLimits limits, Idempotency idempotency, VersionResolver versions)
+    {
+        this.functions = functions;
+        this.executions = executions;
+        this.invoker = invoker;
+        this.dispatcher = dispatcher;
+        this.time = time;
+        this.limits = limits;
+        this.idempotency = idempotency;
+        this.versions = versions;
+    }
+
+    /// <summary>Calls waiting in the async queues (not running), per function with a queue: a gauge for the metrics.</summary>
+    public IReadOnlyList<KeyValuePair<string, int>> QueueDepths() => dispatcher.Depths();
+
     /// <summary>Runs a call now and records it (running, then its outcome).</summary>
     public async Task<InvocationResult> InvokeAsync(string function, RawJson input, InvocationOptions options, CancellationToken ct) =>
         await (await StartInvokeAsync(function, input, options, ct).ConfigureAwait(false)).Result.ConfigureAwait(false);

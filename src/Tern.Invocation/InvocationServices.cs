@@ -7,6 +7,8 @@ using Tern.Invocation.Callbacks;
 using Tern.Invocation.Logs;
 using Tern.Invocation.Recovery;
 using Tern.Invocation.Scheduling;
+using Tern.Storage;
+using Tern.Storage.Schedules;
 
 namespace Tern.Invocation;
 
@@ -26,7 +28,11 @@ public static class InvocationServices
         services.AddSingleton<Idempotency>();
         services.AddSingleton<VersionResolver>();
         services.AddSingleton<FunctionInvoker>();
-        services.AddSingleton<InvocationService>();
+        // The facades are built here: their constructors are internal (invoker, dispatcher and scheduler are the layer's own).
+        services.AddSingleton(sp => new InvocationService(
+            sp.GetRequiredService<IFunctionStore>(), sp.GetRequiredService<IExecutionStore>(), sp.GetRequiredService<FunctionInvoker>(),
+            sp.GetRequiredService<AsyncDispatcher>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<RateLimits>(),
+            sp.GetRequiredService<Idempotency>(), sp.GetRequiredService<VersionResolver>()));
         services.AddHostedService<InterruptedSyncCalls>();
 
         services.AddSingleton<CallbackTargets>();
@@ -38,7 +44,9 @@ public static class InvocationServices
 
         services.AddSingleton<SchedulerService>();
         services.AddHostedService(sp => sp.GetRequiredService<SchedulerService>());
-        services.AddSingleton<ScheduleService>();
+        services.AddSingleton(sp => new ScheduleService(
+            sp.GetRequiredService<IScheduleStore>(), sp.GetRequiredService<IFunctionStore>(), sp.GetRequiredService<SchedulerService>(),
+            sp.GetRequiredService<TimeProvider>()));
 
         services.AddSingleton<ExecutionLogs>();
         services.AddHostedService(sp => sp.GetRequiredService<ExecutionLogs>());

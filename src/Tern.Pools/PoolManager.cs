@@ -13,11 +13,32 @@ namespace Tern.Pools;
 
 /// <summary>One pool per function, for its current version (so new code or settings mean new workers); pools of
 /// replaced versions drain and are dropped. Knows how to start and initialise a worker for a function.</summary>
-public sealed partial class PoolManager(
-    DriverRegistry drivers, WorkerTemplates templates, IOptions<PoolOptions> options, TimeProvider time,
-    ILogger<PoolManager> logger, ISecretResolver secrets, TernMetrics metrics, IOptions<HandlerOptions>? handlerOptions = null)
-    : IFunctionObserver
+public sealed partial class PoolManager : IFunctionObserver
 {
+    private readonly DriverRegistry drivers;
+    private readonly WorkerTemplates templates;
+    private readonly IOptions<PoolOptions> options;
+    private readonly TimeProvider time;
+    private readonly ILogger<PoolManager> logger;
+    private readonly ISecretResolver secrets;
+    private readonly TernMetrics metrics;
+    private readonly IOptions<HandlerOptions>? handlerOptions;
+
+    // Internal: its collaborators are internal to the layer, so the layer's registration builds it (DI needs a public
+    // constructor); the fields keep the parameters' names so the members read as they did with a primary constructor.
+    internal PoolManager(
+        DriverRegistry drivers, WorkerTemplates templates, IOptions<PoolOptions> options, TimeProvider time, ILogger<PoolManager> logger, ISecretResolver secrets, TernMetrics metrics, IOptions<HandlerOptions>? handlerOptions = null)
+    {
+        this.drivers = drivers;
+        this.templates = templates;
+        this.options = options;
+        this.time = time;
+        this.logger = logger;
+        this.secrets = secrets;
+        this.metrics = metrics;
+        this.handlerOptions = handlerOptions;
+    }
+
     private readonly ConcurrentDictionary<string, WorkerPool> _current = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<WorkerPool, byte> _retiring = new();
     private readonly Lock _lock = new();

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Tern.Core.Settings;
 using Tern.Core.Functions;
 
@@ -13,7 +15,12 @@ public static class PoolServices
         services.AddTernSettings<PoolOptions>(PoolOptions.Section);
         services.AddTernSettings<HandlerOptions>(HandlerOptions.Section);
         services.AddSingleton<WorkerTemplates>();
-        services.AddSingleton<PoolManager>();
+        // Built here: its constructor is internal (WorkerTemplates is the layer's own).
+        services.AddSingleton(sp => new PoolManager(
+            sp.GetRequiredService<Tern.Drivers.DriverRegistry>(), sp.GetRequiredService<WorkerTemplates>(),
+            sp.GetRequiredService<IOptions<PoolOptions>>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<PoolManager>>(), sp.GetRequiredService<Tern.Storage.Secrets.ISecretResolver>(),
+            sp.GetRequiredService<Tern.Core.Telemetry.TernMetrics>(), sp.GetRequiredService<IOptions<HandlerOptions>>()));
         services.AddSingleton<IFunctionObserver>(sp => sp.GetRequiredService<PoolManager>());
         services.AddHostedService<PoolMaintenanceService>();
         return services;

@@ -13,7 +13,7 @@ namespace Tern.Pools;
 /// exponential backoff and jitter, one spare at a time, and the failure is logged once, not per attempt; the
 /// recovery is logged once too. Readiness reports the cause (the drivers' health checks).</para></summary>
 /// <param name="random">The backoff's jitter; tests pass a fixed one. Random.Shared by default.</param>
-public sealed partial class WorkerTemplates(
+internal sealed partial class WorkerTemplates(
     DriverRegistry drivers, IOptions<PoolOptions> options, TimeProvider time, ILogger<WorkerTemplates> logger, Random? random = null)
 {
     public static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(1);

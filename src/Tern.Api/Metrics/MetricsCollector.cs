@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using Tern.Core.Telemetry;
-using Tern.Invocation.Async;
+using Tern.Invocation;
 using Tern.Pools;
 
 namespace Tern.Api.Metrics;
@@ -16,9 +16,9 @@ public sealed class MetricsCollector : IDisposable
     private readonly Lock _lock = new();
     private readonly List<InstrumentState> _instruments = [];
 
-    public MetricsCollector(TernMetrics metrics, PoolManager pools, AsyncDispatcher dispatcher)
+    public MetricsCollector(TernMetrics metrics, PoolManager pools, InvocationService invocations)
     {
-        metrics.QueueDepthSource = dispatcher.Depths;
+        metrics.QueueDepthSource = invocations.QueueDepths;
         metrics.WorkersSource = () => pools.Pools.GroupBy(p => p.Function.Name, StringComparer.Ordinal)
             .Select(g => KeyValuePair.Create(g.Key, g.Sum(p => p.WorkerCount)));
         _listener = new MeterListener

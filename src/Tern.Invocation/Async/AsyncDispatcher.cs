@@ -18,7 +18,7 @@ namespace Tern.Invocation.Async;
 /// On start it resumes every queued or running record from the store: an accepted call runs at least once.</summary>
 /// <param name="jitter">The retry backoff's jitter; tests pass a fixed one. Random.Shared (thread-safe: runs finish
 /// concurrently) by default.</param>
-public sealed partial class AsyncDispatcher(
+internal sealed partial class AsyncDispatcher(
     IExecutionStore store, IFunctionStore functions, FunctionInvoker invoker, CallbackSender callbacks,
     IOptions<AsyncOptions> options, TimeProvider time, ILogger<AsyncDispatcher> logger, Random? jitter = null) : BackgroundService
 {

@@ -11,7 +11,7 @@ namespace Tern.Invocation.Callbacks;
 /// Delivery is best effort across restarts: a callback still pending when the daemon stops is not resent. It connects
 /// only to addresses <see cref="CallbackTargets"/> allows, checked as it connects (a name that now resolves to a
 /// private address is refused, and not retried).</summary>
-public sealed partial class CallbackSender : BackgroundService
+internal sealed partial class CallbackSender : BackgroundService
 {
     private const int Attempts = 5;
     private readonly Channel<ExecutionRecord> _pending = Channel.CreateUnbounded<ExecutionRecord>();

@@ -17,8 +17,24 @@ public sealed class ScheduleValidationException(IReadOnlyDictionary<string, stri
 
 /// <summary>Creates, changes and removes schedules, validating them and computing nextRunAt; wakes the scheduler
 /// after every change so a new or earlier run is not missed.</summary>
-public sealed class ScheduleService(IScheduleStore store, IFunctionStore functions, SchedulerService scheduler, TimeProvider time)
+public sealed class ScheduleService
 {
+    private readonly IScheduleStore store;
+    private readonly IFunctionStore functions;
+    private readonly SchedulerService scheduler;
+    private readonly TimeProvider time;
+
+    // Internal: its collaborators are internal to the layer, so the layer's registration builds it (DI needs a public
+    // constructor); the fields keep the parameters' names so the members read as they did with a primary constructor.
+    internal ScheduleService(
+        IScheduleStore store, IFunctionStore functions, SchedulerService scheduler, TimeProvider time)
+    {
+        this.store = store;
+        this.functions = functions;
+        this.scheduler = scheduler;
+        this.time = time;
+    }
+
     public const int MaxPayloadBytes = 256 * 1024;
 
     public Task<Schedule?> GetAsync(string id, CancellationToken ct) => store.GetAsync(id, ct);

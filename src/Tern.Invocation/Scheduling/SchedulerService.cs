@@ -19,7 +19,7 @@ namespace Tern.Invocation.Scheduling;
 /// Missed runs: a schedule whose nextRunAt passed while the daemon was down (or busy) fires once when the scheduler
 /// sees it, and the next run is computed from now: missed ticks are collapsed into one catch-up run, never replayed
 /// one by one, and never silently skipped.</summary>
-public sealed partial class SchedulerService(
+internal sealed partial class SchedulerService(
     IScheduleStore store, InvocationService invocations, TernMetrics metrics, TimeProvider time, ILogger<SchedulerService> logger)
     : BackgroundService
 {

@@ -34,7 +34,7 @@ public sealed class PoolRig : IAsyncDisposable
     public FakeDriver Driver { get; }
     public PoolOptions Options { get; }
     public TernMetrics Metrics { get; } = new();
-    public WorkerTemplates Templates { get; }
+    internal WorkerTemplates Templates { get; }
     public PoolManager Pools { get; }
 
     /// <summary>A function on the fake driver; <paramref name="tweak"/> sets what the test is about.</summary>
