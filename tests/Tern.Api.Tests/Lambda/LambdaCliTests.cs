@@ -63,9 +63,19 @@ public sealed class LambdaCliTests(LambdaDaemon tern)
             "--payload", "fileb://" + eventFile, output);
         Assert.Equal(202, (int?)accepted["StatusCode"]);
         // The call ran later, on the queue: its print reaches the function's logs.
-        await Tern.Testing.Eventually.TrueAsync(async () =>
-            (await tern.Http.GetStringAsync("/v1/functions/cli-event/logs")).Contains(token, StringComparison.Ordinal),
-            "the Event call's log line", 30_000);
+        try
+        {
+            await Tern.Testing.Eventually.TrueAsync(async () =>
+                (await tern.Http.GetStringAsync("/v1/functions/cli-event/logs")).Contains(token, StringComparison.Ordinal),
+                "the Event call's log line", 30_000);
+        }
+        catch (TimeoutException e)
+        {
+            // Seen once in a full run: say whether the call failed or ran and lost its line.
+            var executions = await tern.Http.GetStringAsync("/v1/executions?function=cli-event");
+            var logs = await tern.Http.GetStringAsync("/v1/functions/cli-event/logs");
+            throw new TimeoutException($"{e.Message}; executions: {executions}; logs: {logs}", e);
+        }
     }
 
     [Fact]
