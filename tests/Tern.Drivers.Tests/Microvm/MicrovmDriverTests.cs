@@ -5,7 +5,6 @@ using Tern.Agent.Protocol;
 using Tern.Core.Code;
 using Tern.Drivers.Microvm;
 using Tern.Drivers.Microvm.Images;
-using Tern.Drivers.Tests.Sandbox;
 using Tern.Json;
 using Xunit.Abstractions;
 
@@ -77,7 +76,7 @@ public sealed class MicrovmDriverTests : IClassFixture<GuestImageFixture>, IDisp
         return resp.Output!.Value.ToElement().Clone();
     }
 
-    [RootFact]
+    [Fact]
     public async Task Guest_RunsTheHandler_WithNoNetworkNoHostFilesAndReadOnlyCode()
     {
         var marker = Path.Combine(Path.GetTempPath(), "tern-mv-marker-" + Guid.NewGuid().ToString("N"));
@@ -108,7 +107,7 @@ public sealed class MicrovmDriverTests : IClassFixture<GuestImageFixture>, IDisp
         Assert.Empty(Directory.EnumerateDirectories(Path.Combine(_dir, "m", "w")));
     }
 
-    [RootFact]
+    [Fact]
     public async Task SecondColdStart_RestoresTheSnapshot_FasterThanTheBoot_AndTheAgentRejoinsOverTheNewSocket()
     {
         var driver = Driver();

@@ -30,6 +30,7 @@ public sealed class GuestImageBuilder(string imagesDir, string agentPath, string
             throw new InvalidOperationException($"no guest image recipe for runtime '{runtime}' (available: {string.Join(", ", Runtimes)})");
         CheckTools();
         Directory.CreateDirectory(ImagesDir);
+        using var buildLock = await LockAsync(progress, ct).ConfigureAwait(false);
         var kernel = await KernelPackage.FetchAsync(Path.Combine(ImagesDir, "_kernels"), progress, ct).ConfigureAwait(false);
 
         progress("rootfs: collecting Python, its libraries and the Tern agent");
@@ -85,6 +86,27 @@ public sealed class GuestImageBuilder(string imagesDir, string agentPath, string
         if (!File.Exists(MkfsPath)) return $"no {MkfsPath}: install it with `apt-get install -y e2fsprogs`";
         if (!File.Exists("/usr/bin/apt-get") || !File.Exists("/usr/bin/dpkg")) return "apt-get and dpkg are needed to fetch the guest kernel (a Debian host)";
         return null;
+    }
+
+    /// <summary>One build at a time per images directory, across processes (two test runs, a user and a script): an
+    /// exclusive lock on a file there (.NET takes flock for FileShare.None).</summary>
+    private async Task<FileStream> LockAsync(Action<string> progress, CancellationToken ct)
+    {
+        var path = Path.Combine(ImagesDir, ".build.lock");
+        var said = false;
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException)
+            {
+                if (!said) progress("waiting for another build in " + ImagesDir);
+                said = true;
+                await Task.Delay(250, ct).ConfigureAwait(false);
+            }
+        }
     }
 
     private static void CheckTools()

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net.Sockets;
 using System.Text.Json;
 using Tern.Drivers.Microvm.Images;
 using Tern.Drivers.Sandbox;
@@ -9,7 +10,9 @@ namespace Tern.Drivers.Microvm.Qemu;
 /// <summary>VMs on QEMU's `microvm` machine: no PCI, no firmware, no emulated legacy devices beyond one UART for the
 /// console; the kernel is loaded directly; virtio devices sit on virtio-mmio. Devices: the root and code drives
 /// (virtio-blk, read-only), one virtio-serial port whose host end is a Unix socket (the agent's channel), and no
-/// network device at all. Snapshots are QEMU migration to a file (`migrate` over QMP, `-incoming` to restore).</summary>
+/// network device at all. Snapshots are QEMU's migration stream, carried over a Unix socket the daemon copies to or from
+/// the snapshot file (`migrate` over QMP, `-incoming` to restore), so QEMU itself never spawns a process and runs under
+/// its seccomp filter (`-sandbox`, with spawning, privilege changes and obsolete system calls denied).</summary>
 internal sealed class QemuBackend(string qemuPath) : IVmBackend
 {
     public string Name => "qemu";
@@ -23,7 +26,7 @@ internal sealed class QemuBackend(string qemuPath) : IVmBackend
         return null;
     }
 
-    public Task<VmInstance> LaunchAsync(VmLaunch launch, CancellationToken ct)
+    public async Task<VmInstance> LaunchAsync(VmLaunch launch, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
         var psi = Command(launch.Image, launch.Accelerator, launch.MemoryMb, launch.Vcpus, launch.ConsoleLog, probe: false);
@@ -39,24 +42,62 @@ internal sealed class QemuBackend(string qemuPath) : IVmBackend
         psi.ArgumentList.Add(launch.PidFile);
         psi.ArgumentList.Add("-qmp");
         psi.ArgumentList.Add($"unix:{launch.ControlSocket},server=on,wait=off");
+        var incoming = Path.Combine(launch.Dir, "incoming.sock");
         if (launch.RestoreFrom is not null)
         {
             psi.ArgumentList.Add("-incoming");
-            psi.ArgumentList.Add("exec:cat " + ShellQuote(launch.RestoreFrom));
+            psi.ArgumentList.Add("unix:" + incoming);
         }
         var process = Process.Start(psi) ?? throw new WorkerStartException("could not start qemu");
         process.StandardInput.Close();
-        return Task.FromResult(new VmInstance(launch, process, new StderrTail(process)));
+        var vm = new VmInstance(launch, process, new StderrTail(process));
+        if (launch.RestoreFrom is not null)
+        {
+            try
+            {
+                await FeedAsync(launch.RestoreFrom, incoming, vm.Exited, ct).ConfigureAwait(false);
+            }
+            catch
+            {
+                MicrovmDriver.KillQuietly(process);
+                throw;
+            }
+        }
+        return vm;
+    }
+
+    /// <summary>Streams a snapshot into the QEMU that waits for it on <paramref name="socketPath"/>.</summary>
+    private static async Task FeedAsync(string snapshot, string socketPath, Task exited, CancellationToken ct)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(TimeSpan.FromSeconds(30));
+        using var socket = await AgentHandshake.ConnectAsync(socketPath, exited, limit.Token).ConfigureAwait(false);
+        await using var stream = new NetworkStream(socket, ownsSocket: false);
+        await using var file = new FileStream(snapshot, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, useAsync: true);
+        await file.CopyToAsync(stream, 1 << 20, limit.Token).ConfigureAwait(false);
+        socket.Shutdown(SocketShutdown.Send);
     }
 
     public async Task SaveSnapshotAsync(VmInstance vm, string path, CancellationToken ct)
     {
         await using var qmp = await QmpClient.ConnectAsync(vm.Launch.ControlSocket, ct).ConfigureAwait(false);
+        var socketPath = Path.Combine(vm.Launch.Dir, "outgoing.sock");
+        File.Delete(socketPath);
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(socketPath));
+        listener.Listen(1);
+        var accepted = listener.AcceptAsync(ct).AsTask();
         // Live migration of an idle guest converges in one pass; the source is left paused ("postmigrate") and resumes
         // with cont, so the worker that was snapshotted goes on serving.
-        await qmp.ExecuteAsync("migrate", a => a.WriteString("uri", "exec:cat > " + ShellQuote(path)), ct).ConfigureAwait(false);
+        await qmp.ExecuteAsync("migrate", a => a.WriteString("uri", "unix:" + socketPath), ct).ConfigureAwait(false);
         try
         {
+            using (var connection = await accepted.WaitAsync(TimeSpan.FromSeconds(30), ct).ConfigureAwait(false))
+            await using (var stream = new NetworkStream(connection, ownsSocket: false))
+            await using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, useAsync: true))
+            {
+                await stream.CopyToAsync(file, 1 << 20, ct).ConfigureAwait(false); // QEMU closes the stream at the end
+            }
             while (true)
             {
                 var state = await qmp.ExecuteAsync("query-migrate", null, ct).ConfigureAwait(false);
@@ -122,6 +163,8 @@ internal sealed class QemuBackend(string qemuPath) : IVmBackend
             "-serial", "file:" + console,
             "-kernel", image.Kernel, "-initrd", image.Initrd, "-append", append,
             "-no-reboot",
+            // QEMU's own seccomp filter: no exec, no setuid, no obsolete or resource-control system calls.
+            "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
         ];
         foreach (var arg in args) psi.ArgumentList.Add(arg);
         return psi;
@@ -134,8 +177,6 @@ internal sealed class QemuBackend(string qemuPath) : IVmBackend
         psi.ArgumentList.Add("-device");
         psi.ArgumentList.Add($"virtio-blk-device,drive={id}");
     }
-
-    private static string ShellQuote(string path) => "'" + path.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     private static readonly Lazy<long> TscKhz = new(ReadTscKhz);
 
