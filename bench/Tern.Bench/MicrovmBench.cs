@@ -105,7 +105,7 @@ internal static class MicrovmBench
         s.AppendLine($"### microvm (QEMU microvm, accelerator: {f.Accelerator})");
         s.AppendLine();
         s.AppendLine("Driver level, milliseconds, p50 (p99). Boot and restore: launch until the agent in the guest answers a Ping; " +
-            "first call: that plus Init of the persistent echo and one call. Warm call: one VM driven sequentially over its virtio-serial channel.");
+            "first call: that plus Init of the persistent echo and one call (after a cold boot also saving the snapshot, which the first boot of a code does before Init). Warm call: one VM driven sequentially over its virtio-serial channel.");
         s.AppendLine();
         s.AppendLine("| accelerator | cold boot | boot + first call | restore from snapshot | restore + first call | warm call | snapshot size |");
         s.AppendLine("|---|---|---|---|---|---|---|");

@@ -123,6 +123,7 @@ public sealed class CliApp
         root.Subcommands.Add(ApiKeyCommands.Create(context));
         root.Subcommands.Add(SnapshotCommands.Create(context));
         root.Subcommands.Add(ImageCommands.Create(context));
+        root.Subcommands.Add(StatusCommand.Create(context));
         foreach (var command in ProjectCommands.Create(context)) root.Subcommands.Add(command);
         root.Subcommands.Add(DaemonCommand.Create(context));
         return root;

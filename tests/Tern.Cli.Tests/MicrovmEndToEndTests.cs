@@ -111,6 +111,9 @@ public sealed class MicrovmEndToEndTests(MicrovmDaemon daemon) : IClassFixture<M
 
             var ready = JsonNode.Parse(await daemon.Client.GetStringAsync("/healthz/ready"))!;
             Assert.StartsWith("ok: accelerator tcg", (string?)ready["checks"]!["microvm"]);
+            var status = await TernAsync("status");
+            Assert.True(status.ExitCode == 0, status.Stderr);
+            Assert.Matches(@"microvm\s+ok: accelerator tcg", status.Stdout);
 
             // tern snapshot delete, then create: a snapshot made on demand.
             var deleted = await TernAsync("snapshot", "delete", "mv-hello");
