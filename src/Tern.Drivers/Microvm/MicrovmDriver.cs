@@ -32,11 +32,16 @@ internal sealed partial class MicrovmDriver : IIsolationDriver, IWorkerSnapshots
     private readonly Lazy<bool> _prepared;
 
     /// <param name="stateRoot">The sandbox driver's default state dir ({dataDir}/w); microVM defaults are its siblings.</param>
+    /// <param name="sandbox">Names the agent binary; an image whose agent differs is stale (built by another Tern).</param>
     public MicrovmDriver(IOptions<MicrovmOptions> options, ILogger<MicrovmDriver> logger, DriverStateRoot? stateRoot = null,
-        ICodeSource? codeSource = null, TernMetrics? metrics = null)
+        ICodeSource? codeSource = null, TernMetrics? metrics = null, IOptions<Sandbox.SandboxOptions>? sandbox = null)
         : this(options.Value, logger, stateRoot, codeSource, metrics, new QemuBackend(options.Value.QemuPath))
     {
+        var agent = (sandbox?.Value ?? new Sandbox.SandboxOptions()).AgentPath;
+        _agentSha256 = new(() => File.Exists(agent) ? GuestImageBuilder.FileSha256(agent) : null);
     }
+
+    private readonly Lazy<string?> _agentSha256 = new(() => null);
 
     internal MicrovmDriver(MicrovmOptions options, ILogger<MicrovmDriver> logger, DriverStateRoot? stateRoot, ICodeSource? codeSource,
         TernMetrics? metrics, IVmBackend backend)
@@ -70,9 +75,22 @@ internal sealed partial class MicrovmDriver : IIsolationDriver, IWorkerSnapshots
     public string? Problem()
     {
         if (_backend.Problem() is { } backend) return backend;
-        if (!GuestImageBuilder.Runtimes.Any(r => GuestImage.Find(ImagesDir, r) is not null))
-            return $"no microVM guest image is built in {ImagesDir}: run `tern images build python`";
-        return null;
+        var images = GuestImageBuilder.Runtimes.Select(r => GuestImage.Find(ImagesDir, r)).OfType<GuestImage>().ToList();
+        if (images.Count == 0) return $"no microVM guest image is built in {ImagesDir}: run `tern images build python`";
+        return images.Select(Stale).FirstOrDefault(s => s is not null);
+    }
+
+    /// <summary>An image whose agent is not this Tern's would speak an older protocol: it must be rebuilt, not run.</summary>
+    private string? Stale(GuestImage image) =>
+        _agentSha256.Value is { } current && image.AgentSha256() is { } built && built != current
+            ? $"the microVM guest image for {image.Runtime} was built with another version of the Tern agent: run `tern images build {image.Runtime}`"
+            : null;
+
+    private GuestImage FindImage(string runtime)
+    {
+        var image = GuestImage.Find(ImagesDir, runtime)
+            ?? throw new WorkerStartException($"no microVM guest image for runtime '{runtime}' in {ImagesDir}: run `tern images build {runtime}`");
+        return Stale(image) is { } stale ? throw new WorkerStartException(stale) : image;
     }
 
     public async Task<IWorker> StartWorkerAsync(WorkerSpec spec, CancellationToken ct)
@@ -82,8 +100,7 @@ internal sealed partial class MicrovmDriver : IIsolationDriver, IWorkerSnapshots
             throw new WorkerStartException("the microvm driver gives workers no network; network egress needs isolation: sandbox");
         var code = spec.Code ?? throw new WorkerStartException("the microvm driver starts workers with their code (no templates)");
         var runtime = spec.Runtime ?? "python";
-        var image = GuestImage.Find(ImagesDir, runtime)
-            ?? throw new WorkerStartException($"no microVM guest image for runtime '{runtime}' in {ImagesDir}: run `tern images build {runtime}`");
+        var image = FindImage(runtime);
         _ = _prepared.Value;
         var accelerator = await _probe.ResolveAsync(image, ct).ConfigureAwait(false);
         var codeDrive = await _codeDrives.GetAsync(code, ct).ConfigureAwait(false);
@@ -119,8 +136,7 @@ internal sealed partial class MicrovmDriver : IIsolationDriver, IWorkerSnapshots
         if (Problem() is { } problem) throw new WorkerStartException(problem);
         var code = spec.Code ?? throw new WorkerStartException("a snapshot needs the function's code");
         var runtime = spec.Runtime ?? "python";
-        var image = GuestImage.Find(ImagesDir, runtime)
-            ?? throw new WorkerStartException($"no microVM guest image for runtime '{runtime}' in {ImagesDir}: run `tern images build {runtime}`");
+        var image = FindImage(runtime);
         _ = _prepared.Value;
         var accelerator = await _probe.ResolveAsync(image, ct).ConfigureAwait(false);
         var codeDrive = await _codeDrives.GetAsync(code, ct).ConfigureAwait(false);

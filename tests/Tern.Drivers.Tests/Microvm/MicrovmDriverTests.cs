@@ -162,6 +162,25 @@ public sealed class MicrovmDriverTests : IClassFixture<GuestImageFixture>, IDisp
         Assert.Contains("tern images build python", e.Message);
     }
 
+    [Fact]
+    public async Task ImageBuiltWithAnotherAgent_IsStale_AndIsNotStarted()
+    {
+        var images = Path.Combine(_dir, "old-images");
+        var source = GuestImage.Find(GuestImageFixture.SharedImagesDir, "python")!;
+        var copy = Path.Combine(images, "python", source.Hash);
+        Directory.CreateDirectory(copy);
+        foreach (var file in new[] { GuestImage.KernelFile, GuestImage.InitrdFile, GuestImage.RootfsFile })
+            File.CreateSymbolicLink(Path.Combine(copy, file), Path.Combine(source.Directory, file));
+        File.WriteAllText(Path.Combine(copy, GuestImage.ManifestFile),
+            File.ReadAllText(Path.Combine(source.Directory, GuestImage.ManifestFile)).Replace(source.AgentSha256()!, new string('0', 64)));
+        File.WriteAllText(Path.Combine(images, "python", "current"), source.Hash);
+        var driver = Driver(new MicrovmOptions { ImagesDir = images, StateDir = Path.Combine(_dir, "m") });
+        Assert.Contains("another version of the Tern agent: run `tern images build python`", driver.Problem());
+        var e = await Assert.ThrowsAsync<WorkerStartException>(() => driver.StartWorkerAsync(Spec(), CancellationToken.None));
+        Assert.Contains("tern images build python", e.Message);
+        Assert.Null(Driver().Problem()); // the image the builder just made is this agent's
+    }
+
     public void Dispose()
     {
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }

@@ -47,7 +47,21 @@ public sealed record GuestImage(string Runtime, string Hash, string Directory)
         File.Move(pointer + ".tmp", pointer, overwrite: true);
     }
 
-    internal void WriteManifest(string kernelPackage, long rootfsBytes)
+    /// <summary>The SHA-256 of the Tern agent inside the image (null for an image without it in its manifest).</summary>
+    public string? AgentSha256()
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(Directory, ManifestFile)));
+            return doc.RootElement.TryGetProperty("agentSha256", out var hash) ? hash.GetString() : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            return null;
+        }
+    }
+
+    internal void WriteManifest(string kernelPackage, long rootfsBytes, string agentSha256)
     {
         using var file = File.Create(Path.Combine(Directory, ManifestFile));
         using var json = new Utf8JsonWriter(file, new JsonWriterOptions { Indented = true });
@@ -56,6 +70,7 @@ public sealed record GuestImage(string Runtime, string Hash, string Directory)
         json.WriteString("hash", Hash);
         json.WriteString("kernelPackage", kernelPackage);
         json.WriteNumber("rootfsBytes", rootfsBytes);
+        json.WriteString("agentSha256", agentSha256);
         json.WriteString("builtAt", DateTimeOffset.UtcNow);
         json.WriteEndObject();
     }

@@ -11,7 +11,7 @@ namespace Tern.Drivers.Microvm.Images;
 public sealed class GuestImageBuilder(string imagesDir, string agentPath, string runtimeAssetsDir)
 {
     /// <summary>Bump when what the builder writes changes, so images built by an older one are rebuilt.</summary>
-    private const string BuilderVersion = "tern-guest-image/1";
+    private const string BuilderVersion = "tern-guest-image/2";
 
     public const string BusyboxPath = "/bin/busybox";
     public const string MkfsPath = "/usr/sbin/mkfs.ext4";
@@ -66,9 +66,10 @@ public sealed class GuestImageBuilder(string imagesDir, string agentPath, string
 
             if (Directory.Exists(image.Directory)) Directory.Delete(image.Directory, recursive: true);
             Directory.Move(work, image.Directory);
-            image.WriteManifest(kernel.Name, new FileInfo(image.Rootfs).Length);
+            image.WriteManifest(kernel.Name, new FileInfo(image.Rootfs).Length, FileSha256(agentPath));
             image.MakeCurrent(ImagesDir);
             progress($"image {runtime} {hash[..12]} built in {image.Directory}");
+            RemoveOlder(image, progress);
             return image;
         }
         catch
@@ -142,6 +143,32 @@ public sealed class GuestImageBuilder(string imagesDir, string agentPath, string
         cpio.File("bin/busybox", File.ReadAllBytes(BusyboxPath), 0b111_101_101);
         cpio.File("init", Encoding.UTF8.GetBytes(init), 0b111_101_101);
         foreach (var module in GuestInit.Modules) cpio.File($"lib/modules/{module}.ko", File.ReadAllBytes(kernel.Module(module)));
+    }
+
+    /// <summary>Older images of the runtime go once a new one is current (a running VM keeps its open files; their
+    /// snapshots no longer match any key and are replaced at the next cold start).</summary>
+    private static void RemoveOlder(GuestImage current, Action<string> progress)
+    {
+        var removed = 0;
+        foreach (var dir in Directory.EnumerateDirectories(Path.GetDirectoryName(current.Directory)!))
+        {
+            if (dir == current.Directory) continue;
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+                removed++;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+        if (removed > 0) progress($"removed {removed} older {current.Runtime} image(s)");
+    }
+
+    internal static string FileSha256(string path)
+    {
+        using var file = File.OpenRead(path);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(file));
     }
 
     private static string FileStamp(string path)
