@@ -10,6 +10,10 @@ lean=() # installed without their recommended packages
 command -v bwrap >/dev/null || need+=(bubblewrap)
 [[ -x /usr/bin/runsc ]] || need+=(runsc)   # gVisor, for functions with isolation: gvisor (and its tests)
 [[ -x /usr/bin/python3 ]] || need+=(python3)
+# isolation: microvm (docs/microvm.md): QEMU runs the VMs; `tern images build` needs a static busybox and mkfs.ext4
+[[ -x /usr/bin/qemu-system-x86_64 ]] || need+=(qemu-system-x86)
+[[ -x /bin/busybox ]] && ! ldd /bin/busybox >/dev/null 2>&1 || need+=(busybox-static)
+[[ -x /usr/sbin/mkfs.ext4 ]] || need+=(e2fsprogs)
 command -v node >/dev/null || need+=(nodejs)
 command -v curl >/dev/null || need+=(curl)
 # network: egress (docs/sandbox-layers.md): pasta is the user-mode network stack, nft loads each worker's filter

@@ -38,7 +38,8 @@ public static class IsolationBench
 
     private sealed record DriverFigures(string Name, LatencyStats Cold, LatencyStats Template, LatencyStats Warm, LatencyStats Api, LatencyStats WarmTwoVcpus);
 
-    public static async Task<int> RunAsync(string ternDll, string outFile, string command, bool quick)
+    /// <param name="imagesDir">Where `tern images build python` put the microvm guest image.</param>
+    public static async Task<int> RunAsync(string ternDll, string outFile, string command, bool quick, string imagesDir)
     {
         var iterations = quick ? 3 : 10;
         var warmFor = TimeSpan.FromSeconds(quick ? 2 : 6);
@@ -77,9 +78,10 @@ public static class IsolationBench
             figures.Add(new DriverFigures(driver.Name, cold, template, warm, api, warmTwoVcpus));
         }
         foreach (var driver in drivers) (driver as IDisposable)?.Dispose();
+        var microvm = await MicrovmBench.RunAsync(imagesDir, stateDir, code, codeDir, quick ? 2 : 5, warmFor);
         try { Directory.Delete(stateDir, recursive: true); } catch (IOException) { }
 
-        var section = Markdown(command, bare, figures, hostFloor, gvisorFloor);
+        var section = Markdown(command, bare, figures, hostFloor, gvisorFloor, microvm);
         var existing = File.Exists(outFile) ? await File.ReadAllTextAsync(outFile) : "# Benchmarks\n";
         await File.WriteAllTextAsync(outFile, Section.Put(existing, section));
         Console.WriteLine(section);
@@ -198,12 +200,13 @@ public static class IsolationBench
         if (init.Status != "success") throw new InvalidOperationException($"Init failed: {init.Error?.Message}");
     }
 
-    private static string Markdown(string command, LatencyStats bare, IReadOnlyList<DriverFigures> figures, string hostFloor, string gvisorFloor)
+    private static string Markdown(string command, LatencyStats bare, IReadOnlyList<DriverFigures> figures, string hostFloor, string gvisorFloor,
+        MicrovmBench.Figures microvm)
     {
         var s = new StringBuilder();
         string F(double ms) => ms.ToString(ms < 10 ? "0.00" : "0", CultureInfo.InvariantCulture);
         s.AppendLine(Section.Begin);
-        s.AppendLine("## Isolation drivers: sandbox (bubblewrap) and gvisor (runsc)");
+        s.AppendLine("## Isolation drivers: sandbox (bubblewrap), gvisor (runsc) and microvm (QEMU)");
         s.AppendLine();
         s.AppendLine($"`{command}` on {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} at the end. " +
             "A persistent Python echo (`def handler(e, c): return e`); milliseconds, p50 (p99). Cold start: a new worker, Init and the first call; " +
@@ -228,6 +231,7 @@ public static class IsolationBench
                 $"warm call {b.Warm.P50Ms / a.Warm.P50Ms:0.0}x at the driver and {b.Api.P50Ms / a.Api.P50Ms:0.0}x through the daemon (target: 2x). " +
                 "Where a gVisor warm call goes, and why the rest is the platform's: docs/gvisor.md, \"Trade-offs\".");
         }
+        s.Append(MicrovmBench.Markdown(microvm, figures[0].Warm));
         s.Append(Section.End);
         return s.ToString();
     }

@@ -19,7 +19,8 @@ if (args.Contains("--isolation"))
 {
     // bench/isolation.sh: Tern.Bench --isolation --repo DIR --tern-dll PATH [--quick]
     return await IsolationBench.RunAsync(ternDll, Path.Combine(repo, "docs", "benchmarks.md"),
-        "bench/isolation.sh" + (args.Contains("--quick") ? " --quick" : ""), args.Contains("--quick"));
+        "bench/isolation.sh" + (args.Contains("--quick") ? " --quick" : ""), args.Contains("--quick"),
+        Environment.GetEnvironmentVariable("TERN_BENCH_IMAGES_DIR") ?? Path.Combine(repo, "artifacts", "bench", "images"));
 }
 var bareEchoDll = arg("--bare-echo-dll") ?? throw new ArgumentException("--bare-echo-dll is required");
 var goEcho = arg("--go-echo") ?? throw new ArgumentException("--go-echo is required");

@@ -121,6 +121,9 @@ public sealed class CliApp
         foreach (var command in VersionCommands.Create(context)) root.Subcommands.Add(command);
         root.Subcommands.Add(ScheduleCommands.Create(context));
         root.Subcommands.Add(ApiKeyCommands.Create(context));
+        root.Subcommands.Add(SnapshotCommands.Create(context));
+        root.Subcommands.Add(ImageCommands.Create(context));
+        root.Subcommands.Add(StatusCommand.Create(context));
         foreach (var command in ProjectCommands.Create(context)) root.Subcommands.Add(command);
         root.Subcommands.Add(DaemonCommand.Create(context));
         return root;

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Tern.Core.Settings;
 using Tern.Drivers.Gvisor;
+using Tern.Drivers.Microvm;
 using Tern.Drivers.Sandbox;
 
 namespace Tern.Drivers;
@@ -14,6 +15,7 @@ public static class DriverServices
         services.AddTernSettings<DriverOptions>(DriverOptions.Section);
         services.AddSandboxDriver();
         services.AddGvisorDriver();
+        services.AddMicrovmDriver();
         services.AddSingleton<DriverRegistry>();
         return services;
     }

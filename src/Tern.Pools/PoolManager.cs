@@ -116,7 +116,7 @@ public sealed partial class PoolManager : IFunctionObserver
             ?? await drivers.Get(f.Isolation).StartWorkerAsync(new WorkerSpec
             {
                 WorkerId = Guid.CreateVersion7().ToString("N"), FunctionName = f.Name, Code = code, Limits = limits,
-                Network = f.Network,
+                Network = f.Network, Runtime = f.Runtime,
             }, ct).ConfigureAwait(false);
         var agent = new AgentClient(worker.Stream, Options.MaxMessageBytes);
         try

@@ -5,7 +5,9 @@ namespace Tern.Agent.Transport;
 /// <summary>A serial device as a duplex stream: blocking read(2) and write(2) on one descriptor, which the agent's
 /// frame-reading thread and its answer writers use at the same time, one system call per read as on a socket.
 /// Only the blocking methods are for use: Stream's default async ones would serialize a read and a write.</summary>
-internal sealed class SerialPortStream(SafeFileHandle handle, string path) : Stream
+/// <param name="rejoin">Keep waiting when the host leaves: a microVM restored from a snapshot gets a new host socket,
+/// and its agent must carry on over it (TERN_AGENT_SERIAL_REJOIN=1).</param>
+internal sealed class SerialPortStream(SafeFileHandle handle, string path, bool rejoin = false) : Stream
 {
     /// <summary>How often to look again for a host that has not opened its end yet.</summary>
     private static readonly TimeSpan HostAbsentPause = TimeSpan.FromMilliseconds(50);
@@ -17,7 +19,8 @@ internal sealed class SerialPortStream(SafeFileHandle handle, string path) : Str
     public override bool CanSeek => false;
 
     /// <summary>A virtio-serial port reads as end-of-file while no host has its end open. Before the first byte that
-    /// means "not yet" (the agent may start before the host connects); after it, the host has gone.</summary>
+    /// means "not yet" (the agent may start before the host connects); after it, the host has gone, unless the stream
+    /// rejoins (a restored microVM's host comes back on a new socket).</summary>
     public override int Read(Span<byte> buffer)
     {
         while (true)
@@ -28,7 +31,7 @@ internal sealed class SerialPortStream(SafeFileHandle handle, string path) : Str
                 _received = true;
                 return count;
             }
-            if (_received) return 0;
+            if (_received && !rejoin) return 0;
             Thread.Sleep(HostAbsentPause);
         }
     }

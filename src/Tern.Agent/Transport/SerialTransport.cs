@@ -6,6 +6,9 @@ namespace Tern.Agent.Transport;
 /// discipline would echo, translate and swallow bytes of binary frames; a virtio-serial port has none.</summary>
 internal sealed class SerialTransport(string path) : AgentTransport
 {
+    /// <summary>Set to 1 by the microVM driver's guest init: the host may leave and come back (snapshot restore).</summary>
+    public const string RejoinVariable = "TERN_AGENT_SERIAL_REJOIN";
+
     public string Path { get; } = path;
 
     public override Stream Open()
@@ -16,7 +19,7 @@ internal sealed class SerialTransport(string path) : AgentTransport
             // Reading a seekable file (a regular file given by mistake) would never block for the host: refuse it.
             if (SerialDevice.IsSeekable(handle)) throw new IOException($"{Path} is a seekable file, not a serial port");
             if (SerialDevice.IsTerminal(handle)) SerialDevice.MakeRaw(handle, Path);
-            return new SerialPortStream(handle, Path);
+            return new SerialPortStream(handle, Path, Environment.GetEnvironmentVariable(RejoinVariable) == "1");
         }
         catch
         {

@@ -33,7 +33,7 @@ internal static class HealthEndpoints
         // A degraded check (gvisor without runsc, network egress without pasta) keeps the daemon ready but still says what is missing.
         var checks = report.Entries.ToDictionary(e => e.Key, e => e.Value.Status switch
         {
-            HealthStatus.Healthy => "ok",
+            HealthStatus.Healthy => e.Value.Description is { Length: > 0 } note ? "ok: " + note : "ok", // microvm: its accelerator
             HealthStatus.Degraded => "degraded: " + (e.Value.Description ?? "degraded"),
             _ => e.Value.Description ?? e.Value.Exception?.Message ?? "unhealthy",
         });

@@ -90,6 +90,7 @@ public static class DaemonHost
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(SecretJsonContext.Default));
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(ScheduleJsonContext.Default));
         services.AddVersionJson();
+        services.AddSnapshotJson();
         services.AddLambdaApi();
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
@@ -123,6 +124,7 @@ public static class DaemonHost
         app.MapSecretEndpoints();
         app.MapScheduleEndpoints();
         app.MapVersionEndpoints();
+        app.MapSnapshotEndpoints();
         app.MapLogEndpoints();
         app.MapLambdaApi();
         return app;

@@ -1,0 +1,202 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text.Json;
+using Tern.Drivers.Microvm.Images;
+using Tern.Drivers.Sandbox;
+
+namespace Tern.Drivers.Microvm.Qemu;
+
+/// <summary>VMs on QEMU's `microvm` machine: no PCI, no firmware, no emulated legacy devices beyond one UART for the
+/// console; the kernel is loaded directly; virtio devices sit on virtio-mmio. Devices: the root and code drives
+/// (virtio-blk, read-only), one virtio-serial port whose host end is a Unix socket (the agent's channel), and no
+/// network device at all. Snapshots are QEMU's migration stream, carried over a Unix socket the daemon copies to or from
+/// the snapshot file (`migrate` over QMP, `-incoming` to restore), so QEMU itself never spawns a process and runs under
+/// its seccomp filter (`-sandbox`, with spawning, privilege changes and obsolete system calls denied).</summary>
+internal sealed class QemuBackend(string qemuPath) : IVmBackend
+{
+    public string Name => "qemu";
+
+    public string? Problem()
+    {
+        if (!File.Exists(qemuPath))
+            return $"QEMU is not installed: no {qemuPath}; install it with `apt-get install -y qemu-system-x86` (or scripts/install-deps.sh)";
+        if (Posix.access(qemuPath, Posix.X_OK) != 0)
+            return $"{qemuPath} cannot be executed: reinstall it with `apt-get install --reinstall -y qemu-system-x86`";
+        return null;
+    }
+
+    public async Task<VmInstance> LaunchAsync(VmLaunch launch, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        var psi = Command(launch.Image, launch.Accelerator, launch.MemoryMb, launch.Vcpus, launch.ConsoleLog, probe: false);
+        psi.ArgumentList.Add("-device");
+        psi.ArgumentList.Add("virtio-serial-device");
+        psi.ArgumentList.Add("-chardev");
+        psi.ArgumentList.Add($"socket,id=agent,path={launch.AgentSocket},server=on,wait=off");
+        psi.ArgumentList.Add("-device");
+        psi.ArgumentList.Add("virtserialport,chardev=agent,name=tern.0");
+        Drive(psi, "root", launch.Image.Rootfs);
+        if (launch.CodeDrive is not null) Drive(psi, "code", launch.CodeDrive);
+        psi.ArgumentList.Add("-pidfile");
+        psi.ArgumentList.Add(launch.PidFile);
+        psi.ArgumentList.Add("-qmp");
+        psi.ArgumentList.Add($"unix:{launch.ControlSocket},server=on,wait=off");
+        var incoming = Path.Combine(launch.Dir, "incoming.sock");
+        if (launch.RestoreFrom is not null)
+        {
+            psi.ArgumentList.Add("-incoming");
+            psi.ArgumentList.Add("unix:" + incoming);
+        }
+        var process = Process.Start(psi) ?? throw new WorkerStartException("could not start qemu");
+        process.StandardInput.Close();
+        var vm = new VmInstance(launch, process, new StderrTail(process));
+        if (launch.RestoreFrom is not null)
+        {
+            try
+            {
+                await FeedAsync(launch.RestoreFrom, incoming, vm.Exited, ct).ConfigureAwait(false);
+            }
+            catch
+            {
+                MicrovmDriver.KillQuietly(process);
+                throw;
+            }
+        }
+        return vm;
+    }
+
+    /// <summary>Streams a snapshot into the QEMU that waits for it on <paramref name="socketPath"/>.</summary>
+    private static async Task FeedAsync(string snapshot, string socketPath, Task exited, CancellationToken ct)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(TimeSpan.FromSeconds(30));
+        using var socket = await AgentHandshake.ConnectAsync(socketPath, exited, limit.Token).ConfigureAwait(false);
+        await using var stream = new NetworkStream(socket, ownsSocket: false);
+        await using var file = new FileStream(snapshot, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, useAsync: true);
+        await file.CopyToAsync(stream, 1 << 20, limit.Token).ConfigureAwait(false);
+        socket.Shutdown(SocketShutdown.Send);
+    }
+
+    public async Task SaveSnapshotAsync(VmInstance vm, string path, CancellationToken ct)
+    {
+        await using var qmp = await QmpClient.ConnectAsync(vm.Launch.ControlSocket, ct).ConfigureAwait(false);
+        var socketPath = Path.Combine(vm.Launch.Dir, "outgoing.sock");
+        File.Delete(socketPath);
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(socketPath));
+        listener.Listen(1);
+        var accepted = listener.AcceptAsync(ct).AsTask();
+        // Live migration of an idle guest converges in one pass; the source is left paused ("postmigrate") and resumes
+        // with cont, so the worker that was snapshotted goes on serving.
+        await qmp.ExecuteAsync("migrate", a => a.WriteString("uri", "unix:" + socketPath), ct).ConfigureAwait(false);
+        try
+        {
+            using (var connection = await accepted.WaitAsync(TimeSpan.FromSeconds(30), ct).ConfigureAwait(false))
+            await using (var stream = new NetworkStream(connection, ownsSocket: false))
+            await using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, useAsync: true))
+            {
+                await stream.CopyToAsync(file, 1 << 20, ct).ConfigureAwait(false); // QEMU closes the stream at the end
+            }
+            while (true)
+            {
+                var state = await qmp.ExecuteAsync("query-migrate", null, ct).ConfigureAwait(false);
+                var status = state.TryGetProperty("status", out var s) ? s.GetString() : null;
+                if (status == "completed") break;
+                if (status is "failed" or "cancelled")
+                    throw new InvalidOperationException($"snapshot failed: {(state.TryGetProperty("error-desc", out var d) ? d.GetString() : status)}");
+                await Task.Delay(20, ct).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            await qmp.ExecuteAsync("cont", null, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    public async Task<bool> BootsAsync(GuestImage image, string accelerator, string workDir, TimeSpan timeout, CancellationToken ct)
+    {
+        Directory.CreateDirectory(workDir);
+        var console = Path.Combine(workDir, "probe-console.log");
+        File.Delete(console);
+        var psi = Command(image, accelerator, 256, 1, console, probe: true);
+        using var process = Process.Start(psi);
+        if (process is null) return false;
+        process.StandardInput.Close();
+        _ = new StderrTail(process); // drains its pipes
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(timeout);
+        try
+        {
+            await process.WaitForExitAsync(limit.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            ct.ThrowIfCancellationRequested();
+            return false;
+        }
+        return File.Exists(console) && File.ReadAllText(console).Contains(GuestInit.ProbeMarker, StringComparison.Ordinal);
+    }
+
+    private ProcessStartInfo Command(GuestImage image, string accelerator, int memoryMb, int vcpus, string console, bool probe)
+    {
+        var psi = new ProcessStartInfo(qemuPath)
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        psi.Environment.Clear();
+        psi.Environment["PATH"] = "/usr/local/bin:/usr/bin:/bin";
+        var kvm = accelerator == "kvm";
+        // Without tsc_early_khz, 2 of 3 TCG boots hung after "tsc: Marking TSC unstable" (docs/microvm.md).
+        var append = $"console=ttyS0 panic=-1 quiet tsc_early_khz={HostTscKhz()} tern.time={DateTimeOffset.UtcNow.ToUnixTimeSeconds()}";
+        if (probe) append += " tern.probe=1";
+        string[] args =
+        [
+            "-M", "microvm,x-option-roms=off,isa-serial=on,rtc=off",
+            "-accel", kvm ? "kvm" : "tcg",
+            "-cpu", kvm ? "host" : "max",
+            "-m", memoryMb.ToString(CultureInfo.InvariantCulture) + "M",
+            "-smp", vcpus.ToString(CultureInfo.InvariantCulture),
+            "-nodefaults", "-no-user-config", "-display", "none", "-monitor", "none",
+            "-nic", "none", // no network device at all: the guest has only lo
+            "-serial", "file:" + console,
+            "-kernel", image.Kernel, "-initrd", image.Initrd, "-append", append,
+            "-no-reboot",
+            // QEMU's own seccomp filter: no exec, no setuid, no obsolete or resource-control system calls.
+            "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
+        ];
+        foreach (var arg in args) psi.ArgumentList.Add(arg);
+        return psi;
+    }
+
+    private static void Drive(ProcessStartInfo psi, string id, string file)
+    {
+        psi.ArgumentList.Add("-drive");
+        psi.ArgumentList.Add($"id={id},file={file},format=raw,if=none,readonly=on");
+        psi.ArgumentList.Add("-device");
+        psi.ArgumentList.Add($"virtio-blk-device,drive={id}");
+    }
+
+    private static readonly Lazy<long> TscKhz = new(ReadTscKhz);
+
+    private static long HostTscKhz() => TscKhz.Value;
+
+    /// <summary>The host's CPU clock in kHz (the TSC rate on a host with a constant TSC), from /proc/cpuinfo.</summary>
+    private static long ReadTscKhz()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/cpuinfo"))
+            {
+                if (!line.StartsWith("cpu MHz", StringComparison.Ordinal)) continue;
+                var value = line[(line.IndexOf(':') + 1)..].Trim();
+                if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var mhz)) return (long)(mhz * 1000);
+            }
+        }
+        catch (IOException)
+        {
+        }
+        return 2_000_000;
+    }
+}
