@@ -31,6 +31,11 @@ public sealed class AgentClient : IAsyncDisposable
     public Task<RespMessage> ExecAsync(ExecMessage exec, TimeSpan timeout, CancellationToken ct) =>
         SendAsync(exec.RequestId, exec, timeout, ct);
 
+    /// <summary>After a handoff: completes (with status "error" and how it ended) when the handed-off handler process
+    /// has ended; fails with AgentLostException if the agent goes first.</summary>
+    public Task<RespMessage> WatchHandlerAsync() =>
+        SendAsync("watch", new WatchMessage { RequestId = "watch" }, Timeout.InfiniteTimeSpan, CancellationToken.None);
+
     public Task<RespMessage> PingAsync(TimeSpan timeout, CancellationToken ct)
     {
         var id = "ping-" + Interlocked.Increment(ref _nextId);

@@ -98,6 +98,7 @@ public static class AgentFrameCodec
         w.WriteNumber("durationMs"u8, resp.DurationMs);
         if (resp.StdoutTail is not null) w.WriteString("stdoutTail"u8, resp.StdoutTail);
         if (resp.StderrTail is not null) w.WriteString("stderrTail"u8, resp.StderrTail);
+        if (resp.Handoff is { } handoff) w.WriteBoolean("handoff"u8, handoff);
         w.WriteEndObject();
     }
 
@@ -119,6 +120,7 @@ public static class AgentFrameCodec
         private int _timeoutMs;
         private double _durationMs;
         private AgentError? _error;
+        private bool? _handoff;
 
         /// <summary>Reads the value of the property the reader is on; false for a property neither message has.</summary>
         public bool TryRead(ref Utf8JsonReader reader, ReadOnlySpan<byte> payload)
@@ -140,6 +142,7 @@ public static class AgentFrameCodec
             else if (name.SequenceEqual("stdoutTail"u8)) _stdoutTail = reader.GetString();
             else if (name.SequenceEqual("stderrTail"u8)) _stderrTail = reader.GetString();
             else if (name.SequenceEqual("error"u8)) _error = ReadError(ref reader);
+            else if (name.SequenceEqual("handoff"u8)) _handoff = reader.TokenType == JsonTokenType.True;
             else return false;
             return true;
         }
@@ -201,7 +204,7 @@ public static class AgentFrameCodec
         {
             RequestId = _requestId ?? "", Status = _status ?? "success",
             Output = _hasRaw && !IsNull(_raw!) ? RawJson.FromTrusted(_raw!) : null,
-            Error = _error, DurationMs = _durationMs, StdoutTail = _stdoutTail, StderrTail = _stderrTail,
+            Error = _error, DurationMs = _durationMs, StdoutTail = _stdoutTail, StderrTail = _stderrTail, Handoff = _handoff,
         };
 
         private static bool IsNull(byte[] raw) => raw.AsSpan().SequenceEqual("null"u8);

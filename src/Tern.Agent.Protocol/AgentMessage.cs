@@ -10,6 +10,7 @@ namespace Tern.Agent.Protocol;
 [JsonDerivedType(typeof(RespMessage), "resp")]
 [JsonDerivedType(typeof(PingMessage), "ping")]
 [JsonDerivedType(typeof(StopMessage), "stop")]
+[JsonDerivedType(typeof(WatchMessage), "watch")]
 public abstract class AgentMessage;
 
 /// <summary>Host to agent, once, first: what this worker runs.</summary>
@@ -33,6 +34,9 @@ public sealed class InitMessage : AgentMessage
     public int InstanceConcurrency { get; set; } = 1;
     /// <summary>Largest frame either side may send; a larger answer becomes an error answer.</summary>
     public int MaxMessageBytes { get; set; } = AgentChannel.DefaultMaxFrameBytes;
+    /// <summary>The host can take over a persistent handler's stdin, stdout and stderr (docs/hot-path.md, "handoff"):
+    /// once it is ready, the agent may pass them over the descriptor channel and leave the calls' data path.</summary>
+    public bool Handoff { get; set; }
 }
 
 /// <summary>Host to agent: run one call.</summary>
@@ -58,6 +62,9 @@ public sealed class RespMessage : AgentMessage
     public double DurationMs { get; set; }
     public string? StdoutTail { get; set; }
     public string? StderrTail { get; set; }
+    /// <summary>In the answer to Init: true when the agent handed the handler's pipes to the host (which then speaks the
+    /// line protocol itself); absent otherwise.</summary>
+    public bool? Handoff { get; set; }
 }
 
 public sealed class AgentError
@@ -79,3 +86,10 @@ public sealed class PingMessage : AgentMessage
 
 /// <summary>Host to agent: finish and exit.</summary>
 public sealed class StopMessage : AgentMessage;
+
+/// <summary>Host to agent, after a handoff: answer (with the same RequestId, status "error") when the handed-off handler
+/// process has ended, saying how (exit code or signal, and the end of its stderr as the agent last saw it).</summary>
+public sealed class WatchMessage : AgentMessage
+{
+    public string RequestId { get; set; } = "";
+}

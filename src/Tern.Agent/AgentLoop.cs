@@ -54,6 +54,16 @@ internal sealed class AgentLoop(AgentChannel channel)
                 case PingMessage ping:
                     _answers.Send(new RespMessage { RequestId = ping.RequestId });
                     break;
+                case WatchMessage watch when _runner is PersistentModeRunner { HandedOff: true } persistent:
+                    persistent.Watch(watch, _answers);
+                    break;
+                case WatchMessage watch:
+                    _answers.Send(new RespMessage
+                    {
+                        RequestId = watch.RequestId, Status = "error",
+                        Error = new AgentError { Code = "NotHandedOff", Message = "this worker has no handed-off handler to watch" },
+                    });
+                    break;
                 case ExecMessage exec when _runner is null:
                     _answers.Send(new RespMessage
                     {
@@ -88,7 +98,7 @@ internal sealed class AgentLoop(AgentChannel channel)
         PythonZygote.Discard(); // adopted by now if this worker runs persistent Python
         if (error is not null) Console.Error.WriteLine($"tern-agent: {error.Code}: {error.Message}");
         _answers.Send(error is null
-            ? new RespMessage { RequestId = "init" }
+            ? new RespMessage { RequestId = "init", Handoff = _runner is PersistentModeRunner { HandedOff: true } ? true : null }
             : new RespMessage { RequestId = "init", Status = "error", Error = error });
     }
 }

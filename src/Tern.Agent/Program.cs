@@ -17,6 +17,7 @@ if (!PrivilegeDrop.ApplyFromEnvironment(out var dropError))
     return 70;
 }
 
+if (transport is UnixDialTransport unix) HandoffChannel.Configure(unix.Path); // the pipes can go to the host
 AgentThreads.Prewarm();
 PythonZygote.StartIfTemplate(); // warms up while the host decides what this worker will run
 

@@ -13,6 +13,9 @@ internal static class Posix
     public static extern uint geteuid();
 
     [DllImport("libc", SetLastError = true)]
+    public static extern int close(int fd);
+
+    [DllImport("libc", SetLastError = true)]
     public static extern int chmod(string path, uint mode);
 
     [DllImport("libc", SetLastError = true)]

@@ -93,7 +93,7 @@ internal sealed partial class FunctionInvoker(VersionResolver versions, PoolMana
                     RequestId = executionId, Input = request.Input, TimeoutMs = function.TimeoutMs, TraceId = request.TraceId,
                     TraceParent = request.TraceParent,
                 };
-                resp = await lease.Worker.Agent.ExecAsync(exec, TimeSpan.FromMilliseconds(function.TimeoutMs) + TimeoutGrace, ct).ConfigureAwait(false);
+                resp = await lease.Worker.ExecAsync(exec, TimeSpan.FromMilliseconds(function.TimeoutMs) + TimeoutGrace, ct).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {

@@ -13,4 +13,8 @@ public sealed class HandlerOptions
     [Required]
     [RegularExpression("^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$", ErrorMessage = "must be a region name such as us-east-1 or eu-west-3")]
     public string AwsRegion { get; set; } = DefaultRegion;
+
+    /// <summary>On by default: it takes the agent's two wake-ups off every warm call (docs/hot-path.md).</summary>
+    [Setting("Hand a persistent handler's stdin/stdout/stderr to the daemon once it has loaded, so warm calls skip the agent (sandbox driver); false: the agent relays every call")]
+    public bool Handoff { get; set; } = true;
 }

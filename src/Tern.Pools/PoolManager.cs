@@ -6,6 +6,7 @@ using Tern.Core.Code;
 using Tern.Core.Functions;
 using Tern.Core.Telemetry;
 using Tern.Drivers;
+using Tern.Pools.Lanes;
 using Tern.Storage;
 using Tern.Storage.Secrets;
 
@@ -121,12 +122,16 @@ public sealed partial class PoolManager : IFunctionObserver
         var agent = new AgentClient(worker.Stream, Options.MaxMessageBytes);
         try
         {
-            var resp = await agent.InitAsync(InitFor(f, version, env), Options.InitTimeout, ct).ConfigureAwait(false);
+            var init = InitFor(f, version, env);
+            init.Handoff = f.Mode == "persistent" && worker is IHandoffWorker && (handlerOptions?.Value.Handoff ?? true);
+            var resp = await agent.InitAsync(init, Options.InitTimeout, ct).ConfigureAwait(false);
             if (resp.Status != "success")
                 throw new HandlerInitException(resp.Error?.Code ?? "HandlerLoadFailed", resp.Error?.Message ?? "the handler could not be loaded");
+            var lane = resp.Handoff == true ? await TakeLaneAsync((IHandoffWorker)worker, init, agent, ct).ConfigureAwait(false) : null;
             LogStarted(f.Name, f.Revision, worker.Id);
             metrics.WorkersStarted.Add(1, TernMetrics.Function(f.Name), TernMetrics.Isolation(f.Isolation));
-            return new PooledWorker(worker, agent, time.GetUtcNow());
+            if (lane is not null) metrics.WorkersHandedOff.Add(1, TernMetrics.Function(f.Name), TernMetrics.Isolation(f.Isolation));
+            return new PooledWorker(worker, agent, time.GetUtcNow(), lane);
         }
         catch (Exception e) when (e is not HandlerInitException)
         {
@@ -141,6 +146,21 @@ public sealed partial class PoolManager : IFunctionObserver
             await DisposeQuietlyAsync(agent, worker).ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>The handler's pipes, which the agent said it handed over, as a lane the calls take.</summary>
+    private async Task<HandlerLane> TakeLaneAsync(IHandoffWorker worker, InitMessage init, AgentClient agent, CancellationToken ct)
+    {
+        int[] pipes;
+        try
+        {
+            pipes = await worker.ReceiveHandlerPipesAsync(Options.InitTimeout, ct).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            throw new WorkerStartException($"the worker for '{init.FunctionName}' did not hand over its handler: {e.Message}", e);
+        }
+        return new HandlerLane(pipes, init, agent, Options.MaxMessageBytes);
     }
 
     /// <summary>A spare worker given this function's code and limits, or null (none ready, or it would not take them).</summary>

@@ -1,5 +1,5 @@
+using Tern.Agent.Protocol.LineProtocol;
 using System.Text;
-using Tern.Agent.Persistent;
 
 namespace Tern.Agent.Tests;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Tern.Agent.Protocol;
+using Tern.Agent.Protocol.LineProtocol;
 using Tern.Runtimes;
 
 namespace Tern.Agent.Persistent;
@@ -31,22 +32,61 @@ internal sealed class HandlerProcess : IDisposable
     private int _maxLineBytes;
     private AgentError? _endError;
     private int _ending;
+    private readonly StderrPump _stderrPump;
+    private readonly Stream _stdout;
+    private readonly Stream _stderr;
+    // Handoff (docs/hot-path.md): after the ready line the stdout pump stops, and DetachPipes gives the pipes away.
+    private volatile bool _handOffAfterReady;
+    private volatile bool _stdoutReleased;
+    private volatile bool _handedOff;
 
-    private HandlerProcess(Process process, int maxLineBytes, IHandlerListener? listener)
+    private HandlerProcess(Process process, int maxLineBytes, IHandlerListener? listener, bool handOff)
     {
         _process = process;
+        _handOffAfterReady = handOff;
         _maxLineBytes = maxLineBytes;
         _listener = listener;
         _stdin = process.StandardInput.BaseStream;
-        var stdout = process.StandardOutput.BaseStream;
-        var stderr = process.StandardError.BaseStream;
+        _stdout = process.StandardOutput.BaseStream;
+        _stderr = process.StandardError.BaseStream;
+        _stderrPump = new StderrPump(Fd(_stderr), Stderr);
         AgentThreads.RunBlocking(() =>
         {
-            Stderr.CopyFrom(stderr);
+            _stderrPump.Run();
             _stderrClosed.TrySetResult();
         });
-        AgentThreads.RunBlocking(() => PumpStdout(stdout));
+        AgentThreads.RunBlocking(() => PumpStdout(_stdout));
         _ = MonitorExitAsync();
+    }
+
+    private static int Fd(Stream pipe) => (int)((System.IO.Pipes.PipeStream)pipe).SafePipeHandle.DangerousGetHandle();
+
+    /// <summary>Set before the ready line can arrive: once it has, stdout is no longer read here, so its pipe can be
+    /// handed to the host (<see cref="DetachPipes"/>).</summary>
+    public bool HandOffAfterReady
+    {
+        get => _handOffAfterReady;
+        set => _handOffAfterReady = value;
+    }
+
+    /// <summary>After a ready line with <see cref="HandOffAfterReady"/>: stops reading stderr and returns the handler's
+    /// stdin, stdout and stderr pipe ends, still open. The caller passes them on, then calls <see cref="ReleasePipes"/>.
+    /// From then on this object only watches the process (its exit, a kill).</summary>
+    public int[] DetachPipes()
+    {
+        if (!_stdoutReleased) throw new InvalidOperationException("the handler's stdout is still read here");
+        _stderrPump.Stop();
+        return [Fd(_stdin), Fd(_stdout), Fd(_stderr)];
+    }
+
+    /// <summary>Closes this process's copies of the pipes (handed to the host, or given up on).</summary>
+    public void ReleasePipes()
+    {
+        _handedOff = true;
+        foreach (var pipe in new[] { _stdin, _stdout, _stderr })
+        {
+            try { pipe.Dispose(); } catch (IOException) { }
+        }
     }
 
     /// <summary>The handler's stderr (its logs, and the user's own prints, which the bootstraps send there).</summary>
@@ -66,7 +106,7 @@ internal sealed class HandlerProcess : IDisposable
 
     /// <summary>Starts the process with cwd /code and pipes on stdin/stdout/stderr. Throws if it cannot be started.</summary>
     public static HandlerProcess Start(string[] argv, Action<IDictionary<string, string?>> fillEnvironment, int maxLineBytes,
-        IHandlerListener? listener)
+        IHandlerListener? listener, bool handOff = false)
     {
         var psi = new ProcessStartInfo(argv[0])
         {
@@ -88,7 +128,7 @@ internal sealed class HandlerProcess : IDisposable
             process.Dispose();
             throw;
         }
-        return new HandlerProcess(process, maxLineBytes, listener);
+        return new HandlerProcess(process, maxLineBytes, listener, handOff);
     }
 
     /// <summary>Who hears this process's answers and end (a zygote gets its listener when it is adopted).</summary>
@@ -131,7 +171,7 @@ internal sealed class HandlerProcess : IDisposable
         var reader = new LineReader(stdout);
         try
         {
-            while (IsAlive)
+            while (IsAlive && !_stdoutReleased)
             {
                 var line = reader.ReadLine(MaxLineBytes, out var oversized);
                 if (oversized)
@@ -146,7 +186,8 @@ internal sealed class HandlerProcess : IDisposable
         catch (Exception e) when (e is IOException or ObjectDisposedException) { }
         finally
         {
-            _stdoutClosed.TrySetResult();
+            // Released: the pipe lives on with the host; only the process's exit says it ended.
+            if (!_stdoutReleased) _stdoutClosed.TrySetResult();
         }
     }
 
@@ -181,6 +222,7 @@ internal sealed class HandlerProcess : IDisposable
         }
         if (ready)
         {
+            _stdoutReleased = _handOffAfterReady; // before the ready wait ends: the handoff may start at once
             _ready.TrySetResult(null);
             return;
         }
@@ -197,26 +239,11 @@ internal sealed class HandlerProcess : IDisposable
         // Marked as ending before its call is answered: the host's next call, sent as soon as that answer arrives, must
         // go to a fresh process, not to this one (where it would fail as a crash).
         if (!BeginEnd()) return;
-        if (loaded && RequestIdAtStart(head) is { } requestId)
+        if (loaded && AnswerLine.RequestIdAtStart(head) is { } requestId)
             _listener?.OnOversizedAnswer(this, requestId, new AgentError { Code = OutputTooLargeCode, Message = $"handler output exceeded {limit} bytes" });
         FinishEnd(loaded
             ? new AgentError { Code = CrashedCode, Message = $"the handler process was restarted after writing a line over {limit} bytes" }
             : new AgentError { Code = LoadFailedCode, Message = $"the handler wrote a first line over {limit} bytes instead of {{\"ready\":true}}" });
-    }
-
-    /// <summary>The value of a leading "requestId" string property, found without parsing the (truncated) line.</summary>
-    private static string? RequestIdAtStart(ReadOnlySpan<byte> head)
-    {
-        var text = System.Text.Encoding.UTF8.GetString(head[..Math.Min(head.Length, 1024)]);
-        const string key = "\"requestId\"";
-        var at = text.IndexOf(key, StringComparison.Ordinal);
-        if (at < 0) return null;
-        var colon = text.IndexOf(':', at + key.Length);
-        if (colon < 0) return null;
-        var open = text.IndexOf('"', colon + 1);
-        if (open < 0 || text.AsSpan(colon + 1, open - colon - 1).Trim().Length != 0) return null;
-        var close = text.IndexOf('"', open + 1);
-        return close < 0 ? null : text[(open + 1)..close];
     }
 
     private void Violation(string message) => EndWith(_ready.Task.IsCompleted
@@ -227,7 +254,15 @@ internal sealed class HandlerProcess : IDisposable
     private async Task MonitorExitAsync()
     {
         var exited = _process.WaitForExitAsync();
-        if (await Task.WhenAny(exited, _stdoutClosed.Task).ConfigureAwait(false) == _stdoutClosed.Task)
+        var first = await Task.WhenAny(exited, _stdoutClosed.Task).ConfigureAwait(false);
+        if (_stdoutReleased)
+        {
+            // Handed off: the host reads the pipes (and says what was on stderr); only the exit is reported from here.
+            await exited.ConfigureAwait(false);
+            if (IsAlive) EndWith(new AgentError { Code = CrashedCode, Message = ExitDescription(_process.ExitCode) });
+            return;
+        }
+        if (first == _stdoutClosed.Task)
             await Task.WhenAny(exited, Task.Delay(ExitGrace)).ConfigureAwait(false);
         else
             await Task.WhenAny(_stdoutClosed.Task, Task.Delay(DrainGrace)).ConfigureAwait(false); // its last lines first
@@ -277,7 +312,9 @@ internal sealed class HandlerProcess : IDisposable
     {
         EndWith(new AgentError { Code = CrashedCode, Message = "the handler process was stopped" });
         try { _stdin.Dispose(); } catch (IOException) { }
-        _stdoutClosed.Task.Wait(ExitGrace);
+        if (!_stdoutReleased) _stdoutClosed.Task.Wait(ExitGrace);
+        _stderrPump.Stop();
+        if (_handedOff) _process.WaitForExit(ExitGrace); // nothing of ours reads its pipes: reap it here
         _process.Dispose();
     }
 }

@@ -1,4 +1,5 @@
 using Tern.Agent.Protocol;
+using Tern.Agent.Protocol.LineProtocol;
 
 namespace Tern.Agent.Persistent;
 

@@ -1,4 +1,5 @@
 using Tern.Agent.Protocol;
+using Tern.Agent.Protocol.LineProtocol;
 using Tern.Runtimes;
 
 namespace Tern.Agent.Persistent;
@@ -31,6 +32,9 @@ internal sealed class PersistentModeRunner : IModeRunner, IHandlerListener
     private bool _loading;
     private bool _disposed;
     private string? _unreadyStderr;
+    private bool _handOff; // the host offered to take the handler's pipes, and nothing here needs them
+    private (string RequestId, AnswerWriter Answers)? _watch;
+    private AgentError? _handedOffEnd;
 
     public PersistentModeRunner(InitMessage init)
     {
@@ -40,7 +44,12 @@ internal sealed class PersistentModeRunner : IModeRunner, IHandlerListener
         _slots = _runtime?.PersistentConcurrent == true ? Math.Max(1, init.InstanceConcurrency) : 1;
         _loadTimeout = TimeSpan.FromMilliseconds(Math.Max(MinLoadTimeout.TotalMilliseconds, init.TimeoutMs));
         _watchdog = new CallWatchdog(OnDeadline);
+        // Only when the host may send no more calls at once than the handler takes: queueing would need the agent.
+        _handOff = init.Handoff && HandoffChannel.Available && _slots >= Math.Max(1, init.InstanceConcurrency);
     }
+
+    /// <summary>True once the handler's pipes went to the host: calls no longer pass through here.</summary>
+    public bool HandedOff { get; private set; }
 
     private int MaxLineBytes => _init.MaxMessageBytes > 0 ? _init.MaxMessageBytes : AgentChannel.DefaultMaxFrameBytes;
 
@@ -54,12 +63,62 @@ internal sealed class PersistentModeRunner : IModeRunner, IHandlerListener
             _loading = false;
             _process = process;
         }
+        if (process is not null && _handOff && !TryHandOff(process))
+        {
+            // The pipes could not be passed: start over with a handler this agent relays to, as without a handoff.
+            _handOff = false;
+            lock (_lock) _process = null;
+            process.Dispose();
+            return await StartAsync().ConfigureAwait(false);
+        }
         return loadError;
     }
+
+    private bool TryHandOff(HandlerProcess process)
+    {
+        try
+        {
+            HandoffChannel.Send(process.DetachPipes());
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or InvalidOperationException or ObjectDisposedException)
+        {
+            Console.Error.WriteLine($"tern-agent: handoff failed, relaying instead: {e.Message}");
+            return false;
+        }
+        process.ReleasePipes();
+        HandedOff = true;
+        return true;
+    }
+
+    /// <summary>The host asks to hear when the handed-off handler ends (answered once, with how it ended).</summary>
+    public void Watch(WatchMessage watch, AnswerWriter answers)
+    {
+        AgentError? ended;
+        lock (_lock)
+        {
+            ended = _handedOffEnd;
+            if (ended is null) _watch = (watch.RequestId, answers);
+        }
+        if (ended is not null) answers.Send(WatchAnswer(watch.RequestId, ended));
+    }
+
+    private static RespMessage WatchAnswer(string requestId, AgentError error) => new()
+    {
+        RequestId = requestId, Status = "error", Error = new AgentError { Code = error.Code, Message = error.Message },
+    };
 
     public void Dispatch(ExecMessage exec, AnswerWriter answers)
     {
         _answers = answers;
+        if (HandedOff)
+        {
+            answers.Send(new RespMessage
+            {
+                RequestId = exec.RequestId, Status = "error",
+                Error = new AgentError { Code = "HandedOff", Message = "this worker's handler was handed to the host, which calls it directly" },
+            });
+            return;
+        }
         if (Unsupported() is { } unsupported)
         {
             answers.Send(new RespMessage { RequestId = exec.RequestId, Status = "error", Error = unsupported });
@@ -124,6 +183,18 @@ internal sealed class PersistentModeRunner : IModeRunner, IHandlerListener
 
     public void OnEnded(HandlerProcess process, AgentError error)
     {
+        if (HandedOff)
+        {
+            (string RequestId, AnswerWriter Answers)? watch;
+            lock (_lock)
+            {
+                _handedOffEnd ??= error;
+                watch = _watch;
+                _watch = null;
+            }
+            if (watch is { } w) w.Answers.Send(WatchAnswer(w.RequestId, error));
+            return;
+        }
         List<PersistentCall> failed = [];
         var load = false;
         lock (_lock)
@@ -237,9 +308,9 @@ internal sealed class PersistentModeRunner : IModeRunner, IHandlerListener
         HandlerProcess process;
         try
         {
-            process = (_init.Runtime == "python" ? PythonZygote.Take(_init, _runtime!, MaxLineBytes, this) : null)
+            process = (_init.Runtime == "python" ? PythonZygote.Take(_init, _runtime!, MaxLineBytes, this, _handOff) : null)
                 ?? HandlerProcess.Start(_runtime!.PersistentCommand!(_init.Handler, _init.MemoryMb),
-                    env => HandlerEnvironment.FillPersistent(env, _init, _runtime), MaxLineBytes, this);
+                    env => HandlerEnvironment.FillPersistent(env, _init, _runtime), MaxLineBytes, this, _handOff);
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or IOException or OutOfMemoryException)
         {

@@ -31,7 +31,7 @@ internal static class PythonZygote
 
     /// <summary>Hands the zygote over to <paramref name="listener"/>, told to load <paramref name="init"/>'s handler;
     /// null if there is none (or it died).</summary>
-    public static HandlerProcess? Take(InitMessage init, RuntimeDefinition python, int maxLineBytes, IHandlerListener listener)
+    public static HandlerProcess? Take(InitMessage init, RuntimeDefinition python, int maxLineBytes, IHandlerListener listener, bool handOff)
     {
         if (Interlocked.Exchange(ref _spare, null) is not { } zygote) return null;
         if (!zygote.IsAlive)
@@ -53,6 +53,7 @@ internal static class PythonZygote
         }
         line.Write("\n"u8);
         zygote.MaxLineBytes = maxLineBytes;
+        zygote.HandOffAfterReady = handOff; // before the handler line: the ready line answers it
         zygote.Attach(listener);
         zygote.Send(line.WrittenSpan);
         return zygote;

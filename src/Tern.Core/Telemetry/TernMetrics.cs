@@ -28,6 +28,8 @@ public sealed class TernMetrics : IDisposable
         Meter.CreateObservableGauge("tern_queue_depth", () => Observe(QueueDepthSource), description: "Async calls waiting to run.");
         Meter.CreateObservableGauge("tern_workers", () => Observe(WorkersSource), description: "Workers running or retiring, per function.");
         WorkersStarted = Meter.CreateCounter<long>("tern_workers_started_total", description: "Workers started and initialised.");
+        WorkersHandedOff = Meter.CreateCounter<long>("tern_workers_handed_off_total",
+            description: "Persistent workers whose handler's pipes the daemon took over, so their warm calls skip the agent.");
         WorkersStopped = Meter.CreateCounter<long>("tern_workers_stopped_total", description: "Workers stopped (idle, replaced, retired or at shutdown).");
         WorkersCrashed = Meter.CreateCounter<long>("tern_workers_crashed_total", description: "Workers retired after a crash, a timeout or a failed ping.");
         SchedulerRuns = Meter.CreateCounter<long>("tern_scheduler_runs_total", description: "Calls started by a schedule.");
@@ -49,6 +51,7 @@ public sealed class TernMetrics : IDisposable
     public Counter<long> Rejections { get; }
     public UpDownCounter<long> InFlight { get; }
     public Counter<long> WorkersStarted { get; }
+    public Counter<long> WorkersHandedOff { get; }
     public Counter<long> WorkersStopped { get; }
     public Counter<long> WorkersCrashed { get; }
     public Counter<long> SchedulerRuns { get; }

@@ -118,7 +118,7 @@ internal sealed partial class BubblewrapDriver : IIsolationDriver, IDisposable
             _ = Posix.chmod(codeSlot, 0b111_101_101);
         }
 
-        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        Socket? listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         IWorkerCgroup? cgroup = null;
         Process? process = null;
         WorkerUid? uid = null;
@@ -137,7 +137,9 @@ internal sealed partial class BubblewrapDriver : IIsolationDriver, IDisposable
             var stderr = new StderrTail(process);
             var connection = await AcceptAsync(listener, process, stderr, ct).ConfigureAwait(false);
             LogStarted(spec.WorkerId, spec.FunctionName, process.Id, uid?.Value);
-            return new SandboxWorker(spec.WorkerId, process, connection, cgroup, workerDir, codeSlot, stderr, uid, Mount, network);
+            var worker = new SandboxWorker(spec.WorkerId, process, connection, cgroup, workerDir, codeSlot, stderr, uid, Mount, network, listener);
+            listener = null; // the worker keeps it for the handoff connection
+            return worker;
         }
         catch
         {
@@ -152,7 +154,7 @@ internal sealed partial class BubblewrapDriver : IIsolationDriver, IDisposable
         }
         finally
         {
-            listener.Dispose();
+            listener?.Dispose();
         }
     }
 

@@ -3,11 +3,11 @@ using System.IO.Pipes;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace Tern.Agent.Persistent;
+namespace Tern.Agent.Protocol.LineProtocol;
 
 /// <summary>The last bytes of a long-lived pipe (a persistent handler's stderr), with a running byte count so a
 /// call can take just what was written while it ran. Always drains the pipe.</summary>
-internal sealed class RollingTail(int limit)
+public sealed class RollingTail(int limit)
 {
     private readonly MemoryStream _buffer = new();
     private readonly Lock _lock = new();
@@ -25,23 +25,29 @@ internal sealed class RollingTail(int limit)
     public void CopyFrom(Stream source)
     {
         var chunk = new byte[16 * 1024];
-        if (source is PipeStream pipe) _pipeFd = (int)pipe.SafePipeHandle.DangerousGetHandle();
+        if (source is PipeStream pipe) TrackPipe((int)pipe.SafePipeHandle.DangerousGetHandle());
         try
         {
             int n;
-            while ((n = source.Read(chunk)) > 0)
-            {
-                _appending = true;
-                lock (_lock)
-                {
-                    _buffer.Write(chunk, 0, n);
-                    _total += n;
-                    if (_buffer.Length > 2L * limit) Compact();
-                }
-                _appending = false;
-            }
+            while ((n = source.Read(chunk)) > 0) Append(chunk.AsSpan(0, n));
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException) { }
+    }
+
+    /// <summary>The pipe this tail is fed from, for <see cref="CatchUp"/> (when the caller reads it itself).</summary>
+    public void TrackPipe(int fd) => _pipeFd = fd;
+
+    /// <summary>Adds bytes just read from the pipe.</summary>
+    public void Append(ReadOnlySpan<byte> bytes)
+    {
+        _appending = true;
+        lock (_lock)
+        {
+            _buffer.Write(bytes);
+            _total += bytes.Length;
+            if (_buffer.Length > 2L * limit) Compact();
+        }
+        _appending = false;
     }
 
     private void Compact()

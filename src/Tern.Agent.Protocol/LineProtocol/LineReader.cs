@@ -1,8 +1,8 @@
-namespace Tern.Agent.Persistent;
+namespace Tern.Agent.Protocol.LineProtocol;
 
 /// <summary>Splits a stream into newline-terminated lines with blocking reads into one reused buffer. A returned line
 /// is valid until the next call. A line longer than the caller's limit is returned cut (its head) and flagged.</summary>
-internal sealed class LineReader(Stream source)
+public sealed class LineReader(Stream source)
 {
     private const int ChunkBytes = 64 * 1024;
     /// <summary>A buffer grown past this by one long line is dropped once the line is handed out.</summary>

@@ -1,14 +1,14 @@
 using System.Text;
 using System.Text.Json;
-using Tern.Agent.Protocol;
+
 using Tern.Json;
 
-namespace Tern.Agent.Persistent;
+namespace Tern.Agent.Protocol.LineProtocol;
 
 /// <summary>One line a persistent handler wrote to stdout, read in a single pass without building a document:
 /// <c>{"ready":true}</c> (or <c>{"ready":false,"error":..}</c>) first, then <c>{"requestId":..,"output":..}</c> or
 /// <c>{"requestId":..,"error":..}</c> per call. Anything else is a protocol violation.</summary>
-internal readonly ref struct AnswerLine
+public readonly ref struct AnswerLine
 {
     public const string HandlerFailedCode = "HandlerFailed";
     private const int MessageChars = 4096;
@@ -148,6 +148,21 @@ internal readonly ref struct AnswerLine
         } : null;
 
     private static string Truncate(string text) => text.Length <= MessageChars ? text : text[..MessageChars] + "...";
+
+    /// <summary>The value of a leading "requestId" string property, found without parsing the (truncated) line.</summary>
+    public static string? RequestIdAtStart(ReadOnlySpan<byte> head)
+    {
+        var text = System.Text.Encoding.UTF8.GetString(head[..Math.Min(head.Length, 1024)]);
+        const string key = "\"requestId\"";
+        var at = text.IndexOf(key, StringComparison.Ordinal);
+        if (at < 0) return null;
+        var colon = text.IndexOf(':', at + key.Length);
+        if (colon < 0) return null;
+        var open = text.IndexOf('"', colon + 1);
+        if (open < 0 || text.AsSpan(colon + 1, open - colon - 1).Trim().Length != 0) return null;
+        var close = text.IndexOf('"', open + 1);
+        return close < 0 ? null : text[(open + 1)..close];
+    }
 
     /// <summary>The start of a line, for messages about it.</summary>
     public static string Preview(ReadOnlySpan<byte> bytes, int chars = 200)
