@@ -86,6 +86,7 @@ internal sealed class AgentLoop(AgentChannel channel)
             error = new AgentError { Code = "HandlerLoadFailed", Message = $"the agent could not prepare the worker: {e.Message}" };
         }
         PythonZygote.Discard(); // adopted by now if this worker runs persistent Python
+        if (init.Runtime != "wasm") WasmZygote.Discard(); // process-mode wasm adopts it at its first call
         if (error is not null) Console.Error.WriteLine($"tern-agent: {error.Code}: {error.Message}");
         _answers.Send(error is null
             ? new RespMessage { RequestId = "init" }

@@ -19,6 +19,7 @@ if (!PrivilegeDrop.ApplyFromEnvironment(out var dropError))
 
 AgentThreads.Prewarm();
 PythonZygote.StartIfTemplate(); // warms up while the host decides what this worker will run
+WasmZygote.StartIfTemplate();
 
 Stream stream;
 try

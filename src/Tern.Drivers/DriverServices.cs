@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Tern.Core.Settings;
 using Tern.Drivers.Gvisor;
 using Tern.Drivers.Sandbox;
+using Tern.Drivers.Wasm;
 
 namespace Tern.Drivers;
 
@@ -15,6 +16,10 @@ public static class DriverServices
         services.AddSandboxDriver();
         services.AddGvisorDriver();
         services.AddSingleton<DriverRegistry>();
+        // The wasm runtime's host and its precompiled modules (Wasm/): a runtime, not a driver, but it lives in the
+        // runtime assets the drivers mount.
+        services.AddSingleton<WasmModules>();
+        services.AddHealthChecks().AddCheck<WasmHealthCheck>(WasmHealthCheck.Name);
         return services;
     }
 }

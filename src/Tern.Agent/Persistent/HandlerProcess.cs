@@ -91,6 +91,10 @@ internal sealed class HandlerProcess : IDisposable
         return new HandlerProcess(process, maxLineBytes, listener);
     }
 
+    /// <summary>Takes over a process already started with pipes on stdin, stdout and stderr (a zygote that was just told
+    /// what to load).</summary>
+    public static HandlerProcess Adopt(Process process, int maxLineBytes, IHandlerListener listener) => new(process, maxLineBytes, listener);
+
     /// <summary>Who hears this process's answers and end (a zygote gets its listener when it is adopted).</summary>
     public void Attach(IHandlerListener listener)
     {
