@@ -20,6 +20,7 @@ if (!PrivilegeDrop.ApplyFromEnvironment(out var dropError))
 AgentThreads.Prewarm();
 PythonZygote.StartIfTemplate(); // warms up while the host decides what this worker will run
 WasmZygote.StartIfTemplate();
+TemplatePrewarm.RunIfTemplate();
 
 Stream stream;
 try

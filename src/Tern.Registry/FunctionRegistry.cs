@@ -106,10 +106,7 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
 
     /// <summary>A wasm module is compiled once per code hash, here, so workers only deserialize it (WasmModules). A module
     /// that does not compile is still stored: its calls report the module's own error, as they always did.</summary>
-    private async Task PrecompileAsync(FunctionDefinition f, CancellationToken ct)
-    {
-        if (f.Runtime == "wasm") await wasm.PrecompileAsync(new Tern.Core.Code.CodeRef(f.CodeHash, f.CodeFileName), f.CodeFileName ?? f.Handler, ct).ConfigureAwait(false);
-    }
+    private Task PrecompileAsync(FunctionDefinition f, CancellationToken ct) => wasm.PrecompileAsync(f, ct);
 
     /// <summary>Refuses env entries naming a secret that exists but is not granted to the function: the function
     /// could never start. A secret that does not exist yet is let through (it may be set before the first call, and

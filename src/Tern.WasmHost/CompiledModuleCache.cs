@@ -59,10 +59,15 @@ internal sealed class CompiledModuleCache(string? directory, string? compiledDir
     public string Compile(Engine engine, string modulePath) =>
         Compile(engine, modulePath, Path.GetFileName(modulePath), File.ReadAllBytes(modulePath));
 
+    /// <summary>A file already there that this engine accepts is kept (the daemon asks again at every start).</summary>
     public string Compile(Engine engine, string what, string name, byte[] wasm)
     {
-        using var module = CompileValid(engine, what, name, wasm);
         var path = Path.Combine(directory!, FileName(wasm));
+        using (var existing = TryDeserialize(engine, name, path, "compiled file"))
+        {
+            if (existing is not null) return path;
+        }
+        using var module = CompileValid(engine, what, name, wasm);
         Store(module, path);
         return path;
     }

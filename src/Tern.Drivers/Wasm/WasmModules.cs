@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Tern.Core.Code;
+using Tern.Core.Functions;
 using Tern.Drivers.Sandbox;
 
 namespace Tern.Drivers.Wasm;
@@ -36,6 +37,11 @@ public sealed partial class WasmModules(IOptions<SandboxOptions> sandbox, ILogge
             return $"the wasm runtime's host at {host} cannot be executed: {build}";
         return null;
     }
+
+    /// <summary>A wasm function's module (its handler file, or the single uploaded file); nothing for other runtimes.</summary>
+    public Task<string?> PrecompileAsync(FunctionDefinition function, CancellationToken ct) => function.Runtime == "wasm"
+        ? PrecompileAsync(new CodeRef(function.CodeHash, function.CodeFileName), function.CodeFileName ?? function.Handler, ct)
+        : Task.FromResult<string?>(null);
 
     /// <summary>Compiles <paramref name="modulePath"/> (a file of the package, relative to its root; for a single-file
     /// package, its name) into the package's compiled directory. Returns the file written, or null when nothing was
