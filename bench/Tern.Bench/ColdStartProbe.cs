@@ -32,7 +32,7 @@ public sealed class ColdStartProbe(string examplesDir, string stateDir)
     {
         var samples = new List<double>();
         var evt = RawJson.Parse("{\"name\":\"bench\"}");
-        var code = _code.Add(Path.IsPathRooted(runtime.Dir) ? runtime.Dir : Path.Combine(examplesDir, runtime.Dir));
+        var code = await WasmPrecompile.AddAsync(_code, stateDir, runtime.Name, Path.IsPathRooted(runtime.Dir) ? runtime.Dir : Path.Combine(examplesDir, runtime.Dir), runtime.Handler);
         for (var i = 0; i < iterations + 1; i++)
         {
             var spec = new WorkerSpec

@@ -21,9 +21,10 @@ public sealed class DirectWorkers : IAsyncDisposable
         var driver = new BubblewrapDriver(Options.Create(new SandboxOptions { StateDir = Path.Combine(stateDir, "w-direct") }),
             NullLogger<BubblewrapDriver>.Instance, codeSource: code);
         var set = new DirectWorkers();
+        var codeRef = await WasmPrecompile.AddAsync(code, stateDir, runtime, codeDir, handler);
         for (var i = 0; i < count; i++)
         {
-            var spec = new WorkerSpec { WorkerId = $"direct{Environment.ProcessId}-{Guid.NewGuid():N}"[..30], FunctionName = "echo", Code = code.Add(codeDir), Limits = new WorkerLimits(MemoryMb: 128) };
+            var spec = new WorkerSpec { WorkerId = $"direct{Environment.ProcessId}-{Guid.NewGuid():N}"[..30], FunctionName = "echo", Code = codeRef, Limits = new WorkerLimits(MemoryMb: 128) };
             var worker = await driver.StartWorkerAsync(spec, CancellationToken.None);
             var agent = new AgentClient(worker.Stream);
             set._workers.Add((worker, agent));

@@ -11,6 +11,7 @@ internal sealed class AgentLoop(AgentChannel channel)
 {
     private readonly AnswerWriter _answers = new(channel);
     private IModeRunner? _runner;
+    private static readonly TimeSpan ZygoteDiscardDelay = TimeSpan.FromSeconds(1);
 
     public void Run()
     {
@@ -95,10 +96,18 @@ internal sealed class AgentLoop(AgentChannel channel)
         {
             error = new AgentError { Code = "HandlerLoadFailed", Message = $"the agent could not prepare the worker: {e.Message}" };
         }
-        PythonZygote.Discard(); // adopted by now if this worker runs persistent Python
         if (error is not null) Console.Error.WriteLine($"tern-agent: {error.Code}: {error.Message}");
         _answers.Send(error is null
             ? new RespMessage { RequestId = "init", Handoff = _runner is PersistentModeRunner { HandedOff: true } ? true : null }
             : new RespMessage { RequestId = "init", Status = "error", Error = error });
+        // Zygotes this worker did not adopt are stopped a moment after the answer: stopping one waits for it to exit and
+        // walks the process table (~10 ms of CPU here), which must not compete with the cold start's first call. Idle,
+        // they cost nothing meanwhile. Process-mode wasm keeps its zygote for the first call.
+        var keepWasm = init.Runtime == "wasm";
+        _ = Task.Delay(ZygoteDiscardDelay).ContinueWith(_ =>
+        {
+            PythonZygote.Discard();
+            if (!keepWasm) WasmZygote.Discard();
+        }, TaskScheduler.Default);
     }
 }

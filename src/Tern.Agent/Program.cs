@@ -20,6 +20,8 @@ if (!PrivilegeDrop.ApplyFromEnvironment(out var dropError))
 if (transport is UnixDialTransport unix) HandoffChannel.Configure(unix.Path); // the pipes can go to the host
 AgentThreads.Prewarm();
 PythonZygote.StartIfTemplate(); // warms up while the host decides what this worker will run
+WasmZygote.StartIfTemplate();
+TemplatePrewarm.RunIfTemplate();
 
 Stream stream;
 try

@@ -3,6 +3,7 @@ using Tern.Core.Settings;
 using Tern.Drivers.Gvisor;
 using Tern.Drivers.Microvm;
 using Tern.Drivers.Sandbox;
+using Tern.Drivers.Wasm;
 
 namespace Tern.Drivers;
 
@@ -17,6 +18,10 @@ public static class DriverServices
         services.AddGvisorDriver();
         services.AddMicrovmDriver();
         services.AddSingleton<DriverRegistry>();
+        // The wasm runtime's host and its precompiled modules (Wasm/): a runtime, not a driver, but it lives in the
+        // runtime assets the drivers mount.
+        services.AddSingleton<WasmModules>();
+        services.AddHealthChecks().AddCheck<WasmHealthCheck>(WasmHealthCheck.Name);
         return services;
     }
 }

@@ -11,16 +11,22 @@ namespace Tern.Drivers;
 public sealed class LocalCodeSource : ICodeSource
 {
     private readonly ConcurrentDictionary<string, string> _paths = new();
+    private readonly ConcurrentDictionary<string, string> _compiled = new();
 
     /// <param name="hostPath">A directory (mounted as /code) or, with <paramref name="fileName"/>, one file (/code/fileName).</param>
-    public CodeRef Add(string hostPath, string? fileName = null)
+    /// <param name="compiledPath">Where precompiled modules for this code are kept (see <see cref="ICodeSource.CompiledPath"/>); null: none.</param>
+    public CodeRef Add(string hostPath, string? fileName = null, string? compiledPath = null)
     {
         var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(hostPath)));
         _paths[key] = hostPath;
+        if (compiledPath is not null) _compiled[key] = compiledPath;
+        else _compiled.TryRemove(key, out _);
         return new CodeRef(key, fileName);
     }
 
     public string? LocalPath(CodeRef code) => _paths.GetValueOrDefault(code.Hash);
+
+    public string? CompiledPath(CodeRef code) => _compiled.GetValueOrDefault(code.Hash);
 
     public Task<Stream> OpenPackageAsync(CodeRef code, CancellationToken ct = default) =>
         LocalPath(code) is { } path && code.IsSingleFile

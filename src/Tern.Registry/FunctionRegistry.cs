@@ -1,5 +1,6 @@
 using Tern.Core.Functions;
 using Tern.Drivers;
+using Tern.Drivers.Wasm;
 using Tern.Runtimes;
 using Tern.Storage;
 using Tern.Storage.Code;
@@ -10,7 +11,7 @@ namespace Tern.Registry;
 /// <summary>Registers, updates and removes functions: validates input, stores the code by hash, and writes the
 /// definition. Every rule about what a valid function is lives here or in FunctionValidator.</summary>
 public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore, DriverRegistry drivers, TimeProvider time,
-    IEnumerable<IFunctionObserver> observers, ISecretStore secrets)
+    IEnumerable<IFunctionObserver> observers, ISecretStore secrets, WasmModules wasm)
 {
     public Task<IReadOnlyList<FunctionDefinition>> ListAsync(CancellationToken ct) => store.ListAsync(ct);
 
@@ -28,6 +29,7 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
         if (upload is not null) errors.Remove("code"); // "code is required" means the base64 field; the upload is the code
         var code = upload ?? DecodeCode(s.Code, errors);
         CheckDriverUsable(s.Isolation ?? (drivers.Default != FunctionLimits.DefaultIsolation ? drivers.Default : null), errors);
+        CheckRuntimeUsable(s.Runtime, errors);
         ThrowIfAny(errors);
         await CheckSecretScopesAsync(s.Name!, s.Env, ct).ConfigureAwait(false);
         if (await store.GetAsync(s.Name!, ct).ConfigureAwait(false) is not null) throw new FunctionAlreadyExistsException(s.Name!);
@@ -41,6 +43,7 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
         };
         CheckNetwork(Merge(function, s));
         function = await ApplyCodeAsync(Merge(function, s), s, code!, runtime, ct).ConfigureAwait(false);
+        await PrecompileAsync(function, ct).ConfigureAwait(false);
         await store.CreateAsync(function, ct).ConfigureAwait(false);
         Notify(function.Name, function);
         return function;
@@ -59,6 +62,7 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
         if (merged.MinReplicas > merged.MaxReplicas && !errors.ContainsKey("minReplicas"))
             errors["minReplicas"] = ["minReplicas must not exceed maxReplicas."];
         CheckDriverUsable(s.Isolation, errors);
+        if (s.Runtime is not null || code is not null) CheckRuntimeUsable(merged.Runtime, errors);
         ThrowIfAny(errors);
         CheckNetwork(merged);
         await CheckSecretScopesAsync(name, s.Env, ct).ConfigureAwait(false);
@@ -67,6 +71,7 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
         merged = code is not null
             ? await ApplyCodeAsync(merged, s, code, runtime, ct).ConfigureAwait(false)
             : CheckHandler(merged with { Handler = s.Handler ?? existing.Handler }, runtime);
+        if (code is not null || s.Handler is not null || s.Runtime is not null) await PrecompileAsync(merged, ct).ConfigureAwait(false);
         merged = merged with { Revision = existing.Revision + 1, UpdatedAt = time.GetUtcNow() };
         if (!await store.UpdateAsync(merged, existing.Revision, ct).ConfigureAwait(false))
             throw new FunctionValidationException("version", "the function was changed by another request at the same time; retry.");
@@ -90,6 +95,18 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
         if (drivers.Problem(isolation) is { } problem)
             errors["isolation"] = [$"isolation '{isolation}' cannot run functions on this daemon: {problem}."];
     }
+
+    /// <summary>A wasm function on a daemon whose wasm host is missing could never run: refused with what is missing and
+    /// how to build it (readiness says the same in its "wasm" check).</summary>
+    private void CheckRuntimeUsable(string? runtime, Dictionary<string, string[]> errors)
+    {
+        if (runtime == "wasm" && !errors.ContainsKey("runtime") && wasm.Problem() is { } problem)
+            errors["runtime"] = [$"runtime 'wasm' cannot run functions on this daemon: {problem}."];
+    }
+
+    /// <summary>A wasm module is compiled once per code hash, here, so workers only deserialize it (WasmModules). A module
+    /// that does not compile is still stored: its calls report the module's own error, as they always did.</summary>
+    private Task PrecompileAsync(FunctionDefinition f, CancellationToken ct) => wasm.PrecompileAsync(f, ct);
 
     /// <summary>Refuses env entries naming a secret that exists but is not granted to the function: the function
     /// could never start. A secret that does not exist yet is let through (it may be set before the first call, and

@@ -11,6 +11,7 @@ public static class RegistryServices
         services.AddSingleton<FunctionRegistry>();
         services.AddSingleton<FunctionVersions>();
         services.AddSingleton<IFunctionObserver>(sp => sp.GetRequiredService<FunctionVersions>());
+        services.AddHostedService<WasmPrecompileAtStart>();
         return services;
     }
 }

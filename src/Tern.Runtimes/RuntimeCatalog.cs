@@ -21,6 +21,10 @@ public static class RuntimeCatalog
     public const string WasmHost = AssetsDir + "/wasm/tern-wasm-host";
     public const string WasmCacheDir = "/tmp/.tern-wasm-cache";
 
+    /// <summary>Modules the daemon compiled when the code was stored (Wasmtime's serialized form), mounted read-only;
+    /// the host looks there before its own cache.</summary>
+    public const string WasmCompiledDir = "/opt/tern/compiled";
+
     private static readonly Dictionary<string, RuntimeDefinition> Runtimes = new[]
     {
         new RuntimeDefinition
@@ -77,12 +81,15 @@ public static class RuntimeCatalog
         new RuntimeDefinition
         {
             Name = "wasm", DefaultHandler = "module.wasm",
-            // Wasmtime, in Tern's NativeAOT host (src/Tern.WasmHost): the module compiled once per worker and code
-            // (a cache in the worker's /tmp), its linear memory capped at the function's memory, a call's deadline
-            // enforced by epoch interruption (the host exits with TimeoutExitCode).
-            ProcessCommand = (handler, evt, memoryMb) => [WasmHost, "--memory-mb", memoryMb.ToString(), "--cache-dir", WasmCacheDir, handler, evt],
+            // Wasmtime, in Tern's NativeAOT host (src/Tern.WasmHost): the module precompiled by the daemon (or else
+            // compiled once per worker into a cache in its /tmp), its linear memory capped at the function's memory, a
+            // call's deadline enforced by epoch interruption (the host exits with TimeoutExitCode). A spare worker keeps
+            // a host waiting with its engine made (the agent's WasmZygote), which takes the same command line.
+            ProcessCommand = (handler, evt, memoryMb) =>
+                [WasmHost, "--memory-mb", memoryMb.ToString(), "--cache-dir", WasmCacheDir, "--compiled-dir", WasmCompiledDir, handler, evt],
             // Persistent: the module itself speaks the line protocol on its WASI stdin/stdout.
-            PersistentCommand = (handler, memoryMb) => [WasmHost, "--stdio", "--memory-mb", memoryMb.ToString(), "--cache-dir", WasmCacheDir, $"{CodeDir}/{handler}"],
+            PersistentCommand = (handler, memoryMb) =>
+                [WasmHost, "--stdio", "--memory-mb", memoryMb.ToString(), "--cache-dir", WasmCacheDir, "--compiled-dir", WasmCompiledDir, $"{CodeDir}/{handler}"],
             PersistentConcurrent = true,
             TimeoutExitCode = 124,
         },

@@ -8,12 +8,39 @@ if (options is null)
     Console.Error.WriteLine($"tern-wasm-host: {usageError}");
     return 2;
 }
-// TERN_WASM_TRACE=1 in a function's env does the same as --trace: whether the module came from the cache.
-Action<string>? trace = options.Trace || Environment.GetEnvironmentVariable("TERN_WASM_TRACE") == "1" ? line => Console.Error.WriteLine($"tern-wasm-host: {line}") : null;
+Engine? engine = null;
 try
 {
-    using var engine = WasmEngine.Create();
-    using var module = new CompiledModuleCache(options.CacheDir, trace).Load(engine, options.ModulePath);
+    engine = WasmEngine.Create();
+    if (options.WritePrewarm is { } prewarmDir)
+    {
+        Console.Out.WriteLine(Prewarm.Write(engine, prewarmDir));
+        return 0;
+    }
+    if (options.Zygote)
+    {
+        // A spare worker's host: the runtime is up, libwasmtime loaded and the engine made, the paths a call takes
+        // warmed up; now wait for the function.
+        Prewarm.Run(engine, options.Trace ? line => Console.Error.WriteLine($"tern-wasm-host: {line}") : null);
+        var command = ZygoteCommand.Read(out var commandError);
+        if (command is null)
+        {
+            if (commandError is null) return 0; // stdin closed: the spare took on something else
+            Console.Error.WriteLine($"tern-wasm-host: {commandError}");
+            return 2;
+        }
+        options = command;
+    }
+    // TERN_WASM_TRACE=1 in a function's env does the same as --trace: where the module came from.
+    Action<string>? trace = options.Trace || options.Variable("TERN_WASM_TRACE") == "1" ? line => Console.Error.WriteLine($"tern-wasm-host: {line}") : null;
+    if (options.Environment is not null) trace?.Invoke("started ahead as a spare's zygote");
+    var modules = new CompiledModuleCache(options.CacheDir, options.CompiledDir, trace);
+    if (options.Compile)
+    {
+        Console.Out.WriteLine(modules.Compile(engine, options.ModulePath));
+        return 0;
+    }
+    using var module = modules.Load(engine, options.ModulePath);
     return WasiCommand.Run(engine, module, options);
 }
 catch (Exception e) when (e is ModuleLoadException or IOException or UnauthorizedAccessException or WasmtimeException)
@@ -23,4 +50,8 @@ catch (Exception e) when (e is ModuleLoadException or IOException or Unauthorize
     // Persistent mode: the agent is waiting for the ready line; say why there will be none.
     if (options.Stdio) Console.Out.Write(LoadFailure.ReadyLine(message));
     return 1;
+}
+finally
+{
+    engine?.Dispose();
 }

@@ -6,7 +6,7 @@ namespace Tern.WasmHost;
 /// <summary>Runs a WASI preview1 command module once: instantiate, call _start, turn how it ended into an exit code.
 /// Process mode gives it argv [MODULE, EVENT_PATH] with the event file's directory preopened read-only under its own
 /// path; --stdio gives it argv [MODULE] and no preopens. Either way stdin, stdout and stderr are the process's own and
-/// the environment is the one the agent built for the handler.</summary>
+/// the environment is the one the agent built for the handler (the process's, or the one a zygote was sent).</summary>
 internal static class WasiCommand
 {
     /// <summary>The exit code of a call stopped at its deadline (as coreutils' timeout uses); the wasm runtime's entry in
@@ -26,7 +26,7 @@ internal static class WasiCommand
 
         // Epoch interruption: compiled code checks the engine's epoch at loop heads and calls; one increment at the
         // deadline makes the module trap there (a deadline of one tick). No deadline: never.
-        var deadline = Deadline();
+        var deadline = Deadline(args);
         store.SetEpochDeadline(deadline is null ? ulong.MaxValue : 1);
         using var timer = deadline is { } due ? new Timer(_ => engine.IncrementEpoch(), null, Max(due, TimeSpan.Zero), Timeout.InfiniteTimeSpan) : null;
 
@@ -66,8 +66,9 @@ internal static class WasiCommand
     {
         var name = Path.GetFileName(args.ModulePath);
         var wasi = new WasiConfiguration()
-            .WithInheritedStandardInput().WithInheritedStandardOutput().WithInheritedStandardError()
-            .WithInheritedEnvironment();
+            .WithInheritedStandardInput().WithInheritedStandardOutput().WithInheritedStandardError();
+        // A zygote's module gets the environment it was sent; a plain start's, the process's own.
+        wasi = args.Environment is { } env ? wasi.WithEnvironmentVariables(env.Select(e => (e.Key, e.Value))) : wasi.WithInheritedEnvironment();
         if (args.EventPath is null) return wasi.WithArgs(name);
         var eventPath = Path.GetFullPath(args.EventPath);
         var eventDir = Path.GetDirectoryName(eventPath)!;
@@ -75,9 +76,9 @@ internal static class WasiCommand
     }
 
     /// <summary>Time left until the call's deadline, when the agent gave one.</summary>
-    private static TimeSpan? Deadline()
+    private static TimeSpan? Deadline(HostArguments args)
     {
-        var text = Environment.GetEnvironmentVariable(DeadlineVariable);
+        var text = args.Variable(DeadlineVariable);
         if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var deadlineMs)) return null;
         return TimeSpan.FromMilliseconds(deadlineMs - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
     }

@@ -5,6 +5,8 @@ using Microsoft.Extensions.Options;
 using Tern.Agent.Protocol;
 using Tern.Drivers;
 using Tern.Drivers.Sandbox;
+using Tern.Drivers.Wasm;
+using Tern.Testing;
 
 namespace Tern.Runtimes.Tests;
 
@@ -32,7 +34,12 @@ internal sealed class SandboxAgent : IAsyncDisposable
     public RespMessage InitResponse { get; private set; } = null!;
 
     /// <param name="files">The code package: file name (relative to /code) to contents.</param>
-    public static async Task<SandboxAgent> StartAsync(IReadOnlyDictionary<string, byte[]> files, InitMessage init, int memoryMb = 256)
+    /// <param name="fromSpare">Start the worker as a spare (template, no code) and assign the code to it, as a cold start
+    /// from a spare does.</param>
+    /// <param name="precompile">Have the daemon's <see cref="WasmModules"/> precompile the wasm handler beside the code first
+    /// (what registering does); <paramref name="beforeStart"/> may then change what it wrote.</param>
+    public static async Task<SandboxAgent> StartAsync(IReadOnlyDictionary<string, byte[]> files, InitMessage init, int memoryMb = 256,
+        bool fromSpare = false, bool precompile = false, Action<string>? beforeStart = null)
     {
         var dir = Path.Combine(Path.GetTempPath(), "tern-rt-agent-" + Guid.NewGuid().ToString("N"));
         var code = Path.Combine(dir, "code");
@@ -49,12 +56,20 @@ internal sealed class SandboxAgent : IAsyncDisposable
         File.SetUnixFileMode(code, (UnixFileMode)0b111_101_101);
 
         var codeSource = new LocalCodeSource();
-        var driver = new BubblewrapDriver(Options.Create(new SandboxOptions { StateDir = Path.Combine(dir, "state") }),
-            NullLogger<BubblewrapDriver>.Instance, codeSource: codeSource);
+        var compiled = Path.Combine(dir, "compiled");
+        var codeRef = codeSource.Add(code, compiledPath: compiled);
+        var sandboxOptions = Options.Create(new SandboxOptions { StateDir = Path.Combine(dir, "state") });
+        if (precompile)
+        {
+            var written = await new WasmModules(sandboxOptions, NullLogger<WasmModules>.Instance, codeSource).PrecompileAsync(codeRef, init.Handler, CancellationToken.None)
+                ?? throw new InvalidOperationException($"{init.Handler} was not precompiled");
+            beforeStart?.Invoke(written);
+        }
+        var driver = new BubblewrapDriver(sandboxOptions, NullLogger<BubblewrapDriver>.Instance, codeSource: codeSource);
+        var limits = new WorkerLimits(MemoryMb: memoryMb);
         var spec = new WorkerSpec
         {
-            WorkerId = Guid.NewGuid().ToString("N"), FunctionName = init.FunctionName,
-            Code = codeSource.Add(code), Limits = new WorkerLimits(MemoryMb: memoryMb),
+            WorkerId = Guid.NewGuid().ToString("N"), FunctionName = init.FunctionName, Code = fromSpare ? null : codeRef, Limits = limits,
         };
         // bubblewrap runs with --die-with-parent, and Linux sends that signal when the *thread* that forked it ends:
         // fork from a thread that lives as long as the worker, not from whichever test thread happens to run this.
@@ -79,9 +94,38 @@ internal sealed class SandboxAgent : IAsyncDisposable
             throw;
         }
         var client = new AgentClient(worker.Stream);
-        var agent = new SandboxAgent(dir, driver, worker, client, launcherMayExit);
+        var agent = new SandboxAgent(dir, driver, worker, client, launcherMayExit) { WorkerId = spec.WorkerId };
+        if (fromSpare)
+        {
+            // As the daemon's spares are: started ahead, with their zygotes up by the time a cold start takes one.
+            await Eventually.TrueAsync(() => agent.WorkerProcesses().Any(p => p.Contains("--zygote") && p.Contains(RuntimeCatalog.WasmHost)),
+                "the spare's wasm zygote to start", 20_000);
+            agent.SpareProcesses = agent.WorkerProcesses();
+            await worker.AssignAsync(codeRef, limits, CancellationToken.None);
+        }
         agent.InitResponse = await client.InitAsync(init, TimeSpan.FromSeconds(60), CancellationToken.None);
         return agent;
+    }
+
+    public string WorkerId { get; private init; } = "";
+
+    /// <summary>A spare's processes just before the code was assigned (command lines), for tests of its zygotes.</summary>
+    public IReadOnlyList<string> SpareProcesses { get; private set; } = [];
+
+    /// <summary>The command lines (arguments joined by spaces) of every process in the worker's cgroup.</summary>
+    public IReadOnlyList<string> WorkerProcesses()
+    {
+        var procs = new[] { "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids", "/sys/fs/cgroup" }
+            .Select(root => Path.Combine(root, _driver.CgroupParent, WorkerId, "cgroup.procs"))
+            .FirstOrDefault(File.Exists);
+        if (procs is null) return [];
+        var lines = new List<string>();
+        foreach (var pid in File.ReadAllLines(procs).Where(l => l.Length > 0))
+        {
+            try { lines.Add(File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ').Trim()); }
+            catch (IOException) { } // gone meanwhile
+        }
+        return lines;
     }
 
     public static InitMessage Init(string runtime, string handler, string mode = "persistent", int timeoutMs = 10_000,

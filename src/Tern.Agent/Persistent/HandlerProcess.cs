@@ -131,6 +131,11 @@ internal sealed class HandlerProcess : IDisposable
         return new HandlerProcess(process, maxLineBytes, listener, handOff);
     }
 
+    /// <summary>Takes over a process already started with pipes on stdin, stdout and stderr (a zygote that was just told
+    /// what to load).</summary>
+    public static HandlerProcess Adopt(Process process, int maxLineBytes, IHandlerListener listener, bool handOff = false) =>
+        new(process, maxLineBytes, listener, handOff);
+
     /// <summary>Who hears this process's answers and end (a zygote gets its listener when it is adopted).</summary>
     public void Attach(IHandlerListener listener)
     {

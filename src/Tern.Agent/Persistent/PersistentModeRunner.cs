@@ -309,6 +309,7 @@ internal sealed class PersistentModeRunner : IModeRunner, IHandlerListener
         try
         {
             process = (_init.Runtime == "python" ? PythonZygote.Take(_init, _runtime!, MaxLineBytes, this, _handOff) : null)
+                ?? (_init.Runtime == "wasm" ? TakeWasmZygote() : null)
                 ?? HandlerProcess.Start(_runtime!.PersistentCommand!(_init.Handler, _init.MemoryMb),
                     env => HandlerEnvironment.FillPersistent(env, _init, _runtime), MaxLineBytes, this, _handOff);
         }
@@ -335,6 +336,13 @@ internal sealed class PersistentModeRunner : IModeRunner, IHandlerListener
                 Message = $"the handler was not ready within {_loadTimeout.TotalSeconds:0} s" + (string.IsNullOrWhiteSpace(tail) ? "" : ": " + tail.TrimEnd()),
             });
         }
+    }
+
+    private HandlerProcess? TakeWasmZygote()
+    {
+        var env = new Dictionary<string, string?>();
+        HandlerEnvironment.FillPersistent(env, _init, _runtime!);
+        return WasmZygote.TakeForPersistent(_runtime!.PersistentCommand!(_init.Handler, _init.MemoryMb), env, MaxLineBytes, this, _handOff);
     }
 
     private bool StartLoadIfNeeded()

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using Tern.Agent.Persistent;
 using Tern.Agent.Protocol;
 using Tern.Json;
 using Tern.Runtimes;
@@ -81,32 +82,17 @@ internal sealed class ProcessModeRunner(InitMessage init) : IModeRunner
 
     private async Task<RespMessage> RunHandlerAsync(RuntimeDefinition runtime, string handlerPath, string eventPath, ExecMessage exec)
     {
-        var psi = new ProcessStartInfo
-        {
-            WorkingDirectory = CodeDir,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in runtime.ProcessCommand(handlerPath, eventPath, init.MemoryMb)) psi.ArgumentList.Add(arg);
-        psi.FileName = psi.ArgumentList[0];
-        psi.ArgumentList.RemoveAt(0);
-        HandlerEnvironment.Fill(psi.Environment, init, runtime, exec);
+        var argv = runtime.ProcessCommand(handlerPath, eventPath, init.MemoryMb);
+        var env = new Dictionary<string, string?>();
+        HandlerEnvironment.Fill(env, init, runtime, exec);
         var timeoutMs = exec.TimeoutMs > 0 ? exec.TimeoutMs : init.TimeoutMs;
         // The deadline, for handlers (and hosts such as the wasm one) that stop themselves in time.
-        if (timeoutMs > 0) psi.Environment["TERN_DEADLINE_MS"] = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + timeoutMs).ToString();
+        if (timeoutMs > 0) env["TERN_DEADLINE_MS"] = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + timeoutMs).ToString();
 
-        using var process = new Process { StartInfo = psi };
-        try
-        {
-            process.Start();
-        }
-        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
-        {
-            return Error("HandlerFailed", $"cannot start handler: {e.Message}");
-        }
-        process.StandardInput.Close();
+        // A spare worker's first wasm call is run by the host already waiting there (Persistent/WasmZygote.cs).
+        string? startError = null;
+        using var process = (init.Runtime == "wasm" ? WasmZygote.TakeForCall(argv, env) : null) ?? Start(argv, env, out startError);
+        if (process is null) return Error("HandlerFailed", $"cannot start handler: {startError}");
 
         var stdout = new BoundedCapture(MaxOutputBytes, keepTail: false);
         var stderr = new BoundedCapture(TailBytes, keepTail: true);
@@ -157,6 +143,35 @@ internal sealed class ProcessModeRunner(InitMessage init) : IModeRunner
             resp.Output = ParseOutput(stdout.ToBytes());
         }
         return resp;
+    }
+
+    private static Process? Start(string[] argv, Dictionary<string, string?> env, out string? error)
+    {
+        error = null;
+        var psi = new ProcessStartInfo(argv[0])
+        {
+            WorkingDirectory = CodeDir,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in argv.AsSpan(1)) psi.ArgumentList.Add(arg);
+        psi.Environment.Clear();
+        foreach (var (key, value) in env) psi.Environment[key] = value;
+        var process = new Process { StartInfo = psi };
+        try
+        {
+            process.Start();
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            process.Dispose();
+            error = e.Message;
+            return null;
+        }
+        process.StandardInput.Close();
+        return process;
     }
 
     /// <summary>Ends a handler that ran past its timeout. Walking its process tree races a fork bomb (children appear

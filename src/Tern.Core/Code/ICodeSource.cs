@@ -11,4 +11,9 @@ public interface ICodeSource
     /// <summary>The package as uploaded (the zip, or the single file), for a driver that ships it elsewhere. Throws
     /// FileNotFoundException when it is not stored.</summary>
     Task<Stream> OpenPackageAsync(CodeRef code, CancellationToken ct = default);
+
+    /// <summary>Where this host keeps what the daemon derived from the package (Wasmtime's precompiled modules): a
+    /// directory beside the code, which a driver mounts read-only at /opt/tern/compiled when it exists. Null when this
+    /// source keeps none (the worker then compiles for itself).</summary>
+    string? CompiledPath(CodeRef code) => null;
 }

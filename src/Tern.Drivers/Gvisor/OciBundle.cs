@@ -44,7 +44,7 @@ internal static class OciBundle
             "PATH=/usr/local/bin:/usr/bin:/bin", "TMPDIR=/tmp",
             $"TERN_AGENT_SOCKET={SocketDirInGuest}/agent.sock", $"TERN_AGENT_UID={GuestUid}", $"TERN_AGENT_GID={GuestUid}",
         ];
-        if (template) env.Add("TERN_AGENT_TEMPLATE=1"); // the agent pre-starts a Python zygote
+        if (template) env.Add("TERN_AGENT_TEMPLATE=1"); // the agent pre-starts Python and wasm zygotes
         WriteStrings(json, "env", env);
         json.WriteString("cwd", "/code");
         json.WriteBoolean("noNewPrivileges", true);

@@ -13,6 +13,9 @@ internal static class BubblewrapCommandLine
     /// <summary>The descriptor the launcher opens the seccomp program on (a single digit: dash redirects no higher).</summary>
     public const int SeccompFd = 3;
 
+    /// <summary>A template's second slot, beside its code slot: filled with the package's precompiled modules at assign.</summary>
+    public static string CompiledSlot(string codeSlotDir) => codeSlotDir + "-compiled";
+
     /// <param name="seccompFd">Where bubblewrap reads the BPF program; null only in tests that look at one layer alone.</param>
     /// <param name="disableUserns">bubblewrap supports --disable-userns (0.8.0+); used wherever it runs --unshare-user.</param>
     /// <param name="egressResolvConf">For egress: a resolv.conf naming pasta's DNS forwarder, mounted over /etc/resolv.conf.</param>
@@ -55,6 +58,9 @@ internal static class BubblewrapCommandLine
             if (disableUserns) args.Add("--disable-userns");
         }
         if (seccompFd is { } fd) args.AddRange(["--seccomp", fd.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        // What the daemon precompiled (wasm modules): a template's comes into its slot with the code.
+        if (code is null) args.AddRange(["--ro-bind", CompiledSlot(codeSlotDir), RuntimeCatalog.WasmCompiledDir]);
+        else if (code.CompiledPath is { } compiled && Directory.Exists(compiled)) args.AddRange(["--ro-bind", compiled, RuntimeCatalog.WasmCompiledDir]);
         if (code is null)
             args.AddRange(["--ro-bind", codeSlotDir, "/code"]); // a template: the host fills the slot before Init
         else if (code.IsSingleFile)

@@ -114,8 +114,11 @@ internal sealed partial class BubblewrapDriver : IIsolationDriver, IDisposable
         var codeSlot = spec.Code is null ? workerDir + "-code" : null;
         if (codeSlot is not null)
         {
-            Directory.CreateDirectory(codeSlot);
-            _ = Posix.chmod(codeSlot, 0b111_101_101);
+            foreach (var slot in new[] { codeSlot, BubblewrapCommandLine.CompiledSlot(codeSlot) })
+            {
+                Directory.CreateDirectory(slot);
+                _ = Posix.chmod(slot, 0b111_101_101);
+            }
         }
 
         Socket? listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -149,7 +152,11 @@ internal sealed partial class BubblewrapDriver : IIsolationDriver, IDisposable
             if (network is not null) await network.DisposeAsync().ConfigureAwait(false);
             uid?.Dispose(); // only once nothing runs as it any more
             TryDeleteDir(workerDir);
-            if (codeSlot is not null) TryDeleteDir(codeSlot);
+            if (codeSlot is not null)
+            {
+                TryDeleteDir(codeSlot);
+                TryDeleteDir(BubblewrapCommandLine.CompiledSlot(codeSlot));
+            }
             throw;
         }
         finally
@@ -192,7 +199,7 @@ internal sealed partial class BubblewrapDriver : IIsolationDriver, IDisposable
         psi.Environment["TMPDIR"] = "/tmp";
         psi.Environment["TERN_CGROUP_PROCS"] = string.Join(' ', cgroup.ProcsFiles);
         psi.Environment["TERN_AGENT_SOCKET"] = BubblewrapCommandLine.SocketDirInSandbox + "/agent.sock";
-        if (codeSlot is not null) psi.Environment["TERN_AGENT_TEMPLATE"] = "1"; // the agent pre-starts a Python zygote
+        if (codeSlot is not null) psi.Environment["TERN_AGENT_TEMPLATE"] = "1"; // the agent pre-starts Python and wasm zygotes
         if (uid is not null)
         {
             psi.Environment["TERN_AGENT_UID"] = uid.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -302,7 +309,7 @@ internal sealed partial class BubblewrapDriver : IIsolationDriver, IDisposable
     {
         var path = _codeSource?.LocalPath(code)
             ?? throw new WorkerStartException($"code package {code.Hash} is not stored on this host");
-        return new CodeMount(path, code.FileName);
+        return new CodeMount(path, code.FileName, _codeSource?.CompiledPath(code));
     }
     internal static void KillQuietly(Process process)
     {

@@ -21,6 +21,14 @@ internal static class CodeSlot
             LinkOrCopy(file, Path.Combine(slot, Path.GetRelativePath(code.HostPath, file)));
     }
 
+    /// <summary>The package's precompiled modules (flat files), if the daemon made any.</summary>
+    public static void FillCompiled(string slot, CodeMount code)
+    {
+        if (code.CompiledPath is not { } compiled || !Directory.Exists(compiled)) return;
+        foreach (var file in Directory.EnumerateFiles(compiled, "*.cwasm"))
+            LinkOrCopy(file, Path.Combine(slot, Path.GetFileName(file)));
+    }
+
     private static void LinkOrCopy(string source, string target)
     {
         if (Posix.link(source, target) != 0) File.Copy(source, target);

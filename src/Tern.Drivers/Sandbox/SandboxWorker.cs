@@ -62,13 +62,16 @@ internal sealed class SandboxWorker : IWorker, IHandoffWorker
         return ValueTask.FromResult(new WorkerDiagnostics(_outOfMemory, _teardown.IsValueCreated ? _exitCode : ExitCodeIfExited(), _stderr.Text, _processLimit));
     }
 
-    /// <summary>Hard-links the package into the slot mounted at /code (a copy across file systems) and applies the limits.</summary>
+    /// <summary>Hard-links the package into the slot mounted at /code, and its precompiled modules into the one mounted at
+    /// /opt/tern/compiled (copies across file systems), and applies the limits.</summary>
     public ValueTask AssignAsync(CodeRef code, WorkerLimits limits, CancellationToken ct)
     {
         if (_codeSlot is null || _assigned) throw new NotSupportedException("only an unassigned template worker can be given code");
         ct.ThrowIfCancellationRequested();
         _assigned = true;
-        CodeSlot.Fill(_codeSlot, _mount(code));
+        var mount = _mount(code);
+        CodeSlot.Fill(_codeSlot, mount);
+        CodeSlot.FillCompiled(BubblewrapCommandLine.CompiledSlot(_codeSlot), mount);
         _cgroup.SetLimits(CgroupLimits.Of(limits));
         return ValueTask.CompletedTask;
     }
@@ -135,6 +138,10 @@ internal sealed class SandboxWorker : IWorker, IHandoffWorker
         if (_network is not null) await _network.DisposeAsync().ConfigureAwait(false);
         _uid?.Dispose();
         BubblewrapDriver.TryDeleteDir(_workerDir);
-        if (_codeSlot is not null) BubblewrapDriver.TryDeleteDir(_codeSlot);
+        if (_codeSlot is not null)
+        {
+            BubblewrapDriver.TryDeleteDir(_codeSlot);
+            BubblewrapDriver.TryDeleteDir(BubblewrapCommandLine.CompiledSlot(_codeSlot));
+        }
     }
 }

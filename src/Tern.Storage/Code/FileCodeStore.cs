@@ -5,7 +5,8 @@ using Tern.Core.Code;
 
 namespace Tern.Storage.Code;
 
-/// <summary>Code on disk by sha256: {root}/{hash}.blob holds the upload; a zip is also unpacked to {root}/{hash}/.
+/// <summary>Code on disk by sha256: {root}/{hash}.blob holds the upload; a zip is also unpacked to {root}/{hash}/; what
+/// the daemon compiles from a package (precompiled wasm modules) goes in {root}/{hash}.compiled/.
 /// An upload streams to a temporary file (hashed on the way, never held in memory) and is renamed into place, so a
 /// crash never leaves half a package.</summary>
 internal sealed class FileCodeStore : ICodeStore
@@ -102,6 +103,8 @@ internal sealed class FileCodeStore : ICodeStore
         if (!IsHash(code.Hash)) throw new FileNotFoundException($"code package '{code.Hash}' is not a sha256");
         return Task.FromResult<Stream>(new FileStream(BlobPath(code.Hash), FileMode.Open, FileAccess.Read, FileShare.Read, 81920, useAsync: true));
     }
+
+    public string? CompiledPath(CodeRef code) => IsHash(code.Hash) ? Path.Combine(_root, code.Hash + ".compiled") : null;
 
     /// <summary>A reference is a lowercase hex sha256; anything else never names a file (no path can be smuggled in).</summary>
     private static bool IsHash(string hash) => hash.Length == 64 && hash.All(char.IsAsciiHexDigitLower);
