@@ -139,6 +139,18 @@ await using (var daemon = await DaemonProcess.StartAsync(ternDll, new Dictionary
     report.OtlpExports(sink.Exports);
 }
 
+// 3c. The defaults' Go and Python echoes with the agent relaying every call (handlers.handoff=false): the handoff's
+// effect, measured in the same run.
+await using (var daemon = await DaemonProcess.StartAsync(ternDll, new Dictionary<string, string> { ["TERN_HANDLERS_HANDOFF"] = "false" }))
+{
+    await daemon.CreateAsync(goEchoFunction);
+    await daemon.CreateAsync(pyEcho);
+    await WarmPathBench.WarmUpAsync(daemon, ["go-echo", "py-echo"], warmUp, lua);
+    Console.WriteLine("warm API: agent relay (handoff off)");
+    report.Variant(await WarmPathBench.ApiAsync(daemon, "Go echo, agent relays every call (handlers.handoff=false)", "go-echo", 32, measure, lua));
+    report.Variant(await WarmPathBench.ApiAsync(daemon, "Python echo, agent relays every call (handlers.handoff=false)", "py-echo", 32, measure, lua));
+}
+
 // 4. Async: durable enqueue throughput and enqueue-to-finished latency, on a fresh daemon.
 await using (var daemon = await DaemonProcess.StartAsync(ternDll))
 {

@@ -59,7 +59,8 @@ public sealed partial class Report
         md.AppendLine();
         md.AppendLine("What limits the misses is written up, with the profiles, in [hot-path.md](hot-path.md): on this paravirtual");
         md.AppendLine("machine every context switch and system call pays for re-enabling interrupts through the hypervisor");
-        md.AppendLine("(`pvm_irq_enable` is 40-70% of every process's profile), and a call through a sandboxed worker takes at least six");
-        md.AppendLine("wake-ups (client → daemon → agent → handler → agent → daemon → client) where the bare echo takes two.").AppendLine();
+        md.AppendLine("(`pvm_irq_enable` is 40-70% of every process's profile), and a call through a sandboxed worker takes at least four");
+        md.AppendLine("wake-ups (client → daemon → handler → daemon → client, since the agent hands the handler's pipes to the daemon)");
+        md.AppendLine("where the bare echo takes two.").AppendLine();
     }
 }
