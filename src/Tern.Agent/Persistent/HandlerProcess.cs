@@ -13,11 +13,10 @@ namespace Tern.Agent.Persistent;
 internal sealed class HandlerProcess : IDisposable
 {
     public const string LoadFailedCode = "HandlerLoadFailed";
-    public const string CrashedCode = "HandlerCrashed";
-    public const string ProtocolErrorCode = "HandlerProtocolError";
-    public const string OutputTooLargeCode = "OutputTooLarge";
+    public const string CrashedCode = LineProtocolFailures.CrashedCode;
+    public const string ProtocolErrorCode = LineProtocolFailures.ProtocolErrorCode;
+    public const string OutputTooLargeCode = LineProtocolFailures.OutputTooLargeCode;
 
-    private const int StderrTailBytes = 64 * 1024;
     private const int MessageChars = 4096;
     private static readonly TimeSpan ExitGrace = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan DrainGrace = TimeSpan.FromMilliseconds(200);
@@ -90,7 +89,7 @@ internal sealed class HandlerProcess : IDisposable
     }
 
     /// <summary>The handler's stderr (its logs, and the user's own prints, which the bootstraps send there).</summary>
-    public RollingTail Stderr { get; } = new(StderrTailBytes);
+    public RollingTail Stderr { get; } = new(LineProtocolFailures.StderrTailBytes);
 
     public bool IsAlive => Volatile.Read(ref _ending) == 0;
 
@@ -163,7 +162,7 @@ internal sealed class HandlerProcess : IDisposable
             // Usually the process has just died and the pumps will say how; if it lives on without reading, end it.
             _ = Task.Delay(ExitGrace).ContinueWith(_ => EndWith(new AgentError
             {
-                Code = CrashedCode, Message = "the handler process stopped reading its stdin" + Suffix(Stderr.Text(MessageChars)),
+                Code = CrashedCode, Message = LineProtocolFailures.StoppedReadingStdin + Suffix(Stderr.Text(MessageChars)),
             }), TaskScheduler.Default);
         }
     }
@@ -201,7 +200,7 @@ internal sealed class HandlerProcess : IDisposable
         if (!IsAlive || bytes.Trim(" \t\r"u8).IsEmpty) return;
         if (!AnswerLine.TryParse(bytes, out var answer, out var problem))
         {
-            Violation($"the handler wrote a line to stdout that is not a protocol message ({problem}; print to stderr instead): {AnswerLine.Preview(bytes)}");
+            Violation(LineProtocolFailures.NotAProtocolMessage(problem!, bytes));
             return;
         }
         if (!_ready.Task.IsCompleted)
@@ -212,7 +211,7 @@ internal sealed class HandlerProcess : IDisposable
         if (answer.RequestId is null)
         {
             if (answer.Ready is not null) return; // a repeated ready line is harmless
-            Violation($"the handler wrote a line without a requestId: {AnswerLine.Preview(bytes)}");
+            Violation(LineProtocolFailures.WithoutRequestId(bytes));
             return;
         }
         _listener?.OnAnswer(this, answer);
@@ -245,9 +244,9 @@ internal sealed class HandlerProcess : IDisposable
         // go to a fresh process, not to this one (where it would fail as a crash).
         if (!BeginEnd()) return;
         if (loaded && AnswerLine.RequestIdAtStart(head) is { } requestId)
-            _listener?.OnOversizedAnswer(this, requestId, new AgentError { Code = OutputTooLargeCode, Message = $"handler output exceeded {limit} bytes" });
+            _listener?.OnOversizedAnswer(this, requestId, new AgentError { Code = OutputTooLargeCode, Message = LineProtocolFailures.OutputOver(limit) });
         FinishEnd(loaded
-            ? new AgentError { Code = CrashedCode, Message = $"the handler process was restarted after writing a line over {limit} bytes" }
+            ? new AgentError { Code = CrashedCode, Message = LineProtocolFailures.RestartedAfterLineOver(limit) }
             : new AgentError { Code = LoadFailedCode, Message = $"the handler wrote a first line over {limit} bytes instead of {{\"ready\":true}}" });
     }
 

@@ -15,7 +15,7 @@ namespace Tern.Agent.Persistent;
 /// with another.</para></summary>
 internal sealed class PersistentModeRunner : IModeRunner, IHandlerListener
 {
-    private const int StderrTailBytes = 64 * 1024;
+    private const int StderrTailBytes = LineProtocolFailures.StderrTailBytes;
     private static readonly TimeSpan MinLoadTimeout = TimeSpan.FromSeconds(30);
 
     private readonly InitMessage _init;
@@ -158,17 +158,12 @@ internal sealed class PersistentModeRunner : IModeRunner, IHandlerListener
             Finish(call);
         }
         var resp = answer.ToResp();
-        process.Stderr.CatchUp(StderrCatchUp);
+        process.Stderr.CatchUp(LineProtocolFailures.StderrCatchUp);
         resp.StderrTail = process.Stderr.TextSince(call.StderrMark, StderrTailBytes);
         resp.DurationMs = call.ElapsedMs;
         _answers?.Send(resp);
         FeedWaiting(process);
     }
-
-    /// <summary>How long an answer may wait for the stderr lines written before it. It waits only while bytes sit unread
-    /// in the pipe (normally microseconds); the bound is for a loaded machine, where the stderr thread may not run for
-    /// tens of milliseconds (20 ms was seen to be too short in a full test run on 2 busy cores).</summary>
-    private static readonly TimeSpan StderrCatchUp = TimeSpan.FromSeconds(1);
 
     public void OnOversizedAnswer(HandlerProcess process, string requestId, AgentError error)
     {
@@ -226,7 +221,7 @@ internal sealed class PersistentModeRunner : IModeRunner, IHandlerListener
         _answers?.Send(new RespMessage
         {
             RequestId = call.RequestId, Status = "timeout", StderrTail = tail, DurationMs = call.ElapsedMs,
-            Error = new AgentError { Code = "Timeout", Message = $"handler exceeded its timeout of {call.TimeoutMs} ms" },
+            Error = new AgentError { Code = LineProtocolFailures.TimeoutCode, Message = LineProtocolFailures.TimedOut(call.TimeoutMs) },
         });
         stuck?.Stop(new AgentError
         {

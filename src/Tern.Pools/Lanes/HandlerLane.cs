@@ -19,10 +19,8 @@ namespace Tern.Pools.Lanes;
 /// failures anyway).</para></summary>
 public sealed class HandlerLane : IDisposable
 {
-    private const string ProtocolErrorCode = "HandlerProtocolError"; // as the agent words it
-    private const int StderrTailBytes = 64 * 1024;
+    private const int StderrTailBytes = LineProtocolFailures.StderrTailBytes;
     private const int MessageChars = 4096;
-    private static readonly TimeSpan StderrCatchUp = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan ExitReportWait = TimeSpan.FromSeconds(2);
 
     private readonly PipeStream _stdin;
@@ -97,7 +95,7 @@ public sealed class HandlerLane : IDisposable
         catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
             // The handler is gone (its stdout's end will say so); this call ends as the pump decides, or here.
-            Break(InvocationError.HandlerCrashed, "the handler process stopped reading its stdin");
+            Break(InvocationError.HandlerCrashed, LineProtocolFailures.StoppedReadingStdin);
         }
         if (ct.CanBeCanceled) call.WatchCancellation(this, ct);
         return call.Task;
@@ -133,21 +131,20 @@ public sealed class HandlerLane : IDisposable
         if (bytes.Trim(" \t\r"u8).IsEmpty) return;
         if (!AnswerLine.TryParse(bytes, out var answer, out var problem))
         {
-            Break(ProtocolErrorCode,
-                $"the handler wrote a line to stdout that is not a protocol message ({problem}; print to stderr instead): {AnswerLine.Preview(bytes)}");
+            Break(LineProtocolFailures.ProtocolErrorCode, LineProtocolFailures.NotAProtocolMessage(problem!, bytes));
             return;
         }
         if (answer.RequestId is null)
         {
             if (answer.Ready is not null) return; // a repeated ready line is harmless
-            Break(ProtocolErrorCode, $"the handler wrote a line without a requestId: {AnswerLine.Preview(bytes)}");
+            Break(LineProtocolFailures.ProtocolErrorCode, LineProtocolFailures.WithoutRequestId(bytes));
             return;
         }
         LaneCall? call;
         lock (_lock) _calls.Remove(answer.RequestId, out call);
         if (call is null) return; // given up (timed out, cancelled): its late answer is dropped
         var resp = answer.ToResp();
-        _stderrTail.CatchUp(StderrCatchUp);
+        _stderrTail.CatchUp(LineProtocolFailures.StderrCatchUp);
         resp.StderrTail = _stderrTail.TextSince(call.StderrMark, StderrTailBytes);
         resp.DurationMs = call.ElapsedMs;
         call.Complete(resp);
@@ -160,9 +157,9 @@ public sealed class HandlerLane : IDisposable
         {
             LaneCall? call;
             lock (_lock) _calls.Remove(requestId, out call);
-            call?.Complete(Failed(call, InvocationError.OutputTooLarge, $"handler output exceeded {_maxLineBytes} bytes"));
+            call?.Complete(Failed(call, InvocationError.OutputTooLarge, LineProtocolFailures.OutputOver(_maxLineBytes)));
         }
-        Break(InvocationError.HandlerCrashed, $"the handler process was restarted after writing a line over {_maxLineBytes} bytes");
+        Break(InvocationError.HandlerCrashed, LineProtocolFailures.RestartedAfterLineOver(_maxLineBytes));
     }
 
     /// <summary>stdout ended: the handler exited (or closed it). The agent says how, the stderr pipe says why.</summary>
@@ -174,7 +171,7 @@ public sealed class HandlerLane : IDisposable
             if (_handlerEnded.Wait(ExitReportWait) && _handlerEnded.Result.Error?.Message is { Length: > 0 } exit) why = exit;
         }
         catch (AggregateException) { } // the agent went too: the worker is gone
-        _stderrTail.CatchUp(StderrCatchUp);
+        _stderrTail.CatchUp(LineProtocolFailures.StderrCatchUp);
         var tail = _stderrTail.Text(MessageChars);
         Break(InvocationError.HandlerCrashed, why + (string.IsNullOrWhiteSpace(tail) ? "" : ": " + tail.TrimEnd()));
     }
@@ -221,7 +218,7 @@ public sealed class HandlerLane : IDisposable
         if (expired is null) return;
         foreach (var call in expired)
         {
-            var resp = Failed(call, InvocationError.Timeout, $"handler exceeded its timeout of {call.TimeoutMs} ms",
+            var resp = Failed(call, InvocationError.Timeout, LineProtocolFailures.TimedOut(call.TimeoutMs),
                 _stderrTail.TextSince(call.StderrMark, StderrTailBytes));
             resp.Status = InvocationStatus.Timeout;
             call.Complete(resp);
