@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using Tern.Testing;
 
 namespace Tern.Pools.Tests;
 
@@ -34,7 +35,9 @@ public sealed class WarmPoolTests(FastPoolDaemonFixture daemon) : IClassFixture<
     [Fact]
     public async Task ConcurrentColdCalls_OnePerWorker_StartOneWorkerEach()
     {
-        await daemon.CreateOkAsync("pool-three", "python", Py("import time\ntime.sleep(0.4)\nprint(1)"), "main.py");
+        // Each call holds its worker for 2 s, so all three overlap even when a loaded machine starts them a second
+        // apart (CI once saw a 0.4 s call finish before the third arrived, which rightly found it warm).
+        await daemon.CreateOkAsync("pool-three", "python", Py("import time\ntime.sleep(2)\nprint(1)"), "main.py");
         var results = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => daemon.InvokeAsync("pool-three")));
         Assert.Equal(3, results.Count(Cold));
         var again = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => daemon.InvokeAsync("pool-three")));
@@ -111,7 +114,11 @@ public sealed class WarmPoolTests(FastPoolDaemonFixture daemon) : IClassFixture<
         await daemon.CreateOkAsync("pool-ttl", "python", Py("print(1)"), "main.py");
         await daemon.InvokeAsync("pool-ttl");
         Assert.False(Cold(await daemon.InvokeAsync("pool-ttl")));
-        await Task.Delay(TimeSpan.FromSeconds(4)); // idle TTL 2 s, maintenance every 1 s
+        // Idle TTL 2 s, maintenance every 1 s: the worker goes within ~3 s. Polled (not one fixed sleep) because a
+        // loaded machine can delay a tick; it must not go before the TTL, and must go well within the limit.
+        var idleSince = Environment.TickCount64;
+        await Eventually.TrueAsync(async () => await WorkersAsync("pool-ttl") == 0, "the idle worker to be stopped", 15_000);
+        Assert.True(Environment.TickCount64 - idleSince >= 1900, "stopped before its idle TTL");
         Assert.True(Cold(await daemon.InvokeAsync("pool-ttl")));
     }
 
@@ -170,6 +177,14 @@ public sealed class WarmPoolTests(FastPoolDaemonFixture daemon) : IClassFixture<
             Assert.Equal("queue-full", r.response.Headers.GetValues("X-Tern-Reject-Reason").Single());
             Assert.True(r.Item2 < TimeSpan.FromSeconds(1.5), $"a rejection took {r.Item2}: it should not wait");
         });
+    }
+
+    /// <summary>The function's running workers, from the daemon's own tern_workers gauge.</summary>
+    private async Task<double> WorkersAsync(string function)
+    {
+        var prefix = $"tern_workers{{function=\"{function}\"";
+        var line = (await daemon.Client.GetStringAsync("/metrics")).Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
+        return line is null ? 0 : double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static bool HoldsFile(string pid, string name)
