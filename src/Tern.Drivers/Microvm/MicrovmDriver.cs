@@ -209,11 +209,12 @@ internal sealed partial class MicrovmDriver : IIsolationDriver, IWorkerSnapshots
             timeout.CancelAfter(_options.StartTimeout);
             socket = await AgentHandshake.ConnectAsync(launch.AgentSocket, vm.Exited, timeout.Token).ConfigureAwait(false);
             await AgentHandshake.PingAsync(socket, vm.Exited, timeout.Token).ConfigureAwait(false);
+            var clock = await GuestClockSync.SetAsync(socket, timeout.Token).ConfigureAwait(false); // before Init or a call
             var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             var restored = launch.RestoreFrom is not null;
             (restored ? _metrics.Restore : _metrics.Boot)?.Record(seconds, MicrovmMetrics.Accelerator(launch.Accelerator));
-            LogStarted(launch.Id, restored ? "restored" : "booted", seconds, launch.Accelerator);
-            return new MicrovmWorker(launch.Id, vm, socket, restored, seconds);
+            LogStarted(launch.Id, restored ? "restored" : "booted", seconds, launch.Accelerator, clock.StepMs, clock.RoundTripMs);
+            return new MicrovmWorker(launch.Id, vm, socket, restored, seconds) { Clock = clock };
         }
         catch (Exception e) when (e is not WorkerStartException)
         {
@@ -291,8 +292,9 @@ internal sealed partial class MicrovmDriver : IIsolationDriver, IWorkerSnapshots
         try { Directory.Delete(dir, recursive: true); } catch (DirectoryNotFoundException) { } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
-    [LoggerMessage(EventId = 130, Level = LogLevel.Information, Message = "microvm worker {WorkerId} {How} in {Seconds:0.000} s ({Accelerator})")]
-    private partial void LogStarted(string workerId, string how, double seconds, string accelerator);
+    [LoggerMessage(EventId = 130, Level = LogLevel.Information,
+        Message = "microvm worker {WorkerId} {How} in {Seconds:0.000} s ({Accelerator}); guest clock stepped {StepMs:0.0} ms to the host's (round trip {RoundTripMs:0.00} ms)")]
+    private partial void LogStarted(string workerId, string how, double seconds, string accelerator, double stepMs, double roundTripMs);
 
     [LoggerMessage(EventId = 131, Level = LogLevel.Information, Message = "microvm snapshot of {Function} saved: {Megabytes} MB in {Seconds:0.000} s")]
     private partial void LogSaved(string function, long megabytes, double seconds);
