@@ -35,10 +35,19 @@ internal sealed partial class MicrovmDriver : IIsolationDriver, IWorkerSnapshots
     /// <param name="sandbox">Names the agent binary; an image whose agent differs is stale (built by another Tern).</param>
     public MicrovmDriver(IOptions<MicrovmOptions> options, ILogger<MicrovmDriver> logger, DriverStateRoot? stateRoot = null,
         ICodeSource? codeSource = null, TernMetrics? metrics = null, IOptions<Sandbox.SandboxOptions>? sandbox = null)
-        : this(options.Value, logger, stateRoot, codeSource, metrics, new QemuBackend(options.Value.QemuPath))
+        : this(options.Value, logger, stateRoot, codeSource, metrics, new QemuBackend(options.Value.QemuPath, VmUids(sandbox?.Value)))
     {
         var agent = (sandbox?.Value ?? new Sandbox.SandboxOptions()).AgentPath;
         _agentSha256 = new(() => File.Exists(agent) ? GuestImageBuilder.FileSha256(agent) : null);
+    }
+
+    /// <summary>A root daemon runs each QEMU as a uid of its own, from the range (and under the cross-daemon lock) its
+    /// sandbox workers' uids come from, so a VM never shares a uid with another VM or a sandbox worker.</summary>
+    private static Sandbox.Uids.WorkerUidPool? VmUids(Sandbox.SandboxOptions? sandbox)
+    {
+        if (Posix.geteuid() != 0) return null;
+        sandbox ??= new Sandbox.SandboxOptions();
+        return new Sandbox.Uids.WorkerUidPool(sandbox.FirstWorkerUid, sandbox.WorkerUidCount, sandbox.WorkerUidLockFile);
     }
 
     private readonly Lazy<string?> _agentSha256 = new(() => null);
