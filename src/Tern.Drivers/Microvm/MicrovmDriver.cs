@@ -86,7 +86,10 @@ internal sealed partial class MicrovmDriver : IIsolationDriver, IWorkerSnapshots
         if (_backend.Problem() is { } backend) return backend;
         var images = GuestImageBuilder.Runtimes.Select(r => GuestImage.Find(ImagesDir, r)).OfType<GuestImage>().ToList();
         if (images.Count == 0) return $"no microVM guest image is built in {ImagesDir}: run `tern images build python`";
-        return images.Select(Stale).FirstOrDefault(s => s is not null);
+        // One usable image is enough here (a stale node image must not block python functions); a function whose own
+        // image is stale fails its start with the rebuild command.
+        var stale = images.Select(Stale).ToList();
+        return stale.All(s => s is not null) ? stale[0] : null;
     }
 
     /// <summary>An image whose agent is not this Tern's would speak an older protocol: it must be rebuilt, not run.</summary>

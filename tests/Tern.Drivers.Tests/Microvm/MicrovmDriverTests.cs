@@ -203,6 +203,16 @@ public sealed class MicrovmDriverTests : IClassFixture<GuestImageFixture>, IDisp
         var e = await Assert.ThrowsAsync<WorkerStartException>(() => driver.StartWorkerAsync(Spec(), CancellationToken.None));
         Assert.Contains("tern images build python", e.Message);
         Assert.Null(Driver().Problem()); // the image the builder just made is this agent's
+
+        // A usable image of another runtime makes the driver usable; the stale runtime's starts still name the rebuild.
+        var fresh = Path.Combine(images, "node", source.Hash);
+        Directory.CreateDirectory(fresh);
+        foreach (var file in new[] { GuestImage.KernelFile, GuestImage.InitrdFile, GuestImage.RootfsFile, GuestImage.ManifestFile })
+            File.CreateSymbolicLink(Path.Combine(fresh, file), Path.Combine(source.Directory, file));
+        File.WriteAllText(Path.Combine(images, "node", "current"), source.Hash);
+        Assert.Null(driver.Problem());
+        e = await Assert.ThrowsAsync<WorkerStartException>(() => driver.StartWorkerAsync(Spec(), CancellationToken.None));
+        Assert.Contains("another version of the Tern agent: run `tern images build python`", e.Message);
     }
 
     public void Dispose()
