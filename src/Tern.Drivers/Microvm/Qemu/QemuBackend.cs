@@ -11,11 +11,11 @@ namespace Tern.Drivers.Microvm.Qemu;
 /// <summary>VMs on QEMU's `microvm` machine: no PCI, no firmware, no emulated legacy devices beyond one UART for the
 /// console; the kernel is loaded directly; virtio devices sit on virtio-mmio. Devices: the root and code drives
 /// (virtio-blk, read-only), one virtio-serial port whose host end is a Unix socket (the agent's channel), and no
-/// network device at all. Snapshots are QEMU's migration stream, carried over a Unix socket the daemon copies to or from
-/// the snapshot file (`migrate` over QMP, `-incoming` to restore), so QEMU itself never spawns a process and runs under
-/// its seccomp filter (`-sandbox`, with spawning and obsolete system calls denied). When the daemon is root, each QEMU
-/// drops to a uid of its own in an empty chroot once it has opened its files (<see cref="QemuPrivileges"/>): a snapshot
-/// is saved through a descriptor the daemon opens and passes over QMP, since that QEMU can open no path any more.</summary>
+/// network device at all. Snapshots are QEMU's migration stream: saved (`migrate` over QMP) into a descriptor of the
+/// snapshot file that the daemon opens and passes over QMP, restored (`-incoming`) from a Unix socket the daemon feeds
+/// the file into; QEMU itself never spawns a process and runs under its seccomp filter (`-sandbox`, with spawning and
+/// obsolete system calls denied). When the daemon is root, each QEMU drops to a uid of its own in an empty chroot once
+/// it has opened its files (<see cref="QemuPrivileges"/>), and opens no path after that.</summary>
 /// <param name="uids">Where each VM's uid is leased from; null when the daemon is not root (QEMU then runs as its user).</param>
 internal sealed class QemuBackend(string qemuPath, WorkerUidPool? uids = null) : IVmBackend
 {
