@@ -11,6 +11,7 @@ namespace Tern.Agent.Protocol;
 [JsonDerivedType(typeof(PingMessage), "ping")]
 [JsonDerivedType(typeof(StopMessage), "stop")]
 [JsonDerivedType(typeof(WatchMessage), "watch")]
+[JsonDerivedType(typeof(ClockMessage), "clock")]
 public abstract class AgentMessage;
 
 /// <summary>Host to agent, once, first: what this worker runs.</summary>
@@ -92,4 +93,14 @@ public sealed class StopMessage : AgentMessage;
 public sealed class WatchMessage : AgentMessage
 {
     public string RequestId { get; set; } = "";
+}
+
+/// <summary>Host to agent, microVM driver only: set the guest's wall clock (CLOCK_REALTIME) to the host's, sent as soon as
+/// the agent answers after a boot or a snapshot restore. Answered with a Resp carrying the same RequestId; status "error"
+/// when this agent may not set the clock (every driver but the microVM one) or the kernel refused.</summary>
+public sealed class ClockMessage : AgentMessage
+{
+    public string RequestId { get; set; } = "";
+    /// <summary>The host's CLOCK_REALTIME when it sent the message, in nanoseconds since the Unix epoch.</summary>
+    public long UnixTimeNs { get; set; }
 }

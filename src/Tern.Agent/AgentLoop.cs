@@ -55,6 +55,9 @@ internal sealed class AgentLoop(AgentChannel channel)
                 case PingMessage ping:
                     _answers.Send(new RespMessage { RequestId = ping.RequestId });
                     break;
+                case ClockMessage clock: // on this (the main) thread: the only one allowed to set the clock
+                    _answers.Send(GuestClock.Set(clock));
+                    break;
                 case WatchMessage watch when _runner is PersistentModeRunner { HandedOff: true } persistent:
                     persistent.Watch(watch, _answers);
                     break;

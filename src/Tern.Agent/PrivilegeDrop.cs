@@ -15,10 +15,13 @@ internal static class PrivilegeDrop
         var gid = uint.TryParse(Environment.GetEnvironmentVariable("TERN_AGENT_GID"), out var g) ? g : uid;
 
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return Fail("prctl(NO_NEW_PRIVS)", out error);
+        // A microVM guest's agent keeps CAP_SYS_TIME (and nothing else) to set the guest's clock from the host's.
+        var keepClock = GuestClock.Requested && geteuid() == 0;
+        if (keepClock && !GuestClock.PrepareToKeep(out error)) return false;
         if (geteuid() == 0 && setgroups(0, IntPtr.Zero) != 0) return Fail("setgroups", out error);
         if (setresgid(gid, gid, gid) != 0) return Fail("setresgid", out error);
         if (setresuid(uid, uid, uid) != 0) return Fail("setresuid", out error);
-        return true;
+        return !keepClock || GuestClock.KeepOnlyClock(out error);
     }
 
     private static bool Fail(string call, out string error)

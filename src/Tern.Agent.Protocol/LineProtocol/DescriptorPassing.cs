@@ -12,8 +12,9 @@ public static unsafe class DescriptorPassing
     private const int MsgCmsgCloexec = 0x40000000;
     private const int HeaderBytes = 16; // cmsghdr: size_t len, int level, int type
 
-    /// <summary>Sends <paramref name="fds"/> (they stay open here: the caller closes its copies).</summary>
-    public static void Send(Socket socket, ReadOnlySpan<int> fds)
+    /// <summary>Sends <paramref name="fds"/> (they stay open here: the caller closes its copies) on one byte of
+    /// <paramref name="payload"/> (a peer that parses the stream, such as QEMU's QMP, wants one it can skip).</summary>
+    public static void Send(Socket socket, ReadOnlySpan<int> fds, byte payload = (byte)'F')
     {
         var dataBytes = fds.Length * sizeof(int);
         var space = HeaderBytes + Align(dataBytes);
@@ -23,7 +24,6 @@ public static unsafe class DescriptorPassing
         *(int*)(control + 8) = SolSocket;
         *(int*)(control + 12) = ScmRights;
         fds.CopyTo(new Span<int>(control + HeaderBytes, fds.Length));
-        byte payload = (byte)'F';
         var iov = new IoVec { Base = &payload, Length = 1 };
         var header = new MsgHdr { Iov = &iov, IovLen = 1, Control = control, ControlLen = (ulong)space };
         while (true)

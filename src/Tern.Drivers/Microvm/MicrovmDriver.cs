@@ -35,10 +35,19 @@ internal sealed partial class MicrovmDriver : IIsolationDriver, IWorkerSnapshots
     /// <param name="sandbox">Names the agent binary; an image whose agent differs is stale (built by another Tern).</param>
     public MicrovmDriver(IOptions<MicrovmOptions> options, ILogger<MicrovmDriver> logger, DriverStateRoot? stateRoot = null,
         ICodeSource? codeSource = null, TernMetrics? metrics = null, IOptions<Sandbox.SandboxOptions>? sandbox = null)
-        : this(options.Value, logger, stateRoot, codeSource, metrics, new QemuBackend(options.Value.QemuPath))
+        : this(options.Value, logger, stateRoot, codeSource, metrics, new QemuBackend(options.Value.QemuPath, VmUids(sandbox?.Value)))
     {
         var agent = (sandbox?.Value ?? new Sandbox.SandboxOptions()).AgentPath;
         _agentSha256 = new(() => File.Exists(agent) ? GuestImageBuilder.FileSha256(agent) : null);
+    }
+
+    /// <summary>A root daemon runs each QEMU as a uid of its own, from the range (and under the cross-daemon lock) its
+    /// sandbox workers' uids come from, so a VM never shares a uid with another VM or a sandbox worker.</summary>
+    private static Sandbox.Uids.WorkerUidPool? VmUids(Sandbox.SandboxOptions? sandbox)
+    {
+        if (Posix.geteuid() != 0) return null;
+        sandbox ??= new Sandbox.SandboxOptions();
+        return new Sandbox.Uids.WorkerUidPool(sandbox.FirstWorkerUid, sandbox.WorkerUidCount, sandbox.WorkerUidLockFile);
     }
 
     private readonly Lazy<string?> _agentSha256 = new(() => null);
@@ -77,7 +86,10 @@ internal sealed partial class MicrovmDriver : IIsolationDriver, IWorkerSnapshots
         if (_backend.Problem() is { } backend) return backend;
         var images = GuestImageBuilder.Runtimes.Select(r => GuestImage.Find(ImagesDir, r)).OfType<GuestImage>().ToList();
         if (images.Count == 0) return $"no microVM guest image is built in {ImagesDir}: run `tern images build python`";
-        return images.Select(Stale).FirstOrDefault(s => s is not null);
+        // One usable image is enough here (a stale node image must not block python functions); a function whose own
+        // image is stale fails its start with the rebuild command.
+        var stale = images.Select(Stale).ToList();
+        return stale.All(s => s is not null) ? stale[0] : null;
     }
 
     /// <summary>An image whose agent is not this Tern's would speak an older protocol: it must be rebuilt, not run.</summary>
@@ -209,11 +221,12 @@ internal sealed partial class MicrovmDriver : IIsolationDriver, IWorkerSnapshots
             timeout.CancelAfter(_options.StartTimeout);
             socket = await AgentHandshake.ConnectAsync(launch.AgentSocket, vm.Exited, timeout.Token).ConfigureAwait(false);
             await AgentHandshake.PingAsync(socket, vm.Exited, timeout.Token).ConfigureAwait(false);
+            var clock = await GuestClockSync.SetAsync(socket, timeout.Token).ConfigureAwait(false); // before Init or a call
             var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             var restored = launch.RestoreFrom is not null;
             (restored ? _metrics.Restore : _metrics.Boot)?.Record(seconds, MicrovmMetrics.Accelerator(launch.Accelerator));
-            LogStarted(launch.Id, restored ? "restored" : "booted", seconds, launch.Accelerator);
-            return new MicrovmWorker(launch.Id, vm, socket, restored, seconds);
+            LogStarted(launch.Id, restored ? "restored" : "booted", seconds, launch.Accelerator, clock.StepMs, clock.RoundTripMs);
+            return new MicrovmWorker(launch.Id, vm, socket, restored, seconds) { Clock = clock };
         }
         catch (Exception e) when (e is not WorkerStartException)
         {
@@ -291,8 +304,9 @@ internal sealed partial class MicrovmDriver : IIsolationDriver, IWorkerSnapshots
         try { Directory.Delete(dir, recursive: true); } catch (DirectoryNotFoundException) { } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
-    [LoggerMessage(EventId = 130, Level = LogLevel.Information, Message = "microvm worker {WorkerId} {How} in {Seconds:0.000} s ({Accelerator})")]
-    private partial void LogStarted(string workerId, string how, double seconds, string accelerator);
+    [LoggerMessage(EventId = 130, Level = LogLevel.Information,
+        Message = "microvm worker {WorkerId} {How} in {Seconds:0.000} s ({Accelerator}); guest clock stepped {StepMs:0.0} ms to the host's (round trip {RoundTripMs:0.00} ms)")]
+    private partial void LogStarted(string workerId, string how, double seconds, string accelerator, double stepMs, double roundTripMs);
 
     [LoggerMessage(EventId = 131, Level = LogLevel.Information, Message = "microvm snapshot of {Function} saved: {Megabytes} MB in {Seconds:0.000} s")]
     private partial void LogSaved(string function, long megabytes, double seconds);

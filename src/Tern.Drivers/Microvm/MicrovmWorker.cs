@@ -32,6 +32,9 @@ internal sealed class MicrovmWorker : IWorker
     /// <summary>Launch until the agent answered, in seconds.</summary>
     public double StartSeconds { get; }
 
+    /// <summary>How the guest's clock was set to the host's when it started.</summary>
+    public GuestClockSync.Result? Clock { get; init; }
+
     internal VmInstance Vm => _vm;
 
     public ValueTask<WorkerDiagnostics> DiagnoseAsync()

@@ -113,6 +113,7 @@ public sealed class MicrovmDriverTests : IClassFixture<GuestImageFixture>, IDisp
         var driver = Driver();
         var first = (MicrovmWorker)await driver.StartWorkerAsync(Spec(), CancellationToken.None);
         Assert.False(first.Restored);
+        AssertQemuIsUnprivileged(first);
         // The snapshotted worker goes on serving after its state was saved.
         Assert.Equal(65534, (await InitAndExec(first)).GetProperty("uid").GetInt32());
         await first.KillAsync();
@@ -125,6 +126,7 @@ public sealed class MicrovmDriverTests : IClassFixture<GuestImageFixture>, IDisp
         {
             _output.WriteLine($"cold boot {first.StartSeconds:0.000} s, snapshot {snapshot.Bytes / 1048576} MB saved in {snapshot.SaveSeconds:0.000} s, restore {second.StartSeconds:0.000} s ({driver.Accelerator})");
             Assert.True(second.Restored);
+            AssertQemuIsUnprivileged(second); // the restore was fed, and the snapshot saved, by a QEMU that is not root
             Assert.True(second.StartSeconds < first.StartSeconds,
                 $"restore took {second.StartSeconds:0.000} s, the cold boot {first.StartSeconds:0.000} s");
             Assert.Equal(65534, (await InitAndExec(second)).GetProperty("uid").GetInt32());
@@ -144,6 +146,28 @@ public sealed class MicrovmDriverTests : IClassFixture<GuestImageFixture>, IDisp
         Assert.NotEqual(snapshot.Key, Assert.Single(driver.List("t")).Key);
         Assert.Equal(1, driver.Delete("t"));
         Assert.Empty(driver.List("t"));
+    }
+
+    /// <summary>The daemon (root here) runs each QEMU as a uid of its own from the worker uid range, with no capability,
+    /// chrooted in an empty directory, still under its seccomp filter.</summary>
+    private static void AssertQemuIsUnprivileged(MicrovmWorker worker)
+    {
+        var pid = worker.Vm.Process.Id;
+        var status = File.ReadAllLines($"/proc/{pid}/status")
+            .Select(l => l.Split(':', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1].Trim());
+        var range = new Tern.Drivers.Sandbox.SandboxOptions();
+        foreach (var ids in new[] { status["Uid"], status["Gid"] })
+        {
+            var values = ids.Split('\t', StringSplitOptions.RemoveEmptyEntries).Select(uint.Parse).Distinct().ToArray();
+            var id = Assert.Single(values); // real, effective, saved and file system ids are one
+            Assert.InRange(id, range.FirstWorkerUid, range.FirstWorkerUid + (uint)range.WorkerUidCount - 1);
+        }
+        Assert.Equal("0000000000000000", status["CapEff"]);
+        Assert.Equal("0000000000000000", status["CapPrm"]);
+        Assert.Equal("2", status["Seccomp"]);
+        var root = new DirectoryInfo($"/proc/{pid}/root").LinkTarget;
+        Assert.Equal(Path.Combine(worker.Vm.Launch.Dir, "root"), root);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(root!));
     }
 
     [Fact]
@@ -179,6 +203,16 @@ public sealed class MicrovmDriverTests : IClassFixture<GuestImageFixture>, IDisp
         var e = await Assert.ThrowsAsync<WorkerStartException>(() => driver.StartWorkerAsync(Spec(), CancellationToken.None));
         Assert.Contains("tern images build python", e.Message);
         Assert.Null(Driver().Problem()); // the image the builder just made is this agent's
+
+        // A usable image of another runtime makes the driver usable; the stale runtime's starts still name the rebuild.
+        var fresh = Path.Combine(images, "node", source.Hash);
+        Directory.CreateDirectory(fresh);
+        foreach (var file in new[] { GuestImage.KernelFile, GuestImage.InitrdFile, GuestImage.RootfsFile, GuestImage.ManifestFile })
+            File.CreateSymbolicLink(Path.Combine(fresh, file), Path.Combine(source.Directory, file));
+        File.WriteAllText(Path.Combine(images, "node", "current"), source.Hash);
+        Assert.Null(driver.Problem());
+        e = await Assert.ThrowsAsync<WorkerStartException>(() => driver.StartWorkerAsync(Spec(), CancellationToken.None));
+        Assert.Contains("another version of the Tern agent: run `tern images build python`", e.Message);
     }
 
     public void Dispose()

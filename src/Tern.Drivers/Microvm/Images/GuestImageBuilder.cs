@@ -7,7 +7,8 @@ namespace Tern.Drivers.Microvm.Images;
 /// its .deb, an initramfs with static busybox as /init (it loads the virtio modules, mounts the drives and execs the
 /// agent), and an ext4 root made with `mkfs.ext4 -d` from the host's own runtime binaries and their libraries (ldd), the
 /// Tern agent and the runtime assets. An image is named by the hash of its inputs: building again with nothing changed
-/// does nothing; a changed agent or Python makes a new image (and so new snapshots).</summary>
+/// does nothing; a changed agent, Python or Node makes a new image (and so new snapshots). Recipes: python (the host's
+/// python3 and its standard library) and node (the host's node binary, which carries its own standard library).</summary>
 public sealed class GuestImageBuilder(string imagesDir, string agentPath, string runtimeAssetsDir)
 {
     /// <summary>Bump when what the builder writes changes, so images built by an older one are rebuilt.</summary>
@@ -16,7 +17,7 @@ public sealed class GuestImageBuilder(string imagesDir, string agentPath, string
     public const string BusyboxPath = "/bin/busybox";
     public const string MkfsPath = "/usr/sbin/mkfs.ext4";
 
-    public static IReadOnlyList<string> Runtimes { get; } = ["python"];
+    public static IReadOnlyList<string> Runtimes { get; } = ["python", "node"];
 
     /// <summary>Top-level entries of the Python standard library a handler does not need in a VM (tests, GUI, IDLE).</summary>
     private static readonly HashSet<string> PythonSkips =
@@ -33,8 +34,8 @@ public sealed class GuestImageBuilder(string imagesDir, string agentPath, string
         using var buildLock = await LockAsync(progress, ct).ConfigureAwait(false);
         var kernel = await KernelPackage.FetchAsync(Path.Combine(ImagesDir, "_kernels"), progress, ct).ConfigureAwait(false);
 
-        progress("rootfs: collecting Python, its libraries and the Tern agent");
-        var plan = await PlanPythonAsync(ct).ConfigureAwait(false);
+        progress($"rootfs: collecting {runtime}, its libraries and the Tern agent");
+        var plan = runtime == "node" ? await PlanNodeAsync(ct).ConfigureAwait(false) : await PlanPythonAsync(ct).ConfigureAwait(false);
         var init = GuestInit.Script();
         var hash = plan.Hash([BuilderVersion, kernel.Name, init, FileStamp(BusyboxPath)]);
         var image = new GuestImage(runtime, hash, Path.Combine(ImagesDir, runtime, hash));
@@ -118,22 +119,46 @@ public sealed class GuestImageBuilder(string imagesDir, string agentPath, string
     private async Task<RootfsPlan> PlanPythonAsync(CancellationToken ct)
     {
         var plan = new RootfsPlan();
-        var python = RuntimeCatalog.TryGet("python", out var definition) ? definition.ProcessCommand("/code/main.py", "/tmp/e", 128)[0] : "/usr/bin/python3";
-        if (!File.Exists(python)) throw new InvalidOperationException($"no Python at {python} to put in the guest: install python3");
+        var python = HostBinary("python", "/code/main.py", "python3");
         var real = new FileInfo(python).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? python;
         plan.AddHostFile(python);
         var version = Path.GetFileName(real); // python3.11
         var stdlib = Path.Combine("/usr/lib", version);
         if (!Directory.Exists(stdlib)) throw new InvalidOperationException($"no standard library at {stdlib} for {real}");
         plan.AddTree(stdlib, stdlib, PythonSkips);
+        var dynload = Path.Combine(stdlib, "lib-dynload");
+        var elves = new List<string> { real };
+        if (Directory.Exists(dynload)) elves.AddRange(Directory.EnumerateFiles(dynload, "*.so"));
+        await AddAgentAsync(plan, elves, ct).ConfigureAwait(false);
+        return plan;
+    }
+
+    /// <summary>Node is one binary with its standard library built in; it needs only its shared libraries.</summary>
+    private async Task<RootfsPlan> PlanNodeAsync(CancellationToken ct)
+    {
+        var plan = new RootfsPlan();
+        var node = HostBinary("node", "/code/main.js", "nodejs");
+        plan.AddHostFile(node);
+        await AddAgentAsync(plan, [new FileInfo(node).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? node], ct).ConfigureAwait(false);
+        return plan;
+    }
+
+    /// <summary>The runtime's interpreter as the runtime catalog runs it (/usr/bin/python3, /usr/bin/node).</summary>
+    private static string HostBinary(string runtime, string handler, string package)
+    {
+        var binary = RuntimeCatalog.TryGet(runtime, out var definition) ? definition.ProcessCommand(handler, "/tmp/e", 128)[0] : "";
+        return File.Exists(binary) ? binary
+            : throw new InvalidOperationException($"no {runtime} at {binary} to put in the guest: install it with `apt-get install -y {package}`");
+    }
+
+    /// <summary>The agent, the runtime assets and the shared libraries of the given ELF files and of the agent.</summary>
+    private async Task AddAgentAsync(RootfsPlan plan, List<string> elves, CancellationToken ct)
+    {
         if (!File.Exists(agentPath)) throw new InvalidOperationException($"the Tern agent is missing at {agentPath}: build Tern first");
         plan.AddFile(agentPath, GuestInit.AgentInGuest);
         if (Directory.Exists(runtimeAssetsDir)) plan.AddTree(runtimeAssetsDir, RuntimeCatalog.AssetsDir);
-        var dynload = Path.Combine(stdlib, "lib-dynload");
-        var elves = new List<string> { real, agentPath };
-        if (Directory.Exists(dynload)) elves.AddRange(Directory.EnumerateFiles(dynload, "*.so"));
+        elves.Add(agentPath);
         await plan.AddLibrariesOfAsync(elves, ct).ConfigureAwait(false);
-        return plan;
     }
 
     private static void WriteInitramfs(string path, KernelPackage kernel, string init)

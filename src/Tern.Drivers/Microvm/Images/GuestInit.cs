@@ -45,7 +45,7 @@ internal static class GuestInit
         $B mount --move /proc /newroot/proc
         export PATH=/usr/local/bin:/usr/bin:/bin TMPDIR=/tmp HOME=/tmp
         export TERN_AGENT_TRANSPORT=serial:/dev/vport0p1 TERN_AGENT_SERIAL_REJOIN=1
-        export TERN_AGENT_UID={{GuestUid}} TERN_AGENT_GID={{GuestUid}}
+        export TERN_AGENT_UID={{GuestUid}} TERN_AGENT_GID={{GuestUid}} TERN_AGENT_CLOCK=1
         cd /
         exec $B switch_root /newroot {{AgentInGuest}}
         """.Replace("\r", "") + "\n";

@@ -4,17 +4,23 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Tern.Drivers.Microvm.Images;
 using Tern.Drivers.Sandbox;
+using Tern.Drivers.Sandbox.Uids;
 
 namespace Tern.Drivers.Microvm.Qemu;
 
 /// <summary>VMs on QEMU's `microvm` machine: no PCI, no firmware, no emulated legacy devices beyond one UART for the
 /// console; the kernel is loaded directly; virtio devices sit on virtio-mmio. Devices: the root and code drives
 /// (virtio-blk, read-only), one virtio-serial port whose host end is a Unix socket (the agent's channel), and no
-/// network device at all. Snapshots are QEMU's migration stream, carried over a Unix socket the daemon copies to or from
-/// the snapshot file (`migrate` over QMP, `-incoming` to restore), so QEMU itself never spawns a process and runs under
-/// its seccomp filter (`-sandbox`, with spawning, privilege changes and obsolete system calls denied).</summary>
-internal sealed class QemuBackend(string qemuPath) : IVmBackend
+/// network device at all. Snapshots are QEMU's migration stream: saved (`migrate` over QMP) into a descriptor of the
+/// snapshot file that the daemon opens and passes over QMP, restored (`-incoming`) from a Unix socket the daemon feeds
+/// the file into; QEMU itself never spawns a process and runs under its seccomp filter (`-sandbox`, with spawning and
+/// obsolete system calls denied). When the daemon is root, each QEMU drops to a uid of its own in an empty chroot once
+/// it has opened its files (<see cref="QemuPrivileges"/>), and opens no path after that.</summary>
+/// <param name="uids">Where each VM's uid is leased from; null when the daemon is not root (QEMU then runs as its user).</param>
+internal sealed class QemuBackend(string qemuPath, WorkerUidPool? uids = null) : IVmBackend
 {
+    private readonly QemuPrivileges _privileges = new(qemuPath);
+
     public string Name => "qemu";
 
     public string? Problem()
@@ -29,7 +35,39 @@ internal sealed class QemuBackend(string qemuPath) : IVmBackend
     public async Task<VmInstance> LaunchAsync(VmLaunch launch, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
-        var psi = Command(launch.Image, launch.Accelerator, launch.MemoryMb, launch.Vcpus, launch.ConsoleLog, probe: false);
+        var uid = uids?.Rent();
+        Process process;
+        try
+        {
+            process = Start(Arguments(launch, uid));
+        }
+        catch
+        {
+            uid?.Dispose();
+            throw;
+        }
+        var vm = new VmInstance(launch, process, new StderrTail(process), uid);
+        if (launch.RestoreFrom is not null)
+        {
+            try
+            {
+                await FeedAsync(launch.RestoreFrom, IncomingSocket(launch), vm.Exited, ct).ConfigureAwait(false);
+            }
+            catch
+            {
+                MicrovmDriver.KillQuietly(process);
+                throw;
+            }
+        }
+        return vm;
+    }
+
+    private static string IncomingSocket(VmLaunch launch) => Path.Combine(launch.Dir, "incoming.sock");
+
+    private ProcessStartInfo Arguments(VmLaunch launch, WorkerUid? uid)
+    {
+        var psi = Command(launch.Image, launch.Accelerator, launch.MemoryMb, launch.Vcpus, launch.ConsoleLog, probe: false,
+            uid, Path.Combine(launch.Dir, "root"));
         psi.ArgumentList.Add("-device");
         psi.ArgumentList.Add("virtio-serial-device");
         psi.ArgumentList.Add("-chardev");
@@ -42,28 +80,19 @@ internal sealed class QemuBackend(string qemuPath) : IVmBackend
         psi.ArgumentList.Add(launch.PidFile);
         psi.ArgumentList.Add("-qmp");
         psi.ArgumentList.Add($"unix:{launch.ControlSocket},server=on,wait=off");
-        var incoming = Path.Combine(launch.Dir, "incoming.sock");
         if (launch.RestoreFrom is not null)
         {
-            psi.ArgumentList.Add("-incoming");
-            psi.ArgumentList.Add("unix:" + incoming);
+            psi.ArgumentList.Add("-incoming"); // QEMU listens before it drops root: the daemon connects and feeds the file
+            psi.ArgumentList.Add("unix:" + IncomingSocket(launch));
         }
+        return psi;
+    }
+
+    private static Process Start(ProcessStartInfo psi)
+    {
         var process = Process.Start(psi) ?? throw new WorkerStartException("could not start qemu");
         process.StandardInput.Close();
-        var vm = new VmInstance(launch, process, new StderrTail(process));
-        if (launch.RestoreFrom is not null)
-        {
-            try
-            {
-                await FeedAsync(launch.RestoreFrom, incoming, vm.Exited, ct).ConfigureAwait(false);
-            }
-            catch
-            {
-                MicrovmDriver.KillQuietly(process);
-                throw;
-            }
-        }
-        return vm;
+        return process;
     }
 
     /// <summary>Streams a snapshot into the QEMU that waits for it on <paramref name="socketPath"/>.</summary>
@@ -81,32 +110,29 @@ internal sealed class QemuBackend(string qemuPath) : IVmBackend
     public async Task SaveSnapshotAsync(VmInstance vm, string path, CancellationToken ct)
     {
         await using var qmp = await QmpClient.ConnectAsync(vm.Launch.ControlSocket, ct).ConfigureAwait(false);
-        var socketPath = Path.Combine(vm.Launch.Dir, "outgoing.sock");
-        File.Delete(socketPath);
-        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        listener.Bind(new UnixDomainSocketEndPoint(socketPath));
-        listener.Listen(1);
-        var accepted = listener.AcceptAsync(ct).AsTask();
-        // Live migration of an idle guest converges in one pass; the source is left paused ("postmigrate") and resumes
-        // with cont, so the worker that was snapshotted goes on serving.
-        await qmp.ExecuteAsync("migrate", a => a.WriteString("uri", "unix:" + socketPath), ct).ConfigureAwait(false);
+        using (var file = File.OpenHandle(path, FileMode.Create, FileAccess.Write))
+            await qmp.PassDescriptorAsync("snapshot", file, ct).ConfigureAwait(false); // QEMU holds its own copy now
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(TimeSpan.FromSeconds(60));
         try
         {
-            using (var connection = await accepted.WaitAsync(TimeSpan.FromSeconds(30), ct).ConfigureAwait(false))
-            await using (var stream = new NetworkStream(connection, ownsSocket: false))
-            await using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, useAsync: true))
-            {
-                await stream.CopyToAsync(file, 1 << 20, ct).ConfigureAwait(false); // QEMU closes the stream at the end
-            }
+            // Live migration of an idle guest converges in one pass; the source is left paused ("postmigrate") and resumes
+            // with cont, so the worker that was snapshotted goes on serving.
+            await qmp.ExecuteAsync("migrate", a => a.WriteString("uri", "fd:snapshot"), limit.Token).ConfigureAwait(false);
             while (true)
             {
-                var state = await qmp.ExecuteAsync("query-migrate", null, ct).ConfigureAwait(false);
+                var state = await qmp.ExecuteAsync("query-migrate", null, limit.Token).ConfigureAwait(false);
                 var status = state.TryGetProperty("status", out var s) ? s.GetString() : null;
                 if (status == "completed") break;
                 if (status is "failed" or "cancelled")
                     throw new InvalidOperationException($"snapshot failed: {(state.TryGetProperty("error-desc", out var d) ? d.GetString() : status)}");
-                await Task.Delay(20, ct).ConfigureAwait(false);
+                await Task.Delay(20, limit.Token).ConfigureAwait(false);
             }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            await qmp.ExecuteAsync("migrate_cancel", null, CancellationToken.None).ConfigureAwait(false);
+            throw new InvalidOperationException("snapshot did not complete within 60 s");
         }
         finally
         {
@@ -119,10 +145,8 @@ internal sealed class QemuBackend(string qemuPath) : IVmBackend
         Directory.CreateDirectory(workDir);
         var console = Path.Combine(workDir, "probe-console.log");
         File.Delete(console);
-        var psi = Command(image, accelerator, 256, 1, console, probe: true);
-        using var process = Process.Start(psi);
-        if (process is null) return false;
-        process.StandardInput.Close();
+        using var uid = uids?.Rent();
+        using var process = Start(Command(image, accelerator, 256, 1, console, probe: true, uid, Path.Combine(workDir, "root")));
         _ = new StderrTail(process); // drains its pipes
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
         limit.CancelAfter(timeout);
@@ -139,7 +163,8 @@ internal sealed class QemuBackend(string qemuPath) : IVmBackend
         return File.Exists(console) && File.ReadAllText(console).Contains(GuestInit.ProbeMarker, StringComparison.Ordinal);
     }
 
-    private ProcessStartInfo Command(GuestImage image, string accelerator, int memoryMb, int vcpus, string console, bool probe)
+    private ProcessStartInfo Command(GuestImage image, string accelerator, int memoryMb, int vcpus, string console, bool probe,
+        WorkerUid? uid, string emptyRoot)
     {
         var psi = new ProcessStartInfo(qemuPath)
         {
@@ -163,10 +188,19 @@ internal sealed class QemuBackend(string qemuPath) : IVmBackend
             "-serial", "file:" + console,
             "-kernel", image.Kernel, "-initrd", image.Initrd, "-append", append,
             "-no-reboot",
-            // QEMU's own seccomp filter: no exec, no setuid, no obsolete or resource-control system calls.
-            "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
         ];
         foreach (var arg in args) psi.ArgumentList.Add(arg);
+        IReadOnlyList<string> drop = uid is null ? [] : _privileges.Arguments(uid.Value, emptyRoot);
+        if (drop.Count > 0)
+        {
+            Directory.CreateDirectory(emptyRoot);
+            foreach (var arg in drop) psi.ArgumentList.Add(arg);
+        }
+        // QEMU's own seccomp filter: no exec, no obsolete or resource-control system calls. It is installed before QEMU
+        // drops root, so set*id calls must stay allowed for the drop; afterwards they cannot regain anything (every uid of
+        // the process is the leased one and it has no capabilities), and with exec denied no setuid program can run.
+        psi.ArgumentList.Add("-sandbox");
+        psi.ArgumentList.Add($"on,obsolete=deny,elevateprivileges={(drop.Count > 0 ? "allow" : "deny")},spawn=deny,resourcecontrol=deny");
         return psi;
     }
 

@@ -1,6 +1,8 @@
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using Tern.Agent.Protocol.LineProtocol;
 
 namespace Tern.Drivers.Microvm.Qemu;
 
@@ -64,6 +66,14 @@ internal sealed class QmpClient : IAsyncDisposable
                 throw new InvalidOperationException($"QEMU refused {command}: {(error.TryGetProperty("desc", out var desc) ? desc.GetString() : error.ToString())}");
             // {"event": ...}: not an answer
         }
+    }
+
+    /// <summary>Hands QEMU an open descriptor under <paramref name="name"/> (for `migrate fd:NAME`): it rides on a newline,
+    /// which QMP's parser skips, and the getfd command that follows picks it up.</summary>
+    public async Task PassDescriptorAsync(string name, SafeHandle descriptor, CancellationToken ct)
+    {
+        DescriptorPassing.Send(_socket, [(int)descriptor.DangerousGetHandle()], (byte)'\n');
+        await ExecuteAsync("getfd", a => a.WriteString("fdname", name), ct).ConfigureAwait(false);
     }
 
     private async Task<JsonDocument> ReadAsync(CancellationToken ct)
