@@ -15,7 +15,8 @@ namespace Tern.Drivers.Gvisor;
 /// <summary>Each worker is the agent inside a gVisor sandbox (`runsc run` of an OCI bundle): its system calls are served
 /// by gVisor's user-space kernel, not the host's, so a kernel bug reachable from a handler is gVisor's, not Linux's. The
 /// agent dials a Unix socket the host listens on, as in the sandbox driver, so everything above the byte stream is the
-/// same. Needs a root daemon (runsc makes cgroups and namespaces) and runsc (Debian's `runsc` package).
+/// same. Needs a root daemon (runsc makes cgroups and namespaces) and runsc (Debian's `runsc` package; for the faster
+/// systrap platform the newer build scripts/install-runsc.sh installs, see <see cref="RunscPlatform"/>).
 /// Nothing is touched on disk until the first worker starts: a daemon that never runs a gVisor function pays nothing.</summary>
 internal sealed partial class GvisorDriver : IIsolationDriver, IDisposable
 {
@@ -171,8 +172,8 @@ internal sealed partial class GvisorDriver : IIsolationDriver, IDisposable
     }
 
     /// <summary>The worker's cgroup limits: the function's memory plus room for gVisor's own processes; the host's pids
-    /// limit only as a backstop (each guest process costs about 21 host tasks under ptrace, a guest thread about 1),
-    /// since the guest's own limit is RLIMIT_NPROC.</summary>
+    /// limit only as a backstop (each guest process costs about 21 host tasks under bookworm's runsc on ptrace, ~2 on
+    /// systrap; a guest thread about 1), since the guest's own limit is RLIMIT_NPROC.</summary>
     private CgroupLimits Limits(WorkerLimits limits) =>
         new(limits.MemoryMb + _options.MemoryOverheadMb, limits.Vcpus, 128 + 24 * limits.MaxPids);
 

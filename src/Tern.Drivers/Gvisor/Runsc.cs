@@ -44,10 +44,11 @@ internal sealed class Runsc(string runscPath, string stateRoot, Func<string> pla
 
     /// <summary>Whether this runsc knows <paramref name="platformName"/>: an unknown one fails runsc's flag check at once
     /// ("unknown platform: systrap" from a build that predates it). `list` starts nothing and creates no state
-    /// directory, so the probe costs one short process (~40 ms).</summary>
+    /// directory, so the probe costs one short process (~40 ms). Its root is one that never exists, so containers another
+    /// runsc version left in the real one cannot sway the answer.</summary>
     public (bool Known, string Error) Probe(string platformName)
     {
-        var (exitCode, _, error) = Execute(["--root", stateRoot, "--platform=" + platformName, "list"]);
+        var (exitCode, _, error) = Execute(["--root", stateRoot + "-probe", "--platform=" + platformName, "list"]);
         return (exitCode == 0, error.Trim());
     }
 
