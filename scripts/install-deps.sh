@@ -9,6 +9,10 @@ need=()
 lean=() # installed without their recommended packages
 command -v bwrap >/dev/null || need+=(bubblewrap)
 [[ -x /usr/bin/runsc ]] || need+=(runsc)   # gVisor, for functions with isolation: gvisor (and its tests)
+# scripts/install-runsc.sh verifies and unpacks a newer runsc (systrap platform) with these
+command -v gpgv >/dev/null || need+=(gpgv)
+command -v xz >/dev/null || need+=(xz-utils)
+[[ -f /usr/share/keyrings/debian-archive-keyring.gpg ]] || need+=(debian-archive-keyring)
 [[ -x /usr/bin/python3 ]] || need+=(python3)
 # isolation: microvm (docs/microvm.md): QEMU runs the VMs; `tern images build` needs a static busybox and mkfs.ext4
 [[ -x /usr/bin/qemu-system-x86_64 ]] || need+=(qemu-system-x86)
@@ -24,6 +28,7 @@ if [[ "${1:-}" == "--test" ]]; then
   command -v go >/dev/null || need+=(golang-go)
   command -v wat2wasm >/dev/null || need+=(wabt)
   command -v zip >/dev/null || need+=(zip)
+  command -v gpg >/dev/null || need+=(gpg) # signs the local test mirror of scripts/install-runsc.sh's tests
   # promtool (Debian ships it in the prometheus package) checks the daemon's /metrics output in the API tests; the
   # package's recommended node exporter is not wanted.
   command -v promtool >/dev/null || lean+=(prometheus)
@@ -39,4 +44,7 @@ if (( ${#need[@]} + ${#lean[@]} )); then
   if (( ${#need[@]} )); then apt-get install -y -qq "${need[@]}" >/dev/null; fi
   if (( ${#lean[@]} )); then apt-get install -y -qq --no-install-recommends "${lean[@]}" >/dev/null; fi
 fi
+# gVisor's systrap platform needs a newer runsc than bookworm's (docs/gvisor.md); without it gVisor runs on ptrace,
+# which the tests do not accept
+"$(dirname "${BASH_SOURCE[0]}")/install-runsc.sh" || [[ "${1:-}" != "--test" ]] || exit 1
 command -v dotnet >/dev/null || { echo "install-deps: the .NET SDK (dotnet) is required" >&2; exit 1; }

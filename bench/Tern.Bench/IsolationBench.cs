@@ -36,10 +36,12 @@ public static class IsolationBench
         print(f"{syscall:.1f} {(time.perf_counter() - t) / 2000 * 1e6:.1f}")
         """;
 
-    private sealed record DriverFigures(string Name, LatencyStats Cold, LatencyStats Template, LatencyStats Warm, LatencyStats Api, LatencyStats WarmTwoVcpus);
+    private sealed record DriverFigures(string Name, string Platform, LatencyStats Cold, LatencyStats Template, LatencyStats Warm, LatencyStats Api, LatencyStats WarmTwoVcpus,
+        (double CpuMs, double Switches) PerCall);
 
     /// <param name="imagesDir">Where `tern images build python` put the microvm guest image.</param>
-    public static async Task<int> RunAsync(string ternDll, string outFile, string command, bool quick, string imagesDir)
+    /// <param name="skipMicrovm">Leave out the microvm rows (minutes of TCG boots) and keep that part of the last run's section.</param>
+    public static async Task<int> RunAsync(string ternDll, string outFile, string command, bool quick, string imagesDir, bool skipMicrovm)
     {
         var iterations = quick ? 3 : 10;
         var warmFor = TimeSpan.FromSeconds(quick ? 2 : 6);
@@ -48,21 +50,30 @@ public static class IsolationBench
         Directory.CreateDirectory(codeDir);
         await File.WriteAllTextAsync(Path.Combine(codeDir, "echo.py"), EchoPy);
         var code = new LocalCodeSource();
-        IIsolationDriver[] drivers =
+        // gVisor on the platform the daemon picks by default (auto: systrap with a runsc that has it) and on ptrace, the
+        // only one bookworm's runsc has, with the same runsc in the same run.
+        GvisorDriver Gvisor(string platform, string dir) => new(Options.Create(new GvisorOptions { StateDir = Path.Combine(stateDir, dir), Platform = platform }),
+            Options.Create(new SandboxOptions()), NullLogger<GvisorDriver>.Instance, codeSource: code);
+        var gvisorAuto = Gvisor("auto", "g");
+        if (gvisorAuto.Problem() is { } gvisorProblem) throw new InvalidOperationException($"gvisor: {gvisorProblem}");
+        List<(IIsolationDriver Driver, string Platform)> drivers =
         [
-            new BubblewrapDriver(Options.Create(new SandboxOptions { StateDir = Path.Combine(stateDir, "w") }), NullLogger<BubblewrapDriver>.Instance, codeSource: code),
-            new GvisorDriver(Options.Create(new GvisorOptions { StateDir = Path.Combine(stateDir, "g") }), Options.Create(new SandboxOptions()),
-                NullLogger<GvisorDriver>.Instance, codeSource: code),
+            (new BubblewrapDriver(Options.Create(new SandboxOptions { StateDir = Path.Combine(stateDir, "w") }), NullLogger<BubblewrapDriver>.Instance, codeSource: code), ""),
+            (gvisorAuto, gvisorAuto.Platform!),
         ];
+        if (gvisorAuto.Platform != "ptrace") drivers.Add((Gvisor("ptrace", "gp"), "ptrace"));
+        var runsc = new GvisorOptions().ResolvedRunscPath();
 
         Console.WriteLine("system call and wake-up floors");
         var hostFloor = await FloorAsync("/usr/bin/python3", []);
-        var gvisorFloor = await FloorAsync("/usr/bin/runsc",
-            ["--root", Path.Combine(stateDir, "runsc-do"), "--platform=" + new GvisorOptions().Platform, "--network=none", "do", "/usr/bin/python3"]);
+        var gvisorFloors = new List<(string Platform, string Floor)>();
+        foreach (var platform in drivers.Skip(1).Select(d => d.Platform))
+            gvisorFloors.Add((platform, await FloorAsync(runsc,
+                ["--root", Path.Combine(stateDir, "runsc-do"), "--platform=" + platform, "--network=none", "do", "/usr/bin/python3"])));
         Console.WriteLine("bare python3 spawn");
         var bare = await BarePythonAsync(codeDir, iterations * 2);
         var figures = new List<DriverFigures>();
-        foreach (var driver in drivers)
+        foreach (var (driver, platform) in drivers)
         {
             if (driver.Problem() is { } problem) throw new InvalidOperationException($"{driver.Name}: {problem}");
             Console.WriteLine($"{driver.Name}: cold starts");
@@ -70,25 +81,36 @@ public static class IsolationBench
             Console.WriteLine($"{driver.Name}: cold starts from a spare");
             var template = await ColdAsync(driver, code.Add(codeDir), iterations, fromTemplate: true);
             Console.WriteLine($"{driver.Name}: warm calls over the agent socket");
-            var warm = await WarmDirectAsync(driver, code.Add(codeDir), warmFor);
+            var (warm, perCall) = await WarmDirectAsync(driver, code.Add(codeDir), warmFor);
             // gVisor's CPU quota covers its own kernel too: is a 1-vCPU worker throttled on the warm path?
-            var warmTwoVcpus = await WarmDirectAsync(driver, code.Add(codeDir), warmFor, vcpus: 2);
-            Console.WriteLine($"{driver.Name}: warm calls through the daemon");
-            var api = await WarmApiAsync(ternDll, driver.Name, warmFor);
-            figures.Add(new DriverFigures(driver.Name, cold, template, warm, api, warmTwoVcpus));
+            var (warmTwoVcpus, _) = await WarmDirectAsync(driver, code.Add(codeDir), warmFor, vcpus: 2);
+            Console.WriteLine($"{driver.Name} {platform}: warm calls through the daemon");
+            var api = await WarmApiAsync(ternDll, driver.Name, warmFor,
+                platform.Length > 0 ? new Dictionary<string, string> { ["TERN_GVISOR_PLATFORM"] = platform } : null);
+            figures.Add(new DriverFigures(driver.Name, platform, cold, template, warm, api, warmTwoVcpus, perCall));
         }
-        foreach (var driver in drivers) (driver as IDisposable)?.Dispose();
-        var microvm = await MicrovmBench.RunAsync(imagesDir, stateDir, code, codeDir, quick ? 2 : 5, warmFor);
+        foreach (var (driver, _) in drivers) (driver as IDisposable)?.Dispose();
+        var existing = File.Exists(outFile) ? await File.ReadAllTextAsync(outFile) : "# Benchmarks\n";
+        var microvm = skipMicrovm
+            ? KeptMicrovmPart(existing)
+            : MicrovmBench.Markdown(await MicrovmBench.RunAsync(imagesDir, stateDir, code, codeDir, quick ? 2 : 5, warmFor), figures[0].Warm);
         try { Directory.Delete(stateDir, recursive: true); } catch (IOException) { }
 
-        var section = Markdown(command, bare, figures, hostFloor, gvisorFloor, microvm);
-        var existing = File.Exists(outFile) ? await File.ReadAllTextAsync(outFile) : "# Benchmarks\n";
+        var section = Markdown(command, bare, figures, hostFloor, gvisorFloors, microvm);
         await File.WriteAllTextAsync(outFile, Section.Put(existing, section));
         Console.WriteLine(section);
         return 0;
     }
 
     public static readonly MarkdownSection Section = new("isolation-bench");
+
+    private static string RunscVersion(string runsc)
+    {
+        using var p = Process.Start(new ProcessStartInfo(runsc, ["--version"]) { RedirectStandardOutput = true })!;
+        var first = p.StandardOutput.ReadToEnd().Split('\n')[0].Trim();
+        p.WaitForExit();
+        return first;
+    }
 
     private static async Task<string> FloorAsync(string program, string[] prefix)
     {
@@ -140,7 +162,8 @@ public static class IsolationBench
         return LatencyStats.From(samples, TimeSpan.FromSeconds(1));
     }
 
-    private static async Task<LatencyStats> WarmDirectAsync(IIsolationDriver driver, CodeRef code, TimeSpan duration, int vcpus = 1)
+    /// <returns>The latencies, and the CPU time and host context switches of the worker's threads per call.</returns>
+    private static async Task<(LatencyStats, (double CpuMs, double Switches))> WarmDirectAsync(IIsolationDriver driver, CodeRef code, TimeSpan duration, int vcpus = 1)
     {
         var spec = new WorkerSpec { WorkerId = "isow" + Guid.NewGuid().ToString("N")[..12], FunctionName = "bench", Code = code, Limits = new WorkerLimits(MemoryMb: 256, Vcpus: vcpus) };
         await using var worker = await driver.StartWorkerAsync(spec, CancellationToken.None);
@@ -148,7 +171,14 @@ public static class IsolationBench
         await InitAsync(agent);
         var input = RawJson.Parse(WarmPathBench.Event);
         await Loop(TimeSpan.FromSeconds(1)); // warm-up
-        return await Loop(duration);
+        var parent = driver switch { GvisorDriver g => g.CgroupParent, BubblewrapDriver b => b.CgroupParent, _ => null }
+            ?? throw new InvalidOperationException($"{driver.Name}: no cgroup parent");
+        var cgroup = WorkerThreads.CgroupDir(parent, spec.WorkerId);
+        var before = WorkerThreads.Take(cgroup);
+        var stats = await Loop(duration);
+        var after = WorkerThreads.Take(cgroup);
+        var calls = stats.Count;
+        return (stats, ((after.CpuMs - before.CpuMs) / calls, (double)(after.Switches - before.Switches) / calls));
 
         async Task<LatencyStats> Loop(TimeSpan length)
         {
@@ -167,9 +197,9 @@ public static class IsolationBench
     }
 
     /// <summary>Sequential warm calls of the persistent echo through a daemon, over one keep-alive connection.</summary>
-    private static async Task<LatencyStats> WarmApiAsync(string ternDll, string isolation, TimeSpan duration)
+    private static async Task<LatencyStats> WarmApiAsync(string ternDll, string isolation, TimeSpan duration, IReadOnlyDictionary<string, string>? environment)
     {
-        await using var daemon = await DaemonProcess.StartAsync(ternDll);
+        await using var daemon = await DaemonProcess.StartAsync(ternDll, environment);
         await daemon.CreateAsync(new { name = "echo", runtime = "python", mode = "persistent", handler = "echo.handler", codeFileName = "echo.py", code = DaemonProcess.Base64(EchoPy), isolation });
         using var content = new ByteArrayContent(Encoding.UTF8.GetBytes(WarmPathBench.Event));
         async Task<LatencyStats> Loop(TimeSpan length)
@@ -200,8 +230,22 @@ public static class IsolationBench
         if (init.Status != "success") throw new InvalidOperationException($"Init failed: {init.Error?.Message}");
     }
 
-    private static string Markdown(string command, LatencyStats bare, IReadOnlyList<DriverFigures> figures, string hostFloor, string gvisorFloor,
-        MicrovmBench.Figures microvm)
+    /// <summary>The microvm part ("### microvm" to the end) of the last run's section, for a run that skipped it.</summary>
+    private static string KeptMicrovmPart(string file)
+    {
+        var last = Section.Find(file) ?? "";
+        var start = last.IndexOf("\n### microvm", StringComparison.Ordinal);
+        if (start < 0) return "\n(microvm rows skipped with --skip-microvm; no earlier run to keep)\n";
+        var part = last[start..last.LastIndexOf(Section.End, StringComparison.Ordinal)];
+        if (part.Contains("(kept from ", StringComparison.Ordinal)) return part;
+        // Say which run the figures are from: the header that named it is replaced.
+        var when = System.Text.RegularExpressions.Regex.Match(last, @" on (\d{4}-\d\d-\d\d \d\d:\d\d UTC)").Groups[1].Value;
+        var headingEnd = part.IndexOf('\n', 1);
+        return part[..headingEnd] + $"\n\n(kept from the run of {when}: this run used --skip-microvm)" + part[headingEnd..];
+    }
+
+    private static string Markdown(string command, LatencyStats bare, IReadOnlyList<DriverFigures> figures, string hostFloor,
+        IReadOnlyList<(string Platform, string Floor)> gvisorFloors, string microvm)
     {
         var s = new StringBuilder();
         string F(double ms) => ms.ToString(ms < 10 ? "0.00" : "0", CultureInfo.InvariantCulture);
@@ -211,27 +255,31 @@ public static class IsolationBench
         s.AppendLine($"`{command}` on {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} at the end. " +
             "A persistent Python echo (`def handler(e, c): return e`); milliseconds, p50 (p99). Cold start: a new worker, Init and the first call; " +
             "from a spare: assigning the code to a pre-started worker, Init and the first call; warm call, driver level: one worker driven " +
-            "sequentially over its agent socket; warm call, daemon level: sequential `:invoke` calls over one HTTP connection.");
+            "sequentially over its agent socket; warm call, daemon level: sequential `:invoke` calls over one HTTP connection; " +
+            "worker CPU and host context switches per warm call: every thread in the worker's cgroup (/proc/TID/schedstat and status) over the driver-level run.");
         s.AppendLine();
         s.AppendLine($"Bare `/usr/bin/python3` spawn running the same handler once: {F(bare.P50Ms)} ({F(bare.P99Ms)}).");
         s.AppendLine();
-        s.AppendLine($"Floors (a Python loop of getppid(), then a pipe ping-pong between two processes): on the host {hostFloor}; " +
-            $"in gVisor (`runsc do`, {new GvisorOptions().Platform} platform) {gvisorFloor}.");
+        var runsc = new GvisorOptions().ResolvedRunscPath();
+        s.AppendLine($"gVisor: `{runsc}` ({RunscVersion(runsc)}); the first gvisor row is the daemon's default platform (gvisor.platform auto), " +
+            "the other the same runsc on ptrace.");
         s.AppendLine();
-        s.AppendLine("| isolation | cold start | cold start from a spare | warm call, driver level | same, 2 vCPUs | warm call, daemon level |");
-        s.AppendLine("|---|---|---|---|---|---|");
+        s.AppendLine($"Floors (a Python loop of getppid(), then a pipe ping-pong between two processes): on the host {hostFloor}; " +
+            string.Join("; ", gvisorFloors.Select(g => $"in gVisor (`runsc do`, {g.Platform} platform) {g.Floor}")) + ".");
+        s.AppendLine();
+        s.AppendLine("| isolation | platform | cold start | cold start from a spare | warm call, driver level | same, 2 vCPUs | warm call, daemon level | worker CPU / host context switches per warm call |");
+        s.AppendLine("|---|---|---|---|---|---|---|---|");
         foreach (var f in figures)
-            s.AppendLine($"| {f.Name} | {F(f.Cold.P50Ms)} ({F(f.Cold.P99Ms)}) | {F(f.Template.P50Ms)} ({F(f.Template.P99Ms)}) | {F(f.Warm.P50Ms)} ({F(f.Warm.P99Ms)}) | " +
-                $"{F(f.WarmTwoVcpus.P50Ms)} ({F(f.WarmTwoVcpus.P99Ms)}) | {F(f.Api.P50Ms)} ({F(f.Api.P99Ms)}) |");
-        if (figures.Count == 2)
-        {
-            var (a, b) = (figures[0], figures[1]);
-            s.AppendLine();
-            s.AppendLine($"{b.Name} / {a.Name}: cold start {b.Cold.P50Ms / a.Cold.P50Ms:0.0}x, from a spare {b.Template.P50Ms / a.Template.P50Ms:0.0}x, " +
-                $"warm call {b.Warm.P50Ms / a.Warm.P50Ms:0.0}x at the driver and {b.Api.P50Ms / a.Api.P50Ms:0.0}x through the daemon (target: 2x). " +
-                "Where a gVisor warm call goes, and why the rest is the platform's: docs/gvisor.md, \"Trade-offs\".");
-        }
-        s.Append(MicrovmBench.Markdown(microvm, figures[0].Warm));
+            s.AppendLine($"| {f.Name} | {(f.Platform.Length > 0 ? f.Platform : "-")} | {F(f.Cold.P50Ms)} ({F(f.Cold.P99Ms)}) | {F(f.Template.P50Ms)} ({F(f.Template.P99Ms)}) | " +
+                $"{F(f.Warm.P50Ms)} ({F(f.Warm.P99Ms)}) | {F(f.WarmTwoVcpus.P50Ms)} ({F(f.WarmTwoVcpus.P99Ms)}) | {F(f.Api.P50Ms)} ({F(f.Api.P99Ms)}) | " +
+                $"{f.PerCall.CpuMs.ToString("0.00", CultureInfo.InvariantCulture)} ms / {f.PerCall.Switches:0.0} |");
+        var a = figures[0];
+        s.AppendLine();
+        foreach (var b in figures.Skip(1))
+            s.AppendLine($"{b.Name} ({b.Platform}) / {a.Name}: cold start {b.Cold.P50Ms / a.Cold.P50Ms:0.0}x, from a spare {b.Template.P50Ms / a.Template.P50Ms:0.0}x, " +
+                $"warm call {b.Warm.P50Ms / a.Warm.P50Ms:0.0}x at the driver and {b.Api.P50Ms / a.Api.P50Ms:0.0}x through the daemon (target: 2x).  ");
+        s.AppendLine("Where a gVisor warm call goes, and why the rest is the platform's: docs/gvisor.md, \"Trade-offs\".");
+        s.Append(microvm);
         s.Append(Section.End);
         return s.ToString();
     }

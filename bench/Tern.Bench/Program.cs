@@ -17,10 +17,12 @@ if (args.Contains("--soak"))
 }
 if (args.Contains("--isolation"))
 {
-    // bench/isolation.sh: Tern.Bench --isolation --repo DIR --tern-dll PATH [--quick]
+    // bench/isolation.sh: Tern.Bench --isolation --repo DIR --tern-dll PATH [--quick] [--skip-microvm]
     return await IsolationBench.RunAsync(ternDll, Path.Combine(repo, "docs", "benchmarks.md"),
-        "bench/isolation.sh" + (args.Contains("--quick") ? " --quick" : ""), args.Contains("--quick"),
-        Environment.GetEnvironmentVariable("TERN_BENCH_IMAGES_DIR") ?? Path.Combine(repo, "artifacts", "bench", "images"));
+        "bench/isolation.sh" + (args.Contains("--quick") ? " --quick" : "") + (args.Contains("--skip-microvm") ? " --skip-microvm" : ""),
+        args.Contains("--quick"),
+        Environment.GetEnvironmentVariable("TERN_BENCH_IMAGES_DIR") ?? Path.Combine(repo, "artifacts", "bench", "images"),
+        args.Contains("--skip-microvm"));
 }
 var bareEchoDll = arg("--bare-echo-dll") ?? throw new ArgumentException("--bare-echo-dll is required");
 var goEcho = arg("--go-echo") ?? throw new ArgumentException("--go-echo is required");

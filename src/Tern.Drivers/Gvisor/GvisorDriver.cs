@@ -1,10 +1,12 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Tern.Core.Code;
 using Tern.Core.Functions;
+using Tern.Core.Telemetry;
 using Tern.Drivers.Cgroups;
 using Tern.Drivers.Sandbox;
 
@@ -13,7 +15,8 @@ namespace Tern.Drivers.Gvisor;
 /// <summary>Each worker is the agent inside a gVisor sandbox (`runsc run` of an OCI bundle): its system calls are served
 /// by gVisor's user-space kernel, not the host's, so a kernel bug reachable from a handler is gVisor's, not Linux's. The
 /// agent dials a Unix socket the host listens on, as in the sandbox driver, so everything above the byte stream is the
-/// same. Needs a root daemon (runsc makes cgroups and namespaces) and runsc (Debian's `runsc` package).
+/// same. Needs a root daemon (runsc makes cgroups and namespaces) and runsc (Debian's `runsc` package; for the faster
+/// systrap platform the newer build scripts/install-runsc.sh installs, see <see cref="RunscPlatform"/>).
 /// Nothing is touched on disk until the first worker starts: a daemon that never runs a gVisor function pays nothing.</summary>
 internal sealed partial class GvisorDriver : IIsolationDriver, IDisposable
 {
@@ -27,14 +30,16 @@ internal sealed partial class GvisorDriver : IIsolationDriver, IDisposable
     private readonly ICodeSource? _codeSource;
     private readonly ILogger<GvisorDriver> _logger;
     private readonly string _stateDir;
+    private readonly string _runscPath;
     private readonly Runsc _runsc;
+    private readonly Lazy<RunscPlatform> _platform;
     private readonly Lazy<GvisorCgroups> _cgroups;
     private readonly Lazy<string> _rootfs;
 
     /// <param name="sandbox">The agent, runtime assets and cgroup settings, shared with the sandbox driver.</param>
     /// <param name="stateRoot">The sandbox driver's default state dir; gVisor's default is a sibling of it ("g").</param>
     public GvisorDriver(IOptions<GvisorOptions> options, IOptions<SandboxOptions> sandbox, ILogger<GvisorDriver> logger,
-        DriverStateRoot? stateRoot = null, ICodeSource? codeSource = null)
+        DriverStateRoot? stateRoot = null, ICodeSource? codeSource = null, TernMetrics? metrics = null)
     {
         _options = options.Value;
         _sandbox = sandbox.Value;
@@ -43,7 +48,14 @@ internal sealed partial class GvisorDriver : IIsolationDriver, IDisposable
         _stateDir = Path.GetFullPath(_options.StateDir ?? (stateRoot is null
             ? Path.Combine(Path.GetTempPath(), "tern-gvisor")
             : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(stateRoot.Directory))!, "g")));
-        _runsc = new Runsc(_options.RunscPath, Path.Combine(_stateDir, "runsc"), _options.Platform);
+        _runscPath = _options.ResolvedRunscPath();
+        // Problem() asks for the platform only once runsc exists and the rest is in place; workers start only after it.
+        _platform = new(() => RunscPlatform.Decide(_runsc!, _options.Platform));
+        _runsc = new Runsc(_runscPath, Path.Combine(_stateDir, "runsc"), () => _platform.Value.Name ?? RunscPlatform.Ptrace);
+        metrics?.Meter.CreateObservableGauge("tern_gvisor_platform_info", () => Platform is { } platform
+                ? [new Measurement<int>(1, new KeyValuePair<string, object?>("platform", platform))]
+                : Array.Empty<Measurement<int>>(),
+            description: "1 for the platform gVisor workers run on (systrap, ptrace or kvm), once decided.");
         _rootfs = new(PrepareStateDir);
         _cgroups = new(() =>
         {
@@ -61,23 +73,30 @@ internal sealed partial class GvisorDriver : IIsolationDriver, IDisposable
     /// <summary>This daemon's gVisor cgroup parent (relative to each hierarchy's root), once the driver has been used.</summary>
     public string? CgroupParent => _cgroups.IsValueCreated ? _cgroups.Value.Parent : null;
 
+    /// <summary>The platform workers run on (systrap, ptrace or kvm) once decided; null before, or when it cannot be.</summary>
+    public string? Platform => _platform.IsValueCreated ? _platform.Value.Name : null;
+
+    /// <summary>Why that platform (readiness shows it); null before it is decided.</summary>
+    public string? PlatformNote => _platform.IsValueCreated ? _platform.Value.Note : null;
+
     /// <summary>What stops this driver from starting workers, with the command that fixes it; null when nothing does.
-    /// Cheap (a few stat calls): readiness, registration and every start ask.</summary>
+    /// Cheap (a few stat calls, and once per driver the platform probe, one short runsc process): readiness,
+    /// registration and every start ask.</summary>
     public string? Problem()
     {
-        if (!File.Exists(_options.RunscPath))
-            return $"gVisor is not installed: no runsc at {_options.RunscPath}; install it with `apt-get install -y runsc` (or scripts/install-deps.sh)";
-        if (Posix.access(_options.RunscPath, Posix.X_OK) != 0)
-            return $"runsc at {_options.RunscPath} cannot be executed: reinstall it with `apt-get install --reinstall -y runsc`";
+        if (!File.Exists(_runscPath))
+            return $"gVisor is not installed: no runsc at {_runscPath}; install it with `apt-get install -y runsc` (or scripts/install-deps.sh)";
+        if (Posix.access(_runscPath, Posix.X_OK) != 0)
+            return $"runsc at {_runscPath} cannot be executed: reinstall it with `apt-get install --reinstall -y runsc`";
         if (Posix.geteuid() != 0)
             return "gvisor needs a daemon running as root (runsc creates the sandbox's namespaces and cgroups)";
         if (_options.Platform == "kvm" && !File.Exists("/dev/kvm"))
-            return "gvisor's kvm platform needs /dev/kvm, which this machine lacks: set gvisor.platform to ptrace";
+            return "gvisor's kvm platform needs /dev/kvm, which this machine lacks: set gvisor.platform to auto";
         if (!File.Exists(_sandbox.AgentPath))
             return $"the Tern agent is missing at {_sandbox.AgentPath}: rebuild Tern (./tern --help builds it)";
         if (CgroupHierarchy.Detect(_sandbox.CgroupRoot, _sandbox.CgroupParent, out var reason) is null)
             return $"gvisor cannot enforce limits: {reason}";
-        return null;
+        return _platform.Value.Problem;
     }
 
     public async Task<IWorker> StartWorkerAsync(WorkerSpec spec, CancellationToken ct)
@@ -153,8 +172,8 @@ internal sealed partial class GvisorDriver : IIsolationDriver, IDisposable
     }
 
     /// <summary>The worker's cgroup limits: the function's memory plus room for gVisor's own processes; the host's pids
-    /// limit only as a backstop (each guest process costs about 21 host tasks under ptrace, a guest thread about 1),
-    /// since the guest's own limit is RLIMIT_NPROC.</summary>
+    /// limit only as a backstop (each guest process costs about 21 host tasks under bookworm's runsc on ptrace, ~2 on
+    /// systrap; a guest thread about 1), since the guest's own limit is RLIMIT_NPROC.</summary>
     private CgroupLimits Limits(WorkerLimits limits) =>
         new(limits.MemoryMb + _options.MemoryOverheadMb, limits.Vcpus, 128 + 24 * limits.MaxPids);
 

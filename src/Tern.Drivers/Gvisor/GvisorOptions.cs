@@ -9,15 +9,26 @@ public sealed class GvisorOptions
 {
     public const string Section = "gvisor";
 
-    [Setting("The runsc binary (gVisor)", Environment = "TERN_RUNSC")]
-    [Required]
-    public string RunscPath { get; set; } = "/usr/bin/runsc";
+    /// <summary>Where scripts/install-runsc.sh (run by scripts/install-deps.sh) puts a runsc with the systrap platform,
+    /// verified from Debian trixie; Debian bookworm's own /usr/bin/runsc (December 2022) has only ptrace and kvm.</summary>
+    public const string InstalledRunsc = "/usr/local/lib/tern/runsc";
 
-    /// <summary>ptrace works everywhere (and is what this machine kind offers); kvm needs /dev/kvm. Newer gVisor builds
-    /// also have systrap, which the Debian build does not know.</summary>
-    [Setting("How the gVisor kernel traps the guest's system calls: ptrace, or kvm where /dev/kvm exists")]
-    [AllowedValues("ptrace", "kvm", "systrap")]
-    public string Platform { get; set; } = "ptrace";
+    public const string DebianRunsc = "/usr/bin/runsc";
+
+    [Setting("The runsc binary (gVisor); empty: " + InstalledRunsc + " (the newer build scripts/install-deps.sh installs) if it exists, else " + DebianRunsc,
+        Environment = "TERN_RUNSC")]
+    public string? RunscPath { get; set; }
+
+    /// <summary>systrap traps the guest's system calls with seccomp and serves them over shared memory (several times
+    /// cheaper than ptrace's stops and wake-ups); ptrace works everywhere; kvm needs /dev/kvm. auto picks systrap when
+    /// the runsc has it (checked once), else ptrace.</summary>
+    [Setting("How the gVisor kernel traps the guest's system calls: auto (systrap when the runsc has it, else ptrace), systrap, ptrace, or kvm where /dev/kvm exists")]
+    [AllowedValues("auto", "systrap", "ptrace", "kvm")]
+    public string Platform { get; set; } = "auto";
+
+    /// <summary>The runsc this daemon runs: the setting, else the newer installed build, else Debian's.</summary>
+    public string ResolvedRunscPath() =>
+        RunscPath is { Length: > 0 } path ? path : File.Exists(InstalledRunsc) ? InstalledRunsc : DebianRunsc;
 
     /// <summary>Made 0700 and emptied (containers and all) when the driver is first used. Keep it short: a Unix socket path
     /// has at most 107 bytes.</summary>

@@ -6,7 +6,7 @@ using Tern.Drivers.Sandbox;
 
 namespace Tern.Drivers.Gvisor;
 
-/// <summary>A running gVisor worker: the agent in a runsc sandbox whose sentry, gofer and ptrace stubs all sit in the
+/// <summary>A running gVisor worker: the agent in a runsc sandbox whose sentry, gofer and stub processes all sit in the
 /// worker's cgroup. Killing the cgroup's processes ends the sandbox at once; `runsc run` then notices, removes the
 /// container's state and exits. Whatever it could not remove (it was killed itself) `runsc delete --force` does.</summary>
 internal sealed class GvisorWorker : IWorker
@@ -49,7 +49,7 @@ internal sealed class GvisorWorker : IWorker
     public Stream Stream { get; }
     public Task Exited { get; }
 
-    /// <summary>An OOM kill anywhere in the sandbox ends the whole worker (the kernel kills a ptrace stub or the sentry),
+    /// <summary>An OOM kill anywhere in the sandbox ends the whole worker (the kernel kills a stub process or the sentry),
     /// unlike bubblewrap, where only the handler dies: the cgroup's oom_kill counter tells the two endings apart.</summary>
     public ValueTask<WorkerDiagnostics> DiagnoseAsync()
     {

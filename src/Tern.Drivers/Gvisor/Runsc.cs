@@ -3,8 +3,8 @@ using System.Diagnostics;
 namespace Tern.Drivers.Gvisor;
 
 /// <summary>The runsc command lines of one daemon: every container lives under its own state root (--root), so a sweep
-/// sees only this daemon's containers.</summary>
-internal sealed class Runsc(string runscPath, string stateRoot, string platform)
+/// sees only this daemon's containers. The platform is decided late (<see cref="RunscPlatform"/>), hence a function.</summary>
+internal sealed class Runsc(string runscPath, string stateRoot, Func<string> platform)
 {
     public string Path { get; } = runscPath;
 
@@ -31,7 +31,7 @@ internal sealed class Runsc(string runscPath, string stateRoot, string platform)
 
     /// <summary>The ids of this daemon's containers, running or left behind.</summary>
     public IReadOnlyList<string> List() =>
-        Directory.Exists(stateRoot) && Execute(["list", "-quiet"]) is { ExitCode: 0 } list
+        Directory.Exists(stateRoot) && Execute(GlobalFlags().Concat(["list", "-quiet"])) is { ExitCode: 0 } list
             ? list.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             : [];
 
@@ -39,10 +39,28 @@ internal sealed class Runsc(string runscPath, string stateRoot, string platform)
     /// exists is not an error.</summary>
     public void DeleteForce(string containerId)
     {
-        if (Directory.Exists(stateRoot)) Execute(["delete", "--force", containerId]);
+        if (Directory.Exists(stateRoot)) Execute(GlobalFlags().Concat(["delete", "--force", containerId]));
     }
 
-    private IEnumerable<string> GlobalFlags() => ["--root", stateRoot, "--platform=" + platform];
+    /// <summary>Whether this runsc knows <paramref name="platformName"/>: an unknown one fails runsc's flag check at once
+    /// ("unknown platform: systrap" from a build that predates it). `list` starts nothing and creates no state
+    /// directory, so the probe costs one short process (~40 ms). Its root is one that never exists, so containers another
+    /// runsc version left in the real one cannot sway the answer.</summary>
+    public (bool Known, string Error) Probe(string platformName)
+    {
+        var (exitCode, _, error) = Execute(["--root", stateRoot + "-probe", "--platform=" + platformName, "list"]);
+        return (exitCode == 0, error.Trim());
+    }
+
+    /// <summary>"0.0~20240729.0" from `runsc --version`'s first line, or null when it does not run.</summary>
+    public string? Version()
+    {
+        var (exitCode, output, _) = Execute(["--version"]);
+        var first = output.Split('\n', 2)[0].Trim();
+        return exitCode == 0 && first.StartsWith("runsc version ", StringComparison.Ordinal) ? first["runsc version ".Length..] : null;
+    }
+
+    private IEnumerable<string> GlobalFlags() => ["--root", stateRoot, "--platform=" + platform()];
 
     private ProcessStartInfo Start()
     {
@@ -57,26 +75,26 @@ internal sealed class Runsc(string runscPath, string stateRoot, string platform)
         return psi;
     }
 
-    private (int ExitCode, string Output) Execute(IEnumerable<string> args)
+    private (int ExitCode, string Output, string Error) Execute(IEnumerable<string> args)
     {
         var psi = Start();
-        foreach (var arg in GlobalFlags().Concat(args)) psi.ArgumentList.Add(arg);
+        foreach (var arg in args) psi.ArgumentList.Add(arg);
         try
         {
             using var process = Process.Start(psi);
-            if (process is null) return (-1, "");
+            if (process is null) return (-1, "", "could not start " + Path);
             var output = process.StandardOutput.ReadToEndAsync();
-            _ = process.StandardError.ReadToEndAsync();
+            var error = process.StandardError.ReadToEndAsync();
             if (!process.WaitForExit(10_000))
             {
                 try { process.Kill(); } catch (InvalidOperationException) { }
-                return (-1, "");
+                return (-1, "", Path + " did not answer within 10 s");
             }
-            return (process.ExitCode, output.Wait(1000) ? output.Result : "");
+            return (process.ExitCode, output.Wait(1000) ? output.Result : "", error.Wait(1000) ? error.Result : "");
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or IOException)
         {
-            return (-1, "");
+            return (-1, "", e.Message);
         }
     }
 }

@@ -46,10 +46,14 @@ public sealed class GvisorEndToEndTests(DaemonFixture daemon) : IClassFixture<Da
         for (var i = 0; i < 150 && templates.SpareCount("gvisor") < 2; i++) await Task.Delay(100);
         Assert.Equal(2, templates.SpareCount("gvisor"));
 
+        // The runsc scripts/install-deps.sh adds has systrap, which auto picks: readiness (and so `tern status`) and the
+        // metrics say so.
         var metrics = await daemon.Client.GetStringAsync("/metrics");
         Assert.Contains("tern_workers_started_total{function=\"gv-hello\",isolation=\"gvisor\"} 1", metrics);
+        Assert.Contains("tern_gvisor_platform_info{platform=\"systrap\"} 1", metrics);
         var ready = JsonNode.Parse(await daemon.Client.GetStringAsync("/healthz/ready"))!;
-        Assert.Equal("ok", (string?)ready["checks"]!["gvisor"]);
+        Assert.StartsWith($"ok: platform systrap: auto: runsc ", (string?)ready["checks"]!["gvisor"]);
+        Assert.EndsWith($" at {GvisorOptions.InstalledRunsc} has systrap", (string?)ready["checks"]!["gvisor"]);
     }
 
     [Fact]
@@ -145,5 +149,45 @@ public sealed class GvisorMissingTests(GvisorMissingTests.NoRunscDaemon daemon) 
         for (var i = 0; i < 100 && templates.SpareCount("sandbox") < 2; i++) await Task.Delay(100);
         Assert.Equal(2, templates.SpareCount("sandbox"));
         Assert.Equal(2, templates.Attempts); // the sandbox's two; none for gvisor, whose runsc is missing anyway
+    }
+}
+
+/// <summary>A daemon told to use systrap with a runsc that lacks it (Debian bookworm's): it starts, readiness stays 200
+/// and says what is wrong and the fix, registering a gvisor function is a 400 with the same words. Nothing starts gVisor
+/// (the check is one `runsc list`), so this is not in the slow category; it needs a root daemon, as gVisor does.</summary>
+public sealed class GvisorUnsupportedPlatformTests(GvisorUnsupportedPlatformTests.BookwormSystrapDaemon daemon)
+    : IClassFixture<GvisorUnsupportedPlatformTests.BookwormSystrapDaemon>
+{
+    public sealed class BookwormSystrapDaemon : DaemonFixture
+    {
+        public override Task InitializeAsync() => StartAsync(services => services.Configure<GvisorOptions>(o =>
+        {
+            o.RunscPath = GvisorOptions.DebianRunsc; // 0.0~20221219, as scripts/install-deps.sh installs it on bookworm
+            o.Platform = "systrap";
+        }));
+    }
+
+    private const string Expected = $"at {GvisorOptions.DebianRunsc} does not support the 'systrap' platform set by gvisor.platform (unknown platform: systrap)";
+
+    [Fact]
+    public async Task Register_IsolationGvisor_Is400NamingThePlatformAndTheFix()
+    {
+        using var response = await daemon.CreateAsync("gv-systrap", "python", Encoding.UTF8.GetBytes("print(1)"), "main.py", new { isolation = "gvisor" });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var message = (string?)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["errors"]!["isolation"]![0];
+        Assert.Contains(Expected, message);
+        Assert.Contains("scripts/install-deps.sh", message);
+    }
+
+    [Fact]
+    public async Task Ready_Stays200_AndNamesThePlatformProblem()
+    {
+        using var response = await daemon.Client.GetAsync("/healthz/ready");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var gvisor = (string?)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["checks"]!["gvisor"];
+        Assert.StartsWith("degraded: runsc 0.0~20221219.0 ", gvisor);
+        Assert.Contains(Expected, gvisor);
+        Assert.DoesNotContain("tern_gvisor_platform_info{", await daemon.Client.GetStringAsync("/metrics"));
     }
 }

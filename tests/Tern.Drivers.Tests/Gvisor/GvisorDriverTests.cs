@@ -6,6 +6,7 @@ using Tern.Drivers.Sandbox;
 using Tern.Drivers.Tests.Sandbox;
 using Tern.Core.Code;
 using Tern.Json;
+using Tern.Testing;
 
 namespace Tern.Drivers.Tests.Gvisor;
 
@@ -110,6 +111,59 @@ public sealed class GvisorDriverTests : IDisposable
         Assert.Equal("one file", (await Exec(agent)).Output?.ToElement().GetString());
     }
 
+    [RootFact]
+    public async Task Platform_Auto_IsSystrap_WithTheInstalledRunsc_WhereCoreutilsLsWorks()
+    {
+        Assert.True(File.Exists(GvisorOptions.InstalledRunsc), $"no runsc at {GvisorOptions.InstalledRunsc}: scripts/install-deps.sh installs it");
+        var driver = Driver();
+        Assert.Null(driver.Problem());
+        Assert.Equal("systrap", driver.Platform);
+        Assert.Contains(GvisorOptions.InstalledRunsc + " has systrap", driver.PlatformNote);
+
+        // Bookworm's runsc failed coreutils' statx (AT_NO_AUTOMOUNT: EINVAL), so `ls` could not list anything.
+        var code = Path.Combine(_dir, "ls");
+        Directory.CreateDirectory(code);
+        File.WriteAllText(Path.Combine(code, "main.py"),
+            "import json, subprocess\nprint(json.dumps(subprocess.run(['ls', '/code'], capture_output=True, text=True).stdout.split()))");
+        var spec = Spec(_code.Add(code));
+        await using var worker = await driver.StartWorkerAsync(spec, CancellationToken.None);
+        Assert.Equal(["systrap"], PlatformsOf(spec.WorkerId));
+        await using var agent = new AgentClient(worker.Stream);
+        var init = await agent.InitAsync(new InitMessage { Runtime = "python", Handler = "main.py", MemoryMb = 128, TimeoutMs = 20_000 },
+            TimeSpan.FromSeconds(20), CancellationToken.None);
+        Assert.Equal("success", init.Status);
+        var resp = await Exec(agent);
+        Assert.Equal("success", resp.Status);
+        Assert.Equal(["main.py"], resp.Output!.Value.ToElement().EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [RootFact]
+    public async Task Platform_ExplicitPtrace_IsHonoured_OnTheSystrapCapableRunsc()
+    {
+        var driver = Driver(new GvisorOptions { StateDir = Path.Combine(_dir, "g"), Platform = "ptrace" });
+        Assert.Null(driver.Problem());
+        Assert.Equal("ptrace", driver.Platform);
+        Assert.Contains("set by gvisor.platform", driver.PlatformNote);
+        var spec = Spec();
+        await using var worker = await driver.StartWorkerAsync(spec, CancellationToken.None);
+        Assert.Equal(["ptrace"], PlatformsOf(spec.WorkerId));
+        await using var agent = new AgentClient(worker.Stream);
+        var init = await agent.InitAsync(new InitMessage { Runtime = "python", Handler = "main.py", MemoryMb = 128, TimeoutMs = 20_000 },
+            TimeSpan.FromSeconds(20), CancellationToken.None);
+        Assert.Equal("success", init.Status);
+        Assert.Equal("success", (await Exec(agent)).Status);
+    }
+
+    /// <summary>The --platform flags of the host processes serving one worker (runsc run, its gofer and the sandbox).</summary>
+    private static string[] PlatformsOf(string workerId)
+    {
+        var pids = HostProcesses.WithArgument(workerId);
+        var args = pids.Select(pid => File.ReadAllText($"/proc/{pid}/cmdline").Split('\0')).ToList();
+        Assert.Contains(args, a => a[0] == "runsc-sandbox");
+        return args.SelectMany(a => a).Where(a => a.StartsWith("--platform=", StringComparison.Ordinal))
+            .Select(a => a["--platform=".Length..]).Distinct().ToArray();
+    }
+
     private static string RunscList(string stateDir)
     {
         using var list = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("runsc", ["--root", Path.Combine(stateDir, "runsc"), "list", "-quiet"])
@@ -146,5 +200,42 @@ public sealed class GvisorMissingComponentTests
         }, CancellationToken.None));
         Assert.Equal(problem, e.Message);
         Assert.False(Directory.Exists(Path.Combine(Path.GetTempPath(), "tern-no-runsc")), "a driver that cannot run must not touch the disk");
+    }
+
+    /// <summary>Debian bookworm's runsc (December 2022), which predates systrap.</summary>
+    private static GvisorDriver BookwormDriver(string platform, string stateDir)
+    {
+        var version = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(GvisorOptions.DebianRunsc, ["--version"]) { RedirectStandardOutput = true })!;
+        Assert.Contains("0.0~20221219", version.StandardOutput.ReadToEnd()); // bookworm's, as scripts/install-deps.sh installs it
+        version.WaitForExit();
+        return new GvisorDriver(Options.Create(new GvisorOptions { RunscPath = GvisorOptions.DebianRunsc, Platform = platform, StateDir = stateDir }),
+            Options.Create(new SandboxOptions()), NullLogger<GvisorDriver>.Instance);
+    }
+
+    [RootFact]
+    public async Task ExplicitSystrap_OnARunscWithoutIt_IsAProblemNamingTheFix_AndNothingStarts()
+    {
+        var stateDir = Path.Combine(Path.GetTempPath(), "tern-old-runsc-" + Guid.NewGuid().ToString("N")[..8]);
+        using var driver = BookwormDriver("systrap", stateDir);
+        var problem = driver.Problem();
+        Assert.NotNull(problem);
+        Assert.Contains($"runsc 0.0~20221219.0 at {GvisorOptions.DebianRunsc} does not support the 'systrap' platform", problem);
+        Assert.Contains("unknown platform: systrap", problem);
+        Assert.Contains("scripts/install-deps.sh", problem);
+        Assert.Null(driver.Platform);
+        var e = await Assert.ThrowsAsync<WorkerStartException>(() => driver.StartWorkerAsync(new WorkerSpec { WorkerId = "w", FunctionName = "f", Code = null },
+            CancellationToken.None));
+        Assert.Equal(problem, e.Message);
+        Assert.False(Directory.Exists(stateDir), "a driver that cannot run must not touch the disk");
+    }
+
+    [RootFact]
+    public void Auto_OnARunscWithoutSystrap_FallsBackToPtrace_AndSaysWhy()
+    {
+        using var driver = BookwormDriver("auto", Path.Combine(Path.GetTempPath(), "tern-old-runsc-" + Guid.NewGuid().ToString("N")[..8]));
+        Assert.Null(driver.Problem());
+        Assert.Equal("ptrace", driver.Platform);
+        Assert.Contains("predates systrap", driver.PlatformNote);
+        Assert.Contains(GvisorOptions.InstalledRunsc, driver.PlatformNote);
     }
 }
