@@ -7,6 +7,10 @@ internal interface IVmBackend
 {
     string Name { get; }
 
+    /// <summary>Changes whenever the machine a snapshot captures changes beyond the image (kernel arguments, devices), so
+    /// snapshots saved by an older Tern are not restored into a machine they no longer match.</summary>
+    string MachineRevision { get; }
+
     /// <summary>What stops this backend from launching VMs (a missing binary, with the command that installs it).</summary>
     string? Problem();
 

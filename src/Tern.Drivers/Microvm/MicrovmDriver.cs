@@ -121,7 +121,7 @@ internal sealed partial class MicrovmDriver : IIsolationDriver, IWorkerSnapshots
             Math.Max(1, spec.Limits.Vcpus), accelerator, RestoreFrom: null);
         if (Encoding.UTF8.GetByteCount(launch.ControlSocket) > MaxSocketPathBytes)
             throw new WorkerStartException($"the worker socket path {launch.ControlSocket} is longer than {MaxSocketPathBytes} bytes; use a shorter microvm.stateDir");
-        var key = SnapshotStore.Key(launch, _backend.Name);
+        var key = SnapshotStore.Key(launch, _backend.Name + "/" + _backend.MachineRevision);
 
         if (_options.Snapshots && _snapshots.Find(spec.FunctionName, key) is { } snapshot)
         {
@@ -154,7 +154,7 @@ internal sealed partial class MicrovmDriver : IIsolationDriver, IWorkerSnapshots
         var codeDrive = await _codeDrives.GetAsync(code, ct).ConfigureAwait(false);
         var launch = new VmLaunch(spec.WorkerId, Path.Combine(_stateDir, "w", spec.WorkerId.Length > 24 ? spec.WorkerId[..24] : spec.WorkerId),
             image, codeDrive, spec.Limits.MemoryMb + _options.MemoryOverheadMb, Math.Max(1, spec.Limits.Vcpus), accelerator, null);
-        var key = SnapshotStore.Key(launch, _backend.Name);
+        var key = SnapshotStore.Key(launch, _backend.Name + "/" + _backend.MachineRevision);
         var (worker, bootSeconds) = await BootAsync(launch, ct).ConfigureAwait(false);
         await using (worker.ConfigureAwait(false))
         {

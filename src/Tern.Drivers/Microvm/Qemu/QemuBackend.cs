@@ -23,6 +23,9 @@ internal sealed class QemuBackend(string qemuPath, WorkerUidPool? uids = null) :
 
     public string Name => "qemu";
 
+    /// <summary>2: tsc=reliable joined the kernel arguments (a snapshot keeps the kernel's clocksource choice).</summary>
+    public string MachineRevision => "2";
+
     public string? Problem()
     {
         if (!File.Exists(qemuPath))
@@ -173,8 +176,11 @@ internal sealed class QemuBackend(string qemuPath, WorkerUidPool? uids = null) :
         psi.Environment.Clear();
         psi.Environment["PATH"] = "/usr/local/bin:/usr/bin:/bin";
         var kvm = accelerator == "kvm";
-        // Without tsc_early_khz, 2 of 3 TCG boots hung after "tsc: Marking TSC unstable" (docs/microvm.md).
-        var append = $"console=ttyS0 panic=-1 quiet tsc_early_khz={HostTscKhz()} tern.time={DateTimeOffset.UtcNow.ToUnixTimeSeconds()}";
+        // Without tsc_early_khz, 2 of 3 TCG boots hung after "tsc: Marking TSC unstable" (docs/microvm.md). tsc=reliable:
+        // microvm has no HPET or PM timer, so the kernel's clocksource watchdog checks the TSC against jiffies, which lose
+        // ticks whenever the host is busy; it then marks the TSC unstable and falls back to jiffies, and the guest's wall
+        // clock falls seconds behind. Under TCG the guest's TSC is the host's, so it is the right clock to trust.
+        var append = $"console=ttyS0 panic=-1 quiet tsc_early_khz={HostTscKhz()} tsc=reliable tern.time={DateTimeOffset.UtcNow.ToUnixTimeSeconds()}";
         if (probe) append += " tern.probe=1";
         string[] args =
         [
