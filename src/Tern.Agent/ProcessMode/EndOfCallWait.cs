@@ -22,14 +22,22 @@ internal sealed class EndOfCallWait
 
     /// <summary>Waits until both pipes have ended or the process has exited, whichever comes first. Returns the exit
     /// code the host reported when the pipes ended with its trailer (stripped from <paramref name="stderr"/>), else null:
-    /// then the caller waits for the exit as for any handler (a host killed or crashed before reporting).</summary>
+    /// then the caller waits for the exit as for any handler (a host killed or crashed before reporting, or one that
+    /// exited while its output was still being read: <see cref="Strip"/> then takes its trailer off).</summary>
     public async Task<int?> WaitAsync(Process process, Task pipes, BoundedCapture stderr, CancellationToken ct)
     {
         await Task.WhenAny(pipes, process.WaitForExitAsync(ct)).ConfigureAwait(false);
-        if (!pipes.IsCompletedSuccessfully) return null;
-        if (!EndOfCallTrailer.TryParse(stderr.ToBytes(), Token, out var exitCode, out var length)) return null;
+        return pipes.IsCompletedSuccessfully && TryTake(stderr, out var exitCode) ? exitCode : null;
+    }
+
+    /// <summary>Takes this call's trailer off the end of <paramref name="stderr"/>, if it is there.</summary>
+    public void Strip(BoundedCapture stderr) => TryTake(stderr, out _);
+
+    private bool TryTake(BoundedCapture stderr, out int exitCode)
+    {
+        if (!EndOfCallTrailer.TryParse(stderr.ToBytes(), Token, out exitCode, out var length)) return false;
         stderr.DropLast(length);
-        return exitCode;
+        return true;
     }
 
     /// <summary>After the answer: waits for the host to exit (killing it if it lingers) and releases it.</summary>

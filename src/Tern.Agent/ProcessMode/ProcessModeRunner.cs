@@ -146,6 +146,7 @@ internal sealed class ProcessModeRunner(InitMessage init) : IModeRunner
             await Task.WhenAll(stdoutTask, stderrTask).WaitAsync(timedOut ? TimedOutDrainGrace : PipeDrainGrace).ContinueWith(_ => { });
         stdout.Freeze();
         stderr.Freeze();
+        if (reportedExit is null) endOfCall?.Strip(stderr);
 
         var exitCode = reportedExit ?? process.ExitCode;
         var resp = new RespMessage { StderrTail = stderr.ToText(), StdoutTail = stdout.TailText(TailBytes) };
