@@ -103,9 +103,10 @@ internal sealed class AgentLoop(AgentChannel channel)
         _answers.Send(error is null
             ? new RespMessage { RequestId = "init", Handoff = _runner is PersistentModeRunner { HandedOff: true } ? true : null }
             : new RespMessage { RequestId = "init", Status = "error", Error = error });
-        // Zygotes this worker did not adopt are stopped a moment after the answer: stopping one waits for it to exit and
-        // walks the process table (~10 ms of CPU here), which must not compete with the cold start's first call. Idle,
-        // they cost nothing meanwhile. Process-mode wasm keeps its zygote for the first call.
+        // Zygotes this worker did not adopt are stopped a moment after the answer: even a plain kill (the Python zygote's)
+        // has the kernel tear a process down, which must not compete with the cold start's first call (process-mode wasm
+        // no longer sweeps the worker before its answer, so nothing else kills them sooner). Idle, they cost nothing
+        // meanwhile. Process-mode wasm keeps its wasm zygote for the first call.
         var keepWasm = init.Runtime == "wasm";
         _ = Task.Delay(ZygoteDiscardDelay).ContinueWith(_ =>
         {

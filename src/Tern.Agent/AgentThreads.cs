@@ -11,7 +11,10 @@ namespace Tern.Agent;
 internal static class AgentThreads
 {
     public const int PoolThreads = 8;
-    public const int ParkedThreads = 4;
+    /// <summary>Four; a spare (template) worker parks two more: its Python zygote holds two pumps until it is discarded
+    /// (a second after Init), and adopting the wasm zygote (two pumps) beside the persistent runner's watchdog (one) must
+    /// not start a thread on the cold start's path.</summary>
+    public static int ParkedThreads { get; } = Environment.GetEnvironmentVariable("TERN_AGENT_TEMPLATE") == "1" ? 6 : 4;
 
     private static readonly BlockingCollection<Action> Jobs = new();
 

@@ -1,4 +1,6 @@
+using System.IO.Pipes;
 using Tern.Agent.Protocol;
+using Tern.Agent.Protocol.LineProtocol;
 using Tern.Json;
 
 namespace Tern.Agent;
@@ -22,5 +24,11 @@ internal static class TemplatePrewarm
         using var frames = new MemoryStream(buffer.ToArray());
         using var reader = new AgentChannel(frames);
         while (reader.Read() is not null) { }
+        // A persistent call's answer catches up on the handler's stderr with an ioctl: its first use looks libc up for
+        // Tern.Agent.Protocol (~1 ms of failed opens and a linker script here), which belongs in this idle time too.
+        using var pipe = new AnonymousPipeServerStream(PipeDirection.In);
+        var tail = new RollingTail(16);
+        tail.TrackPipe((int)pipe.SafePipeHandle.DangerousGetHandle());
+        tail.CatchUp(TimeSpan.Zero);
     }
 }

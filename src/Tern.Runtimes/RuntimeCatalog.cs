@@ -92,6 +92,7 @@ public static class RuntimeCatalog
                 [WasmHost, "--stdio", "--memory-mb", memoryMb.ToString(), "--cache-dir", WasmCacheDir, "--compiled-dir", WasmCompiledDir, $"{CodeDir}/{handler}"],
             PersistentConcurrent = true,
             TimeoutExitCode = 124,
+            ReportsEndOfCall = true,
         },
     }.ToDictionary(r => r.Name, StringComparer.Ordinal);
 

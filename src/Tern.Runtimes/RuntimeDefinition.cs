@@ -32,6 +32,10 @@ public sealed class RuntimeDefinition
     /// deadline (TERN_DEADLINE_MS); the call is then reported as a timeout, as when the agent kills it.</summary>
     public int? TimeoutExitCode { get; init; }
 
+    /// <summary>Process mode: the runtime's host takes <see cref="EndOfCallTrailer.Flag"/> and a token, and ends its stderr
+    /// with the end-of-call trailer when the call is over, so the agent answers without waiting for the process's exit.</summary>
+    public bool ReportsEndOfCall { get; init; }
+
     /// <summary>Whether the handler file itself must be executable (compiled binaries and scripts).</summary>
     public bool HandlerIsExecutable { get; init; }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Tern.Runtimes;
 
 namespace Tern.WasmHost;
 
@@ -13,7 +14,7 @@ namespace Tern.WasmHost;
 internal sealed record HostArguments
 {
     public const string Usage =
-        "usage: tern-wasm-host [--memory-mb N] [--cache-dir DIR] [--compiled-dir DIR] [--trace] MODULE.wasm EVENT_PATH\n" +
+        "usage: tern-wasm-host [--memory-mb N] [--cache-dir DIR] [--compiled-dir DIR] [--trace] [--report-end TOKEN] MODULE.wasm EVENT_PATH\n" +
         "       tern-wasm-host --stdio [--memory-mb N] [--cache-dir DIR] [--compiled-dir DIR] [--trace] MODULE.wasm\n" +
         "       tern-wasm-host --zygote   (then one length-prefixed command on stdin)\n" +
         "       tern-wasm-host --compile --cache-dir DIR MODULE.wasm\n" +
@@ -35,6 +36,9 @@ internal sealed record HostArguments
     public string? CacheDir { get; init; }
     /// <summary>Modules the daemon compiled ahead (read-only, looked up before <see cref="CacheDir"/>).</summary>
     public string? CompiledDir { get; init; }
+    /// <summary>Process mode: end stderr with the end-of-call trailer carrying this token (Tern.Runtimes/EndOfCallTrailer.cs)
+    /// once the module has ended, and let go of stdout and stderr then, so the agent need not wait for the exit.</summary>
+    public string? ReportEndToken { get; init; }
     /// <summary>Say on stderr whether the module came from the cache (for tests and benchmarks).</summary>
     public bool Trace { get; init; }
     /// <summary>The module's environment when a zygote was told it; null: the process's own (a plain start).</summary>
@@ -49,7 +53,7 @@ internal sealed record HostArguments
         error = null;
         bool stdio = false, trace = false, zygote = false, compile = false;
         long? memory = null;
-        string? cache = null, compiled = null, prewarm = null;
+        string? cache = null, compiled = null, prewarm = null, reportEnd = null;
         var positional = new List<string>();
         for (var i = 0; i < args.Length; i++)
         {
@@ -70,6 +74,7 @@ internal sealed record HostArguments
                 case "--cache-dir" when i + 1 < args.Length: cache = args[++i]; break;
                 case "--compiled-dir" when i + 1 < args.Length: compiled = args[++i]; break;
                 case "--write-prewarm" when i + 1 < args.Length: prewarm = args[++i]; break;
+                case EndOfCallTrailer.Flag when i + 1 < args.Length && args[i + 1].Length is > 0 and <= 64: reportEnd = args[++i]; break;
                 default:
                     if (args[i].StartsWith("--", StringComparison.Ordinal))
                     {
@@ -92,7 +97,7 @@ internal sealed record HostArguments
             error = Usage;
             return null;
         }
-        if (positional.Count != (stdio || compile ? 1 : 2) || (compile && (stdio || string.IsNullOrEmpty(cache))))
+        if (positional.Count != (stdio || compile ? 1 : 2) || (compile && (stdio || string.IsNullOrEmpty(cache))) || (reportEnd is not null && (stdio || compile)))
         {
             error = Usage;
             return null;
@@ -101,7 +106,7 @@ internal sealed record HostArguments
         {
             ModulePath = positional[0], EventPath = stdio || compile ? null : positional[1], Stdio = stdio, Compile = compile,
             MemoryBytes = memory, CacheDir = string.IsNullOrEmpty(cache) ? null : cache,
-            CompiledDir = string.IsNullOrEmpty(compiled) ? null : compiled, Trace = trace,
+            CompiledDir = string.IsNullOrEmpty(compiled) ? null : compiled, Trace = trace, ReportEndToken = reportEnd,
         };
     }
 }

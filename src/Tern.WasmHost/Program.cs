@@ -9,6 +9,8 @@ if (options is null)
     return 2;
 }
 Engine? engine = null;
+Linker? linker = null;
+Prewarm? prewarm = null;
 try
 {
     engine = WasmEngine.Create();
@@ -19,10 +21,12 @@ try
     }
     if (options.Zygote)
     {
-        // A spare worker's host: the runtime is up, libwasmtime loaded and the engine made, the paths a call takes
-        // warmed up; now wait for the function.
-        Prewarm.Run(engine, options.Trace ? line => Console.Error.WriteLine($"tern-wasm-host: {line}") : null);
+        // A spare worker's host: the runtime is up, libwasmtime loaded, the engine and the WASI linker made, the paths
+        // a call takes warmed up (and kept warm while it waits); now wait for the function.
+        linker = WasiCommand.NewLinker(engine);
+        prewarm = Prewarm.Start(engine, linker, options.Trace ? line => Console.Error.WriteLine($"tern-wasm-host: {line}") : null);
         var command = ZygoteCommand.Read(out var commandError);
+        prewarm?.Stop();
         if (command is null)
         {
             if (commandError is null) return 0; // stdin closed: the spare took on something else
@@ -41,7 +45,8 @@ try
         return 0;
     }
     using var module = modules.Load(engine, options.ModulePath);
-    return WasiCommand.Run(engine, module, options);
+    linker ??= WasiCommand.NewLinker(engine);
+    return WasiCommand.Run(engine, linker, module, options);
 }
 catch (Exception e) when (e is ModuleLoadException or IOException or UnauthorizedAccessException or WasmtimeException)
 {
@@ -53,5 +58,7 @@ catch (Exception e) when (e is ModuleLoadException or IOException or Unauthorize
 }
 finally
 {
+    prewarm?.Dispose();
+    linker?.Dispose();
     engine?.Dispose();
 }

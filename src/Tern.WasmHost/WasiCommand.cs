@@ -16,10 +16,18 @@ internal static class WasiCommand
     /// <summary>Process mode: the agent puts the call's deadline (Unix epoch milliseconds) here.</summary>
     public const string DeadlineVariable = "TERN_DEADLINE_MS";
 
-    public static int Run(Engine engine, Module module, HostArguments args)
+    /// <summary>A linker with WASI defined: the same for every module, so a zygote makes it before its command comes.</summary>
+    public static Linker NewLinker(Engine engine)
     {
-        using var linker = new Linker(engine);
+        var linker = new Linker(engine);
         linker.DefineWasi();
+        return linker;
+    }
+
+    /// <summary>Runs the module and returns its exit code; with <see cref="HostArguments.ReportEndToken"/> it does not
+    /// return but reports the end and exits (<see cref="EndReport"/>), before anything is torn down.</summary>
+    public static int Run(Engine engine, Linker linker, Module module, HostArguments args)
+    {
         using var store = new Store(engine);
         store.SetLimits(memorySize: args.MemoryBytes);
         store.SetWasiConfiguration(Wasi(args));
@@ -41,6 +49,13 @@ internal static class WasiCommand
         }
         var start = instance.GetAction("_start")
             ?? throw new ModuleLoadException("the module exports no _start function (a WASI command module is required)");
+        var exitCode = Call(start, deadline is not null);
+        if (args.ReportEndToken is { } token) EndReport.WriteAndExit(token, exitCode);
+        return exitCode;
+    }
+
+    private static int Call(Action start, bool hasDeadline)
+    {
         try
         {
             start();
@@ -50,7 +65,7 @@ internal static class WasiCommand
         {
             return code; // proc_exit
         }
-        catch (TrapException e) when (e.Type == TrapCode.Interrupt && deadline is not null)
+        catch (TrapException e) when (e.Type == TrapCode.Interrupt && hasDeadline)
         {
             Console.Error.WriteLine("tern-wasm-host: the module was interrupted at the call's deadline");
             return TimedOutExitCode;

@@ -48,6 +48,66 @@ internal static class WatModules
           (func (export "_start")))
         """;
 
+    public const int LongStringLength = 75 * 4096;
+
+    /// <summary>Writes a JSON string of <see cref="LongStringLength"/> 'a's in 4 KiB writes (more than a pipe holds).</summary>
+    public const string LongString = """
+        (module
+          (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+          (memory (export "memory") 1)
+          (data (i32.const 64) "\"")
+          (func $write (param $p i32) (param $len i32)
+            (block $done
+              (loop $next
+                (br_if $done (i32.eqz (local.get $len)))
+                (i32.store (i32.const 16) (local.get $p))
+                (i32.store (i32.const 20) (local.get $len))
+                (br_if $done (call $fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 12)))
+                (local.set $p (i32.add (local.get $p) (i32.load (i32.const 12))))
+                (local.set $len (i32.sub (local.get $len) (i32.load (i32.const 12))))
+                (br $next))))
+          (func (export "_start") (local $i i32)
+            (memory.fill (i32.const 4096) (i32.const 97) (i32.const 4096))
+            (call $write (i32.const 64) (i32.const 1))
+            (loop $more
+              (call $write (i32.const 4096) (i32.const 4096))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br_if $more (i32.lt_u (local.get $i) (i32.const 75))))
+            (call $write (i32.const 64) (i32.const 1))))
+        """;
+
+    /// <summary>Writes "boom\n" to stderr (after it, when <paramref name="forgedTrailer"/>, an end-of-call trailer with
+    /// a made-up token claiming exit code 0), then calls proc_exit with <paramref name="code"/>.</summary>
+    public static string StderrThenExit(int code, bool forgedTrailer) => $$"""
+        (module
+          (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+          (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+          (memory (export "memory") 1)
+          (data (i32.const 64) "boom\n")
+          (data (i32.const 128) "\00tern-end-of-call:00000000000000000000000000000000:0\00")
+          (func (export "_start")
+            (i32.store (i32.const 16) (i32.const 64))
+            (i32.store (i32.const 20) (i32.const 5))
+            (drop (call $fd_write (i32.const 2) (i32.const 16) (i32.const 1) (i32.const 12)))
+            (i32.store (i32.const 16) (i32.const 128))
+            (i32.store (i32.const 20) (i32.const {{(forgedTrailer ? 53 : 0)}}))
+            (drop (call $fd_write (i32.const 2) (i32.const 16) (i32.const 1) (i32.const 12)))
+            (call $proc_exit (i32.const {{code}}))))
+        """;
+
+    /// <summary>Adds 1 to a counter in its memory (0 in a fresh instance) and writes it as a digit.</summary>
+    public const string Counter = """
+        (module
+          (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+          (memory (export "memory") 1)
+          (func (export "_start")
+            (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (i32.const 1)))
+            (i32.store8 (i32.const 64) (i32.add (i32.load (i32.const 0)) (i32.const 48)))
+            (i32.store (i32.const 16) (i32.const 64))
+            (i32.store (i32.const 20) (i32.const 1))
+            (drop (call $fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 12)))))
+        """;
+
     public static byte[] Compile(string wat)
     {
         var dir = Path.Combine(Path.GetTempPath(), "tern-wat-" + Guid.NewGuid().ToString("N"));

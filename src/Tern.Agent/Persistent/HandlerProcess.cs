@@ -167,6 +167,24 @@ internal sealed class HandlerProcess : IDisposable
         }
     }
 
+    /// <summary>Stops a process nothing waits on (an unused zygote) without a cost to anyone's answer: one SIGKILL to it
+    /// alone (a zygote has started nothing, so no walk of the process table as <see cref="Stop"/> does) and no wait; its
+    /// pumps end with its pipes, and it is reaped and released once it has exited.</summary>
+    public void Abandon()
+    {
+        if (!BeginEnd()) return;
+        Volatile.Write(ref _endError, new AgentError { Code = CrashedCode, Message = "the handler process was stopped" });
+        try { _process.Kill(); }
+        catch (InvalidOperationException) { }
+        catch (System.ComponentModel.Win32Exception) { }
+        _ = _process.WaitForExitAsync().ContinueWith(_ =>
+        {
+            try { _stdin.Dispose(); } catch (IOException) { }
+            _stderrPump.Stop();
+            _process.Dispose();
+        }, TaskScheduler.Default);
+    }
+
     /// <summary>Ends the process (if still running) with <paramref name="reason"/>.</summary>
     public void Stop(AgentError reason) => EndWith(reason);
 

@@ -59,9 +59,9 @@ internal static class PythonZygote
         return zygote;
     }
 
-    /// <summary>Stops an unused zygote (this worker took on something other than persistent Python).</summary>
+    /// <summary>Stops an unused zygote (this worker took on something other than persistent Python): a kill, no wait.</summary>
     public static void Discard()
     {
-        if (Interlocked.Exchange(ref _spare, null) is { } zygote) zygote.Dispose();
+        if (Interlocked.Exchange(ref _spare, null) is { } zygote) zygote.Abandon();
     }
 }

@@ -46,6 +46,12 @@ internal sealed class BoundedCapture(int limit, bool keepTail)
         }
     }
 
+    /// <summary>Removes the last <paramref name="count"/> bytes (a trailer the handler's host added).</summary>
+    public void DropLast(int count)
+    {
+        lock (_lock) _buffer.SetLength(Math.Max(0, _buffer.Length - count));
+    }
+
     private void Compact()
     {
         if (_buffer.Length <= limit) return;

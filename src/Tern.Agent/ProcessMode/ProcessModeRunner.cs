@@ -40,16 +40,18 @@ internal sealed class ProcessModeRunner(InitMessage init) : IModeRunner
         var started = Stopwatch.GetTimestamp();
         lock (_gate) _inFlight++;
         RespMessage resp;
+        var sweep = true;
         try
         {
-            resp = await RunCoreAsync(exec);
+            (resp, sweep) = await RunCoreAsync(exec);
         }
         finally
         {
-            // Before the answer goes out, so a caller who sees it also sees a clean worker.
+            // Before the answer goes out, so a caller who sees it also sees a clean worker (not needed after a host that
+            // reported its end: it can have started nothing, see EndOfCallWait).
             lock (_gate)
             {
-                if (--_inFlight == 0) OrphanReaper.KillStrays();
+                if (--_inFlight == 0 && sweep) OrphanReaper.KillStrays();
             }
         }
         resp.RequestId = exec.RequestId;
@@ -59,13 +61,14 @@ internal sealed class ProcessModeRunner(InitMessage init) : IModeRunner
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
-    private async Task<RespMessage> RunCoreAsync(ExecMessage exec)
+    /// <summary>The answer, and whether the worker needs its sweep for strays (false when the host reported its end).</summary>
+    private async Task<(RespMessage Resp, bool Sweep)> RunCoreAsync(ExecMessage exec)
     {
         if (!RuntimeCatalog.TryGet(init.Runtime, out var runtime))
-            return Error("UnknownRuntime", $"runtime '{init.Runtime}' is not known to this agent");
+            return (Error("UnknownRuntime", $"runtime '{init.Runtime}' is not known to this agent"), true);
         var handlerPath = Path.Combine(CodeDir, init.Handler);
         if (!File.Exists(handlerPath))
-            return Error("HandlerNotFound", $"handler '{init.Handler}' is not in the code package");
+            return (Error("HandlerNotFound", $"handler '{init.Handler}' is not in the code package"), true);
 
         Directory.CreateDirectory(EventDir);
         var eventPath = Path.Combine(EventDir, $"{Guid.NewGuid():N}.json");
@@ -80,9 +83,11 @@ internal sealed class ProcessModeRunner(InitMessage init) : IModeRunner
         }
     }
 
-    private async Task<RespMessage> RunHandlerAsync(RuntimeDefinition runtime, string handlerPath, string eventPath, ExecMessage exec)
+    private async Task<(RespMessage Resp, bool Sweep)> RunHandlerAsync(RuntimeDefinition runtime, string handlerPath, string eventPath, ExecMessage exec)
     {
         var argv = runtime.ProcessCommand(handlerPath, eventPath, init.MemoryMb);
+        var endOfCall = runtime.ReportsEndOfCall ? new EndOfCallWait() : null;
+        if (endOfCall is not null) argv = endOfCall.Argv(argv);
         var env = new Dictionary<string, string?>();
         HandlerEnvironment.Fill(env, init, runtime, exec);
         var timeoutMs = exec.TimeoutMs > 0 ? exec.TimeoutMs : init.TimeoutMs;
@@ -91,9 +96,26 @@ internal sealed class ProcessModeRunner(InitMessage init) : IModeRunner
 
         // A spare worker's first wasm call is run by the host already waiting there (Persistent/WasmZygote.cs).
         string? startError = null;
-        using var process = (init.Runtime == "wasm" ? WasmZygote.TakeForCall(argv, env) : null) ?? Start(argv, env, out startError);
-        if (process is null) return Error("HandlerFailed", $"cannot start handler: {startError}");
+        var process = (init.Runtime == "wasm" ? WasmZygote.TakeForCall(argv, env) : null) ?? Start(argv, env, out startError);
+        if (process is null) return (Error("HandlerFailed", $"cannot start handler: {startError}"), true);
+        int? reportedExit = null;
+        try
+        {
+            (var resp, reportedExit) = await WaitAndAnswerAsync(runtime, process, endOfCall, timeoutMs);
+            return (resp, reportedExit is null);
+        }
+        finally
+        {
+            // A host that reported its end is still exiting: reaped after the answer, off its path.
+            if (reportedExit is null) process.Dispose();
+            else _ = EndOfCallWait.ReapAsync(process);
+        }
+    }
 
+    /// <summary>The answer, once the handler exited (or its host reported the end of the call: that exit code too).</summary>
+    private async Task<(RespMessage Resp, int? ReportedExit)> WaitAndAnswerAsync(RuntimeDefinition runtime, Process process, EndOfCallWait? endOfCall,
+        int timeoutMs)
+    {
         var stdout = new BoundedCapture(MaxOutputBytes, keepTail: false);
         var stderr = new BoundedCapture(TailBytes, keepTail: true);
         var stdoutTask = stdout.CopyFromAsync(process.StandardOutput.BaseStream);
@@ -104,9 +126,12 @@ internal sealed class ProcessModeRunner(InitMessage init) : IModeRunner
         var killAfterMs = timeoutMs + (runtime.TimeoutExitCode is null ? 0 : SelfTimeoutGraceMs);
         using var timeout = new CancellationTokenSource(timeoutMs > 0 ? killAfterMs : Timeout.Infinite);
         var timedOut = false;
+        int? reportedExit = null;
         try
         {
-            await process.WaitForExitAsync(timeout.Token);
+            if (endOfCall is not null)
+                reportedExit = await endOfCall.WaitAsync(process, Task.WhenAll(stdoutTask, stderrTask), stderr, timeout.Token);
+            if (reportedExit is null) await process.WaitForExitAsync(timeout.Token);
         }
         catch (OperationCanceledException)
         {
@@ -117,12 +142,15 @@ internal sealed class ProcessModeRunner(InitMessage init) : IModeRunner
         // The call ends when the handler exits, not when every process that inherited its pipes closes them:
         // a detached child would otherwise hold the call open. Drain briefly, then take what arrived. After a timeout
         // the answer is already late: no more than a moment for the last output.
-        await Task.WhenAll(stdoutTask, stderrTask).WaitAsync(timedOut ? TimedOutDrainGrace : PipeDrainGrace).ContinueWith(_ => { });
+        if (reportedExit is null)
+            await Task.WhenAll(stdoutTask, stderrTask).WaitAsync(timedOut ? TimedOutDrainGrace : PipeDrainGrace).ContinueWith(_ => { });
         stdout.Freeze();
         stderr.Freeze();
+        if (reportedExit is null) endOfCall?.Strip(stderr);
 
+        var exitCode = reportedExit ?? process.ExitCode;
         var resp = new RespMessage { StderrTail = stderr.ToText(), StdoutTail = stdout.TailText(TailBytes) };
-        if (runtime.TimeoutExitCode is { } timeoutExit && process.ExitCode == timeoutExit) timedOut = true;
+        if (runtime.TimeoutExitCode is { } timeoutExit && exitCode == timeoutExit) timedOut = true;
         if (timedOut)
         {
             resp.Status = "timeout";
@@ -133,16 +161,16 @@ internal sealed class ProcessModeRunner(InitMessage init) : IModeRunner
             resp.Status = "error";
             resp.Error = new AgentError { Code = "OutputTooLarge", Message = $"handler output exceeded {MaxOutputBytes} bytes" };
         }
-        else if (process.ExitCode != 0)
+        else if (exitCode != 0)
         {
             resp.Status = "error";
-            resp.Error = new AgentError { Code = "HandlerFailed", Message = FailureMessage(process.ExitCode, resp.StderrTail) };
+            resp.Error = new AgentError { Code = "HandlerFailed", Message = FailureMessage(exitCode, resp.StderrTail) };
         }
         else
         {
             resp.Output = ParseOutput(stdout.ToBytes());
         }
-        return resp;
+        return (resp, reportedExit);
     }
 
     private static Process? Start(string[] argv, Dictionary<string, string?> env, out string? error)
