@@ -12,7 +12,7 @@ namespace Tern.Storage.Postgres;
 /// The record column holds the JSON as last written; the fields that never change after the insert (function, async,
 /// idempotency key, creation time) are read from their columns, so an update cannot alter them and releasing a key
 /// is one column write.</summary>
-internal sealed class PostgresExecutionStore : BatchedExecutionStore
+internal sealed partial class PostgresExecutionStore : BatchedExecutionStore
 {
     private readonly PostgresDatabase _database;
 

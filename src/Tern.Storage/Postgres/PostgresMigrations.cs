@@ -1,3 +1,4 @@
+using Tern.Core.Executions;
 using Tern.Storage.Schema;
 
 namespace Tern.Storage.Postgres;
@@ -45,6 +46,13 @@ internal static class PostgresMigrations
                 WHERE idempotency_key IS NOT NULL;
             CREATE INDEX executions_by_created ON executions (created_at, execution_id);
             CREATE INDEX executions_by_function_created ON executions (function, created_at, execution_id);
+            """),
+        // Several daemons on one database claim async calls with leases (IExecutionLeases).
+        new(2, "claims with leases for several daemons", $"""
+            ALTER TABLE executions ADD COLUMN claimed_by text;
+            ALTER TABLE executions ADD COLUMN lease_until bigint;
+            CREATE INDEX executions_claimable ON executions (created_at, seq)
+                WHERE async = 1 AND status IN ('{ExecutionStatus.Queued}', '{ExecutionStatus.Running}');
             """),
     ]);
 

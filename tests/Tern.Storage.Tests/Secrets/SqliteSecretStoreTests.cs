@@ -22,15 +22,9 @@ public sealed class SqliteSecretStoreTests : IDisposable
     {
         var store = NewStore();
         var value = "plain-" + Guid.NewGuid().ToString("N");
-        var (info, created) = await store.SetAsync("api_token", value, ["*"]);
-        Assert.True(created);
-        Assert.Equal("api_token", info.Name);
-        var (_, createdAgain) = await store.SetAsync("api_token", value);
-        Assert.False(createdAgain);
-
-        Assert.Equal(["api_token"], (await store.ListAsync()).Select(s => s.Name));
-        Assert.Equal(new SecretLookup(SecretLookupStatus.Found, value), await store.ResolveAsync("api_token", "fn"));
-        Assert.Equal(SecretLookupStatus.NotFound, (await store.ResolveAsync("missing", "fn")).Status);
+        await store.SetAsync("api_token", value, ["*"]);
+        await store.SetAsync("api_token", value); // a second version of the row, in the WAL too
+        Assert.Equal(value, (await store.ResolveAsync("api_token", "fn")).Value);
 
         foreach (var file in Directory.GetFiles(_dir.Path))
         {
@@ -40,10 +34,6 @@ public sealed class SqliteSecretStoreTests : IDisposable
             catch (FileNotFoundException) { continue; }
             Assert.DoesNotContain(value, Encoding.UTF8.GetString(bytes));
         }
-
-        Assert.True(await store.DeleteAsync("api_token"));
-        Assert.False(await store.DeleteAsync("api_token"));
-        Assert.Equal(SecretLookupStatus.NotFound, (await store.ResolveAsync("api_token", "fn")).Status);
     }
 
     [Fact]
