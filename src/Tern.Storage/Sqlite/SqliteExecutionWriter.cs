@@ -30,7 +30,7 @@ internal sealed class SqliteExecutionWriter : IExecutionWriter
         {
             // SQLite waits this long for another process's write lock (ADO.NET's own retry loop is not used here).
             raw.sqlite3_busy_timeout(_db, 30_000);
-            // synchronous is per connection: set it on the one that commits (see the class comment on durability).
+            // synchronous is per connection: set it on the one that commits (see SqliteExecutionStore on durability).
             Exec("PRAGMA synchronous = NORMAL");
             _insert = Prepare("""
                 INSERT INTO executions (execution_id, function, status, async, dead_letter, idempotency_key,

@@ -45,17 +45,29 @@ public static class PostgresTestCluster
 
     private static async Task<int> StartAsync()
     {
-        var (code, stdout, stderr) = await RunScriptAsync("start");
+        await StopOrphansAsync();
+        var (code, stdout, stderr) = await RunScriptAsync("start", Dir);
         if (code != 0 || !int.TryParse(stdout.Trim().Split('\n')[^1], out var port))
             throw new InvalidOperationException($"scripts/postgres-test-cluster.sh start failed ({code}):\n{stdout}{stderr}");
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => RunScriptAsync("stop").GetAwaiter().GetResult();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => RunScriptAsync("stop", Dir).GetAwaiter().GetResult();
         return port;
     }
 
-    private static async Task<(int Code, string Stdout, string Stderr)> RunScriptAsync(string action)
+    /// <summary>Clusters left by test processes that were killed before their exit handler ran.</summary>
+    private static async Task StopOrphansAsync()
+    {
+        foreach (var dir in Directory.GetDirectories(Path.GetTempPath(), "tern-test-pg-*"))
+        {
+            var parts = Path.GetFileName(dir).Split('-');
+            if (parts.Length > 3 && int.TryParse(parts[3], out var pid) && !Directory.Exists($"/proc/{pid}"))
+                await RunScriptAsync("stop", dir);
+        }
+    }
+
+    private static async Task<(int Code, string Stdout, string Stderr)> RunScriptAsync(string action, string dir)
     {
         var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { Script, action, Dir }) psi.ArgumentList.Add(arg);
+        foreach (var arg in new[] { Script, action, dir }) psi.ArgumentList.Add(arg);
         using var process = Process.Start(psi)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
