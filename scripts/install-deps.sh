@@ -3,7 +3,7 @@
 #   scripts/install-deps.sh          what the daemon needs (bubblewrap; pasta and nftables for functions with network egress;
 #                                    runsc for isolation: gvisor)
 #   scripts/install-deps.sh --test   plus what the tests need: Go and wabt to build the examples, promtool to check /metrics,
-#                                    the AWS CLI and boto3 to drive the Lambda API
+#                                    the AWS CLI and boto3 to drive the Lambda API, postgresql for the store tests
 set -euo pipefail
 need=()
 lean=() # installed without their recommended packages
@@ -29,6 +29,8 @@ if [[ "${1:-}" == "--test" ]]; then
   command -v wat2wasm >/dev/null || need+=(wabt)
   command -v zip >/dev/null || need+=(zip)
   command -v gpg >/dev/null || need+=(gpg) # signs the local test mirror of scripts/install-runsc.sh's tests
+  # The store contract suite and the daemon tests on Postgres start a throwaway cluster (scripts/postgres-test-cluster.sh)
+  command -v initdb >/dev/null || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
   # promtool (Debian ships it in the prometheus package) checks the daemon's /metrics output in the API tests; the
   # package's recommended node exporter is not wanted.
   command -v promtool >/dev/null || lean+=(prometheus)

@@ -1,57 +1,80 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Tern.Core.Code;
 using Tern.Storage.ApiKeys;
 using Tern.Storage.Caching;
 using Tern.Storage.Code;
 using Tern.Storage.Logs;
+using Tern.Storage.Postgres;
 using Tern.Storage.Schedules;
 using Tern.Storage.Secrets;
+using Tern.Storage.Sql;
 using Tern.Storage.Sqlite;
 
 namespace Tern.Storage;
 
-/// <summary>Where the host keeps its data: tern.db, code/, master.key.</summary>
-public sealed record StorageLocation(string DataDir);
+/// <summary>Where the host keeps its data: the data directory (code cache, master.key, tern.db for SQLite) and the
+/// store setting: "sqlite" (the default) or a Postgres connection string.</summary>
+public sealed record StorageLocation(string DataDir, string Store = PostgresConnectionString.Sqlite)
+{
+    public bool IsPostgres => PostgresConnectionString.IsPostgres(Store);
+}
 
-/// <summary>Registers the embedded stores (SQLite and files under the data directory) and the store's readiness check.
-/// Nothing is opened here: the database is opened, and migrated, when first asked for (the host asks at start).</summary>
+/// <summary>Registers the stores (SQLite under the data directory, or Postgres), the code store and the store's
+/// readiness check. Nothing is opened here: the database is opened, and migrated, when first asked for (the host asks
+/// at start).</summary>
 public static class StorageServices
 {
     public static IServiceCollection AddTernStorage(this IServiceCollection services)
     {
-        services.AddSingleton(sp => new SqliteDatabase(Path.Combine(sp.GetRequiredService<StorageLocation>().DataDir, "tern.db")));
-        services.AddSingleton<IFunctionStore>(sp => new CachingFunctionStore(new SqliteFunctionStore(sp.GetRequiredService<SqliteDatabase>())));
-        services.AddSingleton<ICodeStore>(sp => new FileCodeStore(Path.Combine(sp.GetRequiredService<StorageLocation>().DataDir, "code")));
+        services.AddSingleton<IStoreDatabase>(sp =>
+        {
+            var location = sp.GetRequiredService<StorageLocation>();
+            return location.IsPostgres
+                ? new PostgresDatabase(location.Store)
+                : new SqliteDatabase(Path.Combine(location.DataDir, "tern.db"));
+        });
+        services.AddSingleton<IFunctionStore>(sp => new CachingFunctionStore(new SqlFunctionStore(sp.GetRequiredService<IStoreDatabase>())));
+        services.AddSingleton<ICodeStore>(sp =>
+        {
+            var cache = new FileCodeStore(Path.Combine(sp.GetRequiredService<StorageLocation>().DataDir, "code"));
+            return sp.GetRequiredService<IStoreDatabase>() is PostgresDatabase postgres ? new PostgresCodeStore(cache, postgres) : cache;
+        });
         services.AddSingleton<ICodeSource>(sp => sp.GetRequiredService<ICodeStore>());
-        services.AddSingleton<IExecutionStore, SqliteExecutionStore>();
-        services.AddSingleton<IScheduleStore>(sp => new SqliteScheduleStore(sp.GetRequiredService<SqliteDatabase>()));
-        services.AddSingleton<IVersionStore>(sp => new SqliteVersionStore(sp.GetRequiredService<SqliteDatabase>()));
-        services.AddSingleton<ILogStore>(sp => new SqliteLogStore(sp.GetRequiredService<SqliteDatabase>()));
-        services.AddSingleton<IApiKeyStore>(sp => new SqliteApiKeyStore(sp.GetRequiredService<SqliteDatabase>()));
+        services.AddSingleton<IExecutionStore>(sp => sp.GetRequiredService<IStoreDatabase>() switch
+        {
+            PostgresDatabase postgres => new PostgresExecutionStore(postgres, sp.GetService<ILogger<PostgresExecutionStore>>()),
+            var database => new SqliteExecutionStore((SqliteDatabase)database, sp.GetService<ILogger<SqliteExecutionStore>>()),
+        });
+        services.AddSingleton<IScheduleStore>(sp => new SqlScheduleStore(sp.GetRequiredService<IStoreDatabase>()));
+        services.AddSingleton<IVersionStore>(sp => new SqlVersionStore(sp.GetRequiredService<IStoreDatabase>()));
+        services.AddSingleton<ILogStore>(sp => new SqlLogStore(sp.GetRequiredService<IStoreDatabase>()));
+        services.AddSingleton<IApiKeyStore>(sp => new SqlApiKeyStore(sp.GetRequiredService<IStoreDatabase>()));
         AddSecrets(services);
         services.AddHealthChecks().AddCheck<StoreHealthCheck>("store");
         return services;
     }
 
     /// <summary>The master key is loaded (or created) when the secret store is first built; a missing or malformed key
-    /// is a <see cref="MasterKeyException"/> then, and so is a key that does not open the stored secrets.</summary>
+    /// is a <see cref="MasterKeyException"/> then, and so is a key that does not open the stored secrets. Daemons sharing
+    /// a Postgres store must share the key too (TERN_MASTER_KEY, or the same master.key file).</summary>
     private static void AddSecrets(IServiceCollection services)
     {
         services.AddSingleton(sp =>
         {
-            var database = sp.GetRequiredService<SqliteDatabase>();
+            var database = sp.GetRequiredService<IStoreDatabase>();
             var key = MasterKey.Load(sp.GetRequiredService<StorageLocation>().DataDir,
-                Environment.GetEnvironmentVariable(MasterKey.EnvironmentVariable), SqliteSecretStore.CountStored(database));
+                Environment.GetEnvironmentVariable(MasterKey.EnvironmentVariable), SqlSecretStore.CountStored(database));
             return new SecretCipher(key);
         });
         services.AddSingleton(sp =>
         {
-            var store = new SqliteSecretStore(sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<SecretCipher>(),
+            var store = new SqlSecretStore(sp.GetRequiredService<IStoreDatabase>(), sp.GetRequiredService<SecretCipher>(),
                 sp.GetRequiredService<TimeProvider>());
             store.VerifyKey();
             return store;
         });
-        services.AddSingleton<ISecretStore>(sp => sp.GetRequiredService<SqliteSecretStore>());
-        services.AddSingleton<ISecretResolver>(sp => sp.GetRequiredService<SqliteSecretStore>());
+        services.AddSingleton<ISecretStore>(sp => sp.GetRequiredService<SqlSecretStore>());
+        services.AddSingleton<ISecretResolver>(sp => sp.GetRequiredService<SqlSecretStore>());
     }
 }

@@ -55,7 +55,7 @@ public sealed class DaemonConfiguration
         foreach (var group in Settings.GroupBy(s => s.Section))
         {
             var options = Bind(group.Key);
-            foreach (var setting in group) yield return (setting, setting.Format(options), SourceOf(setting));
+            foreach (var setting in group) yield return (setting, setting.Display(options), SourceOf(setting));
         }
     }
 
@@ -89,7 +89,7 @@ public sealed class DaemonConfiguration
             try { section.GetValue(setting.Property.PropertyType, setting.Property.Name); }
             catch (InvalidOperationException)
             {
-                throw new DaemonConfigurationException($"{setting.DisplayKey} = '{raw}' ({SourceOf(setting)}): expected {setting.Expected()}");
+                throw new DaemonConfigurationException($"{setting.DisplayKey} = '{Setting.MaskPasswords(raw)}' ({SourceOf(setting)}): expected {setting.Expected()}");
             }
         }
 
@@ -103,7 +103,7 @@ public sealed class DaemonConfiguration
             if (setting is null) throw new DaemonConfigurationException($"{section.Name}: {failed.ErrorMessage}");
             // "The field X must be between 0 and 64." reads better as "must be between 0 and 64."
             var reason = failed.ErrorMessage?.Replace($"The field {setting.Property.Name} ", "", StringComparison.Ordinal) ?? "invalid";
-            throw new DaemonConfigurationException($"{setting.DisplayKey} = '{setting.Format(options)}' ({SourceOf(setting)}): {reason}");
+            throw new DaemonConfigurationException($"{setting.DisplayKey} = '{setting.Display(options)}' ({SourceOf(setting)}): {reason}");
         }
     }
 

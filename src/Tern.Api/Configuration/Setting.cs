@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Reflection;
 using System.Text;
+using System.Text.RegularExpressions;
 using Tern.Core.Settings;
 
 namespace Tern.Api.Configuration;
@@ -45,6 +46,14 @@ public sealed class Setting
         IEnumerable list => string.Join(",", list.Cast<object>()),
         var value => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "",
     };
+
+    /// <summary>The value as <see cref="Format"/> gives it, with a password in a URL (user:password@) or in a connection
+    /// string (Password=...) replaced by ***: for printing (--print-config, error messages), never for binding.</summary>
+    public string Display(object options) => MaskPasswords(Format(options));
+
+    public static string MaskPasswords(string value) => Regex.Replace(
+        Regex.Replace(value, @"(?<=://[^/:@\s]*:)[^@\s]+(?=@)", "***"),
+        @"(?i)\b(password|pwd)\s*=\s*[^;]*", "$1=***");
 
     /// <summary>What a value must look like, for error messages.</summary>
     public string Expected()

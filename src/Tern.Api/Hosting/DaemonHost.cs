@@ -34,9 +34,17 @@ public static class DaemonHost
     public static async Task RunAsync(DaemonStartup startup, CancellationToken ct)
     {
         InlineIo.PreferInlineSocketCompletions(); // before the first socket of this process
+        await StoreWait.UntilReachableAsync(Options(startup), ConfigureLogging, ct);
         await using var app = Build(startup);
         await ApiKeyAuth.AnnounceBootstrapKeyAsync(app.Services, Console.Out, ct);
         await app.RunAsync(ct);
+    }
+
+    private static DaemonOptions Options(DaemonStartup startup)
+    {
+        var services = new ServiceCollection();
+        AddLayers(services);
+        return LoadConfiguration(services, startup).Get<DaemonOptions>(DaemonOptions.Section);
     }
 
     /// <summary>`tern daemon --print-config`: the settings as they would be, checked, with nothing started or created.</summary>
@@ -69,7 +77,7 @@ public static class DaemonHost
 
         Directory.CreateDirectory(options.DataDir);
         File.SetUnixFileMode(options.DataDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        services.AddSingleton(new StorageLocation(options.DataDir));
+        services.AddSingleton(new StorageLocation(options.DataDir, options.Store));
         services.AddSingleton(new DriverStateRoot(Path.Combine(options.DataDir, "w")));
 
         // Measured: with the default minimum the pool's slow thread injection stalled bursts of store writes and
@@ -157,7 +165,7 @@ public static class DaemonHost
         DaemonConfiguration.Load(SectionsIn(services), startup.Flags, startup.ConfigFile, Environment.GetEnvironmentVariables());
 
     /// <summary>One JSON object per line when not on a terminal (log shippers), readable text when on one.</summary>
-    private static void ConfigureLogging(ILoggingBuilder logging)
+    internal static void ConfigureLogging(ILoggingBuilder logging)
     {
         logging.ClearProviders();
         if (Console.IsOutputRedirected) logging.AddJsonConsole();

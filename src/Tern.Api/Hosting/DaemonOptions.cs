@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Tern.Api.Auth;
 using Tern.Core.Settings;
+using Tern.Storage.Postgres;
 
 namespace Tern.Api.Hosting;
 
@@ -18,6 +19,11 @@ public sealed class DaemonOptions : IValidatableObject
     [Setting("Where functions, code, records and keys are kept (made 0700)", Environment = "TERN_DATA_DIR")]
     [Required]
     public string DataDir { get; set; } = DefaultDataDir();
+
+    [Setting("Where state is kept: sqlite (tern.db in the data directory) or a Postgres connection string " +
+        "(postgres://user:password@host:5432/db or Host=...;Database=...), which several daemons may share", Environment = "TERN_STORE")]
+    [Required]
+    public string Store { get; set; } = PostgresConnectionString.Sqlite;
 
     [Setting("Require API keys: on, off, or auto (on unless listening only on loopback)", Environment = "TERN_AUTH")]
     public AuthMode Auth { get; set; } = AuthMode.Auto;
@@ -42,8 +48,23 @@ public sealed class DaemonOptions : IValidatableObject
         if (!string.IsNullOrEmpty(OtlpEndpoint)
             && !(Uri.TryCreate(OtlpEndpoint, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
             yield return new ValidationResult("must be an http:// or https:// URL", [nameof(OtlpEndpoint)]);
+        if (PostgresConnectionString.IsPostgres(Store) && StoreProblem() is { } problem)
+            yield return new ValidationResult(problem, [nameof(Store)]);
         if (!Uri.TryCreate(ListenUrl, UriKind.Absolute, out _))
             yield return new ValidationResult("must be host:port or a URL", [nameof(Listen)]);
+    }
+
+    private string? StoreProblem()
+    {
+        try
+        {
+            PostgresConnectionString.ToNpgsql(Store);
+            return null;
+        }
+        catch (StoreConnectionStringException e)
+        {
+            return e.Message;
+        }
     }
 
     /// <summary>The URL Kestrel binds: "127.0.0.1:8080" becomes "http://127.0.0.1:8080".</summary>

@@ -22,6 +22,11 @@ internal static class DaemonCommand
             Description = "Where functions and code are stored (env TERN_DATA_DIR, default ~/.local/share/tern)",
             HelpName = "DIR",
         };
+        var store = new Option<string>("--store")
+        {
+            Description = "sqlite (default) or a Postgres connection string, postgres://user:password@host/db (env TERN_STORE)",
+            HelpName = "STORE",
+        };
         var auth = new Option<string>("--auth")
         {
             Description = "Require API keys: on, off, or auto = on unless listening on loopback (env TERN_AUTH, default auto)",
@@ -35,12 +40,13 @@ internal static class DaemonCommand
         {
             Description = "Print every setting, its effective value and where it came from, then exit",
         };
-        var command = new Command("daemon", "Run the Tern server") { listen, dataDir, auth, config, printConfig };
+        var command = new Command("daemon", "Run the Tern server") { listen, dataDir, store, auth, config, printConfig };
         command.SetAction(async (result, ct) =>
         {
             var flags = new ConfigLayer("flags");
             if (result.GetValue(listen) is { Length: > 0 } address) flags.Set("daemon:listen", address, "--listen");
             if (result.GetValue(dataDir) is { Length: > 0 } dir) flags.Set("daemon:dataDir", Path.GetFullPath(dir), "--data-dir");
+            if (result.GetValue(store) is { Length: > 0 } storeSetting) flags.Set("daemon:store", storeSetting, "--store");
             if (result.GetValue(auth) is { Length: > 0 } mode) flags.Set("daemon:auth", mode, "--auth");
             var startup = new DaemonStartup(flags, result.GetValue(config) is { Length: > 0 } file ? file : null);
             try

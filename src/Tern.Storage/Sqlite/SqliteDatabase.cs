@@ -1,10 +1,12 @@
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
+using Tern.Storage.Sql;
 
 namespace Tern.Storage.Sqlite;
 
 /// <summary>The embedded database file, its tables brought up to date when it is opened (<see cref="SqliteMigrations"/>).
 /// WAL mode lets readers run beside the one writer.</summary>
-internal sealed class SqliteDatabase
+internal sealed class SqliteDatabase : IStoreDatabase
 {
     private readonly string _connectionString;
 
@@ -33,6 +35,12 @@ internal sealed class SqliteDatabase
         connection.Open();
         return connection;
     }
+
+    public SqlDialect Dialect => SqlDialect.Sqlite;
+
+    DbConnection IStoreDatabase.OpenConnection() => Open();
+
+    ValueTask<DbConnection> IStoreDatabase.OpenConnectionAsync(CancellationToken ct) => ValueTask.FromResult<DbConnection>(Open());
 
     private static void Execute(SqliteConnection connection, string sql)
     {

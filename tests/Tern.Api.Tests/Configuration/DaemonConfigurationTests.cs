@@ -108,6 +108,22 @@ public sealed class DaemonConfigurationTests : IDisposable
     }
 
     [Fact]
+    public void Store_APostgresPassword_IsNeverPrinted_NorQuotedInAnError()
+    {
+        var url = Load(environment: new Hashtable { ["TERN_STORE"] = "postgres://tern:hunter2@db:5432/tern" });
+        Assert.Equal("postgres://tern:***@db:5432/tern", ValueOf(url, "daemon.store"));
+        Assert.Equal("postgres://tern:hunter2@db:5432/tern", url.Get<DaemonOptions>("daemon").Store); // bound as given
+
+        var keywords = Load(environment: new Hashtable { ["TERN_STORE"] = "Host=db;Password=hunter2;Database=tern" });
+        Assert.Equal("Host=db;Password=***;Database=tern", ValueOf(keywords, "daemon.store"));
+
+        var e = Assert.Throws<DaemonConfigurationException>(() =>
+            Load(environment: new Hashtable { ["TERN_STORE"] = "Host=db;Password=hunter2;Colour=blue" }));
+        Assert.StartsWith("daemon.store = 'Host=db;Password=***;Colour=blue' (env TERN_STORE): the store setting is not a usable Postgres connection string", e.Message);
+        Assert.DoesNotContain("hunter2", e.Message);
+    }
+
+    [Fact]
     public void ValueOutOfRange_NamesTheRange()
     {
         var file = File("d.yaml", "pools:\n  templatesPerDriver: 500\n");

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
+using Tern.Storage.Sql;
 using Tern.Storage.Sqlite;
 using Tern.Testing;
 
@@ -149,7 +150,7 @@ public sealed class SchedulerRestartTests(DaemonFixture daemon) : IClassFixture<
 
         await daemon.StopAsync();
         // While the daemon is down, the hourly schedule misses three ticks.
-        var store = new SqliteScheduleStore(new SqliteDatabase(Path.Combine(daemon.DataDir, "tern.db")));
+        var store = new SqlScheduleStore(new SqliteDatabase(Path.Combine(daemon.DataDir, "tern.db")));
         var stored = (await store.GetAsync(hourly))!;
         Assert.True(await store.UpdateAsync(stored with { NextRunAt = DateTimeOffset.UtcNow.AddHours(-3) }));
         SqliteConnection.ClearAllPools();

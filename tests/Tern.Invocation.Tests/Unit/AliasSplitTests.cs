@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Tern.Core.Functions;
+using Tern.Storage.Sql;
 using Tern.Storage.Sqlite;
 using Tern.Testing;
 using Tern.Testing.FakeDriver;
@@ -11,15 +12,15 @@ namespace Tern.Invocation.Tests.Unit;
 public sealed class AliasSplitTests : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "tern-alias-" + Guid.NewGuid().ToString("N"));
-    private readonly SqliteFunctionStore _functions;
-    private readonly SqliteVersionStore _versions;
+    private readonly SqlFunctionStore _functions;
+    private readonly SqlVersionStore _versions;
 
     public AliasSplitTests()
     {
         Directory.CreateDirectory(_dir);
         var database = new SqliteDatabase(Path.Combine(_dir, "tern.db"));
-        _functions = new SqliteFunctionStore(database);
-        _versions = new SqliteVersionStore(database);
+        _functions = new SqlFunctionStore(database);
+        _versions = new SqlVersionStore(database);
     }
 
     [Theory]

@@ -7,6 +7,7 @@ using Tern.Invocation.Callbacks;
 using Tern.Invocation.Logs;
 using Tern.Json;
 using Tern.Storage;
+using Tern.Storage.Sql;
 using Tern.Storage.Sqlite;
 using Tern.Testing;
 using Tern.Testing.FakeDriver;
@@ -28,12 +29,12 @@ internal sealed class DispatcherRig : IAsyncDisposable
     {
         Directory.CreateDirectory(_dir);
         var database = new SqliteDatabase(Path.Combine(_dir, "tern.db"));
-        Functions = new SqliteFunctionStore(database);
+        Functions = new SqlFunctionStore(database);
         _executions = new SqliteExecutionStore(database);
         Clock = new WatchedTimeProvider(Pools.Time);
         var asyncOptions = Create(Options);
-        var logs = new ExecutionLogs(new SqliteLogStore(database), asyncOptions, Pools.Time, NullLogger<ExecutionLogs>.Instance);
-        var invoker = new FunctionInvoker(new VersionResolver(Functions, new SqliteVersionStore(database)), Pools.Pools, Pools.Metrics,
+        var logs = new ExecutionLogs(new SqlLogStore(database), asyncOptions, Pools.Time, NullLogger<ExecutionLogs>.Instance);
+        var invoker = new FunctionInvoker(new VersionResolver(Functions, new SqlVersionStore(database)), Pools.Pools, Pools.Metrics,
             NullLogger<FunctionInvoker>.Instance, logs);
         _callbacks = new CallbackSender(new CallbackTargets(Create(new CallbackOptions())), NullLogger<CallbackSender>.Instance);
         Dispatcher = new AsyncDispatcher(wrapStore?.Invoke(_executions) ?? _executions, Functions, invoker, _callbacks, asyncOptions, Clock,
@@ -44,7 +45,7 @@ internal sealed class DispatcherRig : IAsyncDisposable
     public FakeDriver Driver => Pools.Driver;
     public WatchedTimeProvider Clock { get; }
     public AsyncOptions Options { get; } = new() { BaseBackoff = TimeSpan.FromSeconds(1), MaxBackoff = TimeSpan.FromMinutes(5) };
-    public SqliteFunctionStore Functions { get; }
+    public SqlFunctionStore Functions { get; }
     public AsyncDispatcher Dispatcher { get; }
 
     public async Task<FunctionDefinition> CreateAsync(string name, Func<FunctionDefinition, FunctionDefinition>? tweak = null)

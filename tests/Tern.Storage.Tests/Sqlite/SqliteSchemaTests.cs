@@ -90,4 +90,30 @@ public sealed class SqliteSchemaTests : IDisposable
         foreach (var store in SqliteMigrations.All)
             Assert.Equal(Enumerable.Range(1, store.Migrations.Count), store.Migrations.Select(m => m.Version));
     }
+
+    [Fact]
+    public void SqliteDatabase_NewFile_UsesWalJournal()
+    {
+        using var connection = new SqliteDatabase(_dir.Combine("tern.db")).Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode";
+
+        Assert.Equal("wal", command.ExecuteScalar() as string);
+    }
+
+    [Fact]
+    public async Task Schema_ExecutionsTable_HasTheQueryIndexes()
+    {
+        await using var connection = new SqliteDatabase(_dir.Combine("tern.db")).Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'executions' AND sql IS NOT NULL";
+        var indexes = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) indexes.Add(reader.GetString(0));
+
+        Assert.Contains(indexes, sql => sql.Contains("(status)"));
+        Assert.Contains(indexes, sql => sql.Contains("(function, dead_letter, finished_at)"));
+        Assert.Contains(indexes, sql => sql.Contains("(finished_at)"));
+        Assert.Contains(indexes, sql => sql.Contains("UNIQUE") && sql.Contains("(function, idempotency_key)") && sql.Contains("WHERE idempotency_key IS NOT NULL"));
+    }
 }

@@ -1,21 +1,22 @@
-using Microsoft.Data.Sqlite;
 using Tern.Storage.ApiKeys;
-using Tern.Storage.Sqlite;
+using Tern.Storage.Sql;
 
-namespace Tern.Storage.Tests.Sqlite;
+namespace Tern.Storage.Tests.Contract;
 
-public sealed class SqliteApiKeyStoreTests : IDisposable
+public sealed class SqliteApiKeyStoreTests : ApiKeyStoreContract<SqliteBackend>;
+
+public sealed class PostgresApiKeyStoreTests : ApiKeyStoreContract<PostgresBackend>;
+
+/// <summary>What every API key store does (<see cref="SqlApiKeyStore"/> on SQLite and on Postgres).</summary>
+public abstract class ApiKeyStoreContract<TBackend> : StoreContract<TBackend> where TBackend : StoreBackend, new()
 {
     private static readonly DateTimeOffset Created = new(2025, 1, 2, 3, 4, 5, TimeSpan.Zero);
-    private readonly TempDir _temp = new();
-    private readonly SqliteApiKeyStore _store;
+    private SqlApiKeyStore _store = null!;
 
-    public SqliteApiKeyStoreTests() => _store = new SqliteApiKeyStore(new SqliteDatabase(_temp.Combine("tern.db")));
-
-    public void Dispose()
+    public override async Task InitializeAsync()
     {
-        SqliteConnection.ClearAllPools();
-        _temp.Dispose();
+        await base.InitializeAsync();
+        _store = new SqlApiKeyStore(Database);
     }
 
     private static (ApiKey Record, string Key) NewKey(string name, int? rate = null)
@@ -63,31 +64,5 @@ public sealed class SqliteApiKeyStoreTests : IDisposable
         var stored = await _store.GetAsync(key.Id);
         Assert.Equal((ApiKeyRole.Invoke, parent.Id), (stored!.Role, stored.CreatedBy));
         Assert.Equal((ApiKeyRole.Admin, (string?)null), ((await _store.GetAsync(parent.Id))!.Role, (await _store.GetAsync(parent.Id))!.CreatedBy));
-    }
-
-    [Fact]
-    public async Task KeysFromBeforeRoles_BecomeAdmin_SoAnUpgradeLocksNobodyOut()
-    {
-        var path = _temp.Combine("old.db");
-        var (old, key) = NewKey("old");
-        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
-        using (var command = connection.CreateCommand())
-        {
-            connection.Open();
-            // The table as the previous release made it.
-            command.CommandText = """
-                CREATE TABLE api_keys (id TEXT PRIMARY KEY, name TEXT NOT NULL, prefix TEXT NOT NULL, hash BLOB NOT NULL,
-                                       created_at INTEGER NOT NULL, revoked_at INTEGER, rate_limit_per_second INTEGER);
-                INSERT INTO api_keys VALUES ($id, 'old', $prefix, $hash, 1, NULL, NULL);
-                """;
-            command.Parameters.AddWithValue("$id", old.Id);
-            command.Parameters.AddWithValue("$prefix", old.Prefix);
-            command.Parameters.AddWithValue("$hash", old.Hash);
-            command.ExecuteNonQuery();
-        }
-        var stored = await new SqliteApiKeyStore(new SqliteDatabase(path)).GetAsync(old.Id);
-        Assert.Equal(ApiKeyRole.Admin, stored!.Role);
-        Assert.Null(stored.CreatedBy);
-        Assert.True(ApiKeySecret.Verify(key, stored.Hash));
     }
 }

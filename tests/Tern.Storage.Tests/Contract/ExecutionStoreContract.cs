@@ -1,32 +1,33 @@
 using Tern.Json;
 using System.Diagnostics;
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
 using Tern.Core.Executions;
 using Tern.Core.Invocations;
-using Tern.Storage.Sqlite;
+using Tern.Storage.Sql;
 using Xunit.Abstractions;
 
-namespace Tern.Storage.Tests.Sqlite;
+namespace Tern.Storage.Tests.Contract;
 
-public sealed class SqliteExecutionStoreTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class SqliteExecutionStoreTests(ITestOutputHelper output) : ExecutionStoreContract<SqliteBackend>(output);
+
+public sealed class PostgresExecutionStoreTests(ITestOutputHelper output) : ExecutionStoreContract<PostgresBackend>(output);
+
+/// <summary>What every execution store does (<see cref="BatchedExecutionStore"/> on SQLite and on Postgres): group
+/// commit, read-your-writes, idempotency keys, ordering and paging, clean-up.</summary>
+public abstract class ExecutionStoreContract<TBackend>(ITestOutputHelper output) : StoreContract<TBackend> where TBackend : StoreBackend, new()
 {
-    private readonly TempDir _temp = new();
-    private SqliteExecutionStore _store = null!;
+    private BatchedExecutionStore _store = null!;
 
-    private string DbPath => _temp.Combine("tern.db");
-
-    public Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _store = new SqliteExecutionStore(new SqliteDatabase(DbPath));
-        return Task.CompletedTask;
+        await base.InitializeAsync();
+        _store = Backend.NewExecutionStore(Database);
     }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
         await _store.DisposeAsync();
-        SqliteConnection.ClearAllPools(); // release the pooled handles on the WAL files before deleting them
-        _temp.Dispose();
+        await base.DisposeAsync();
     }
 
     private static readonly DateTimeOffset T0 = new(2025, 1, 2, 3, 4, 5, TimeSpan.Zero);
@@ -162,16 +163,14 @@ public sealed class SqliteExecutionStoreTests(ITestOutputHelper output) : IAsync
     }
 
     [Fact]
-    public async Task NewDatabaseOnSameFile_AfterRestart_StillHasTheRecords()
+    public async Task Reopened_AfterRestart_StillHasTheRecords()
     {
         var full = Full("kept");
         await _store.InsertAsync(full);
         await _store.InsertAsync(Rec("updated"));
         await _store.UpdateAsync(Rec("updated", status: ExecutionStatus.Running));
         await _store.DisposeAsync();
-        SqliteConnection.ClearAllPools(); // no connection of the "old process" survives
-
-        _store = new SqliteExecutionStore(new SqliteDatabase(DbPath));
+        _store = Backend.NewExecutionStore(Reopen()); // no connection of the "old process" survives
 
         AssertSameRecord(full, await _store.GetAsync("kept"));
         Assert.Equal(ExecutionStatus.Running, (await _store.GetAsync("updated"))!.Status);
@@ -181,11 +180,8 @@ public sealed class SqliteExecutionStoreTests(ITestOutputHelper output) : IAsync
     [Fact]
     public async Task GetAsync_AWriteNotYetCommitted_IsSeenAtOnce_AndFlushWaitsForTheCommit()
     {
-        using (var blocker = new SqliteDatabase(DbPath).Open())
+        using (var blocker = await Backend.BlockWritesAsync()) // the writer cannot commit until this ends
         {
-            using var begin = blocker.CreateCommand();
-            begin.CommandText = "BEGIN IMMEDIATE"; // the writer cannot commit until this ends
-            begin.ExecuteNonQuery();
 
             var write = _store.InsertAsync(Rec("behind") with { Status = ExecutionStatus.Success });
             var flushed = _store.FlushAsync();
@@ -193,24 +189,15 @@ public sealed class SqliteExecutionStoreTests(ITestOutputHelper output) : IAsync
             await Task.Delay(200);
             Assert.False(write.IsCompleted);
             Assert.False(flushed.IsCompleted);
-            Assert.Equal(0L, Count(blocker, "behind"));
+            Assert.Equal(0L, blocker.Count("behind"));
 
-            using var commit = blocker.CreateCommand();
-            commit.CommandText = "COMMIT";
-            commit.ExecuteNonQuery();
+            blocker.Commit();
             await flushed.WaitAsync(TimeSpan.FromSeconds(30));
             Assert.True(write.IsCompletedSuccessfully);
-            Assert.Equal(1L, Count(blocker, "behind"));
+            Assert.Equal(1L, blocker.Count("behind"));
         }
         Assert.Equal(ExecutionStatus.Success, (await _store.GetAsync("behind"))?.Status); // now from the database
 
-        static long Count(Microsoft.Data.Sqlite.SqliteConnection connection, string id)
-        {
-            using var count = connection.CreateCommand();
-            count.CommandText = "SELECT count(*) FROM executions WHERE execution_id = $id";
-            count.Parameters.AddWithValue("$id", id);
-            return (long)count.ExecuteScalar()!;
-        }
     }
 
     [Fact]
@@ -220,11 +207,8 @@ public sealed class SqliteExecutionStoreTests(ITestOutputHelper output) : IAsync
 
         // Hold the database's write lock so the writer blocks on its first write while the rest pile up behind it:
         // they are then committed together, in one transaction.
-        using (var blocker = new SqliteDatabase(DbPath).Open())
+        using (var blocker = await Backend.BlockWritesAsync())
         {
-            using var begin = blocker.CreateCommand();
-            begin.CommandText = "BEGIN IMMEDIATE";
-            begin.ExecuteNonQuery();
 
             var plug = _store.InsertAsync(Rec("plug"));
             await Task.Delay(300); // the writer has taken "plug" and waits for the lock
@@ -239,9 +223,7 @@ public sealed class SqliteExecutionStoreTests(ITestOutputHelper output) : IAsync
             tasks["nokey-a"] = _store.InsertAsync(Rec("nokey-a"));
             tasks["nokey-b"] = _store.InsertAsync(Rec("nokey-b")); // null keys never collide
 
-            using var commit = blocker.CreateCommand();
-            commit.CommandText = "COMMIT";
-            commit.ExecuteNonQuery();
+            blocker.Commit();
             await plug;
             await Task.WhenAll(tasks.Values).ContinueWith(_ => { });
 
@@ -359,7 +341,7 @@ public sealed class SqliteExecutionStoreTests(ITestOutputHelper output) : IAsync
     [Fact]
     public async Task DeleteFinishedBeforeAsync_MoreRowsThanOneChunk_RemovesThemAll()
     {
-        var count = SqliteExecutionStore.MaxBatch * 2 + 77;
+        var count = BatchedExecutionStore.MaxBatch * 2 + 77;
         await Task.WhenAll(Enumerable.Range(0, count).Select(i =>
             _store.InsertAsync(Rec($"old-{i}", status: ExecutionStatus.Success, finished: T0))));
         await _store.InsertAsync(Rec("live"));
@@ -436,8 +418,7 @@ public sealed class SqliteExecutionStoreTests(ITestOutputHelper output) : IAsync
         await Assert.ThrowsAsync<ObjectDisposedException>(() => _store.UpdateAsync(Rec("p-1")));
         Assert.NotNull(await _store.GetAsync("p-1")); // reads still work: they do not use the writer
         await _store.DisposeAsync(); // twice is fine
-        SqliteConnection.ClearAllPools();
-        _store = new SqliteExecutionStore(new SqliteDatabase(DbPath));
+        _store = Backend.NewExecutionStore(Reopen());
         Assert.Equal(300, (await _store.ListUnfinishedAsync()).Count);
     }
 
@@ -465,26 +446,10 @@ public sealed class SqliteExecutionStoreTests(ITestOutputHelper output) : IAsync
     }
 
     [Fact]
-    public async Task Schema_ExecutionsTable_HasTheQueryIndexes()
-    {
-        await using var connection = new SqliteDatabase(DbPath).Open();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'executions' AND sql IS NOT NULL";
-        var indexes = new List<string>();
-        await using (var reader = await command.ExecuteReaderAsync())
-            while (await reader.ReadAsync()) indexes.Add(reader.GetString(0));
-
-        Assert.Contains(indexes, sql => sql.Contains("(status)"));
-        Assert.Contains(indexes, sql => sql.Contains("(function, dead_letter, finished_at)"));
-        Assert.Contains(indexes, sql => sql.Contains("(finished_at)"));
-        Assert.Contains(indexes, sql => sql.Contains("UNIQUE") && sql.Contains("(function, idempotency_key)") && sql.Contains("WHERE idempotency_key IS NOT NULL"));
-    }
-
-    [Fact]
     public async Task InsertAsync_WhileAnotherConnectionWrites_WaitsForTheLock()
     {
-        // The function store writes to the same file from its own connections; the writer waits its turn.
-        var functions = new SqliteFunctionStore(new SqliteDatabase(DbPath));
+        // The function store writes to the same database from its own connections; the writer waits its turn.
+        var functions = new SqlFunctionStore(Backend.Open());
         var inserts = Enumerable.Range(0, 50).Select(i => _store.InsertAsync(Rec($"w-{i}"))).ToList();
         for (var i = 0; i < 20; i++)
             await functions.CreateAsync(new Tern.Core.Functions.FunctionDefinition

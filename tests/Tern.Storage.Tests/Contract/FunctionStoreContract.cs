@@ -1,22 +1,21 @@
-using Microsoft.Data.Sqlite;
 using Tern.Core.Functions;
-using Tern.Storage.Sqlite;
+using Tern.Storage.Sql;
 
-namespace Tern.Storage.Tests.Sqlite;
+namespace Tern.Storage.Tests.Contract;
 
-public sealed class SqliteFunctionStoreTests : IDisposable
+public sealed class SqliteFunctionStoreTests : FunctionStoreContract<SqliteBackend>;
+
+public sealed class PostgresFunctionStoreTests : FunctionStoreContract<PostgresBackend>;
+
+/// <summary>What every function store does (<see cref="SqlFunctionStore"/> on SQLite and on Postgres).</summary>
+public abstract class FunctionStoreContract<TBackend> : StoreContract<TBackend> where TBackend : StoreBackend, new()
 {
-    private readonly TempDir _temp = new();
-    private readonly SqliteFunctionStore _store;
+    private SqlFunctionStore _store = null!;
 
-    public SqliteFunctionStoreTests() => _store = new SqliteFunctionStore(new SqliteDatabase(DbPath));
-
-    private string DbPath => _temp.Combine("tern.db");
-
-    public void Dispose()
+    public override async Task InitializeAsync()
     {
-        SqliteConnection.ClearAllPools(); // release the pooled handles on the WAL files before deleting them
-        _temp.Dispose();
+        await base.InitializeAsync();
+        _store = new SqlFunctionStore(Database);
     }
 
     private static readonly DateTimeOffset Created = new(2025, 1, 2, 3, 4, 5, TimeSpan.Zero);
@@ -154,29 +153,17 @@ public sealed class SqliteFunctionStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task NewDatabaseOnSameFile_AfterRestart_SeesTheData()
+    public async Task Reopened_AfterRestart_SeesTheData()
     {
         await _store.CreateAsync(Def("kept", version: 1));
         await _store.CreateAsync(Def("deleted"));
         Assert.True(await _store.UpdateAsync(Def("kept", version: 2, memoryMb: 2048), expectedVersion: 1));
         Assert.True(await _store.DeleteAsync("deleted"));
-        SqliteConnection.ClearAllPools(); // no connection of the "old process" survives
-
-        var reopened = new SqliteFunctionStore(new SqliteDatabase(DbPath));
+        var reopened = new SqlFunctionStore(Reopen()); // no connection of the "old process" survives
 
         var list = await reopened.ListAsync();
         var kept = Assert.Single(list);
         AssertSameDefinition(Def("kept", version: 2, memoryMb: 2048), kept);
         Assert.Null(await reopened.GetAsync("deleted"));
-    }
-
-    [Fact]
-    public void SqliteDatabase_NewFile_UsesWalJournal()
-    {
-        using var connection = new SqliteDatabase(DbPath).Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA journal_mode";
-
-        Assert.Equal("wal", command.ExecuteScalar() as string);
     }
 }

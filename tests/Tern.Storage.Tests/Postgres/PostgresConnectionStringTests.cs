@@ -1,0 +1,46 @@
+using Npgsql;
+using Tern.Storage.Postgres;
+
+namespace Tern.Storage.Tests.Postgres;
+
+public sealed class PostgresConnectionStringTests
+{
+    [Theory]
+    [InlineData(null, false)]
+    [InlineData("", false)]
+    [InlineData("sqlite", false)]
+    [InlineData(" SQLite ", false)]
+    [InlineData("postgres://h/db", true)]
+    [InlineData("Host=h;Database=db", true)]
+    public void IsPostgres_AnythingButSqlite(string? store, bool expected) => Assert.Equal(expected, PostgresConnectionString.IsPostgres(store));
+
+    [Fact]
+    public void Url_GivesHostPortDatabaseUserPasswordAndParameters()
+    {
+        var built = new NpgsqlConnectionStringBuilder(PostgresConnectionString.ToNpgsql(
+            "postgres://tern:p%40ss@db.internal:6543/tern_prod?sslmode=require&Maximum%20Pool%20Size=20"));
+
+        Assert.Equal(("db.internal", 6543, "tern_prod", "tern", "p@ss"), (built.Host, built.Port, built.Database, built.Username, built.Password));
+        Assert.Equal((SslMode.Require, 20, 5), (built.SslMode, built.MaxPoolSize, built.Timeout));
+    }
+
+    [Fact]
+    public void Keywords_AreNpgsqlsOwn_AndAGivenTimeoutIsKept()
+    {
+        var built = new NpgsqlConnectionStringBuilder(PostgresConnectionString.ToNpgsql("Host=10.0.0.5;Database=tern;Timeout=30"));
+        Assert.Equal(("10.0.0.5", 5432, "tern", 30), (built.Host, built.Port, built.Database, built.Timeout));
+    }
+
+    [Theory]
+    [InlineData("postgres://", "malformed")]
+    [InlineData("postgress", "expected 'sqlite', a postgres:// URL or Host=...;Database=... keywords")]
+    [InlineData("Database=tern", "names no host")]
+    [InlineData("Host=h;Colour=blue", "Colour")]
+    [InlineData("postgres://u:secret@h/db?nonsense=1", "nonsense")]
+    public void Unusable_IsRefusedWithTheReason_NeverThePassword(string store, string reason)
+    {
+        var e = Assert.Throws<StoreConnectionStringException>(() => PostgresConnectionString.ToNpgsql(store));
+        Assert.Contains(reason, e.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("secret", e.Message);
+    }
+}

@@ -1,0 +1,102 @@
+using Tern.Core.Executions;
+using Tern.Storage.Postgres;
+using Tern.Storage.Tests.Contract;
+
+namespace Tern.Storage.Tests.Postgres;
+
+/// <summary>Claims with leases on a real Postgres (groundwork for several daemons): two stores on their own connection
+/// pools stand for two daemons sharing the database.</summary>
+public sealed class PostgresExecutionLeaseTests : IAsyncLifetime
+{
+    private static readonly DateTimeOffset T0 = new(2025, 1, 2, 3, 0, 0, TimeSpan.Zero);
+    private readonly PostgresBackend _backend = new();
+    private PostgresExecutionStore _a = null!;
+    private PostgresExecutionStore _b = null!;
+
+    public async Task InitializeAsync()
+    {
+        await _backend.InitializeAsync(nameof(PostgresExecutionLeaseTests));
+        _a = (PostgresExecutionStore)_backend.NewExecutionStore(_backend.Open());
+        _b = (PostgresExecutionStore)_backend.NewExecutionStore(_backend.Open());
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _a.DisposeAsync();
+        await _b.DisposeAsync();
+        await _backend.DisposeAsync();
+    }
+
+    private static ExecutionRecord Rec(string id, int second, string status = ExecutionStatus.Queued, bool async = true, DateTimeOffset? notBefore = null) => new()
+    {
+        ExecutionId = id, Function = "f", Status = status, Async = async, CreatedAt = T0.AddSeconds(second), NotBefore = notBefore,
+    };
+
+    [Fact]
+    public async Task TwoDaemonsClaimingAtOnce_NeverGetTheSameCall_AndTogetherGetThemAll()
+    {
+        await Task.WhenAll(Enumerable.Range(0, 400).Select(i => _a.InsertAsync(Rec($"e{i:D3}", i))));
+
+        async Task<List<string>> Drain(PostgresExecutionStore store, string owner)
+        {
+            var mine = new List<string>();
+            while (await store.ClaimAsync(owner, 7, T0.AddHours(1), T0.AddHours(2)) is { Count: > 0 } claimed)
+                mine.AddRange(claimed.Select(r => r.ExecutionId));
+            return mine;
+        }
+        var both = await Task.WhenAll(Task.Run(() => Drain(_a, "daemon-a")), Task.Run(() => Drain(_b, "daemon-b")));
+
+        Assert.Empty(both[0].Intersect(both[1]));
+        Assert.Equal(400, both[0].Count + both[1].Count);
+        Assert.True(both[0].Count > 0 && both[1].Count > 0, $"one daemon took everything: {both[0].Count} / {both[1].Count}");
+        Assert.Equal(both[0].Order(), both[0]); // each claimant gets the oldest first
+    }
+
+    [Fact]
+    public async Task Claim_OnlyDueAsyncCalls_OldestFirst()
+    {
+        await _a.InsertAsync(Rec("later", 5));
+        await _a.InsertAsync(Rec("first", 1));
+        await _a.InsertAsync(Rec("retry-not-yet", 0, notBefore: T0.AddMinutes(10)));
+        await _a.InsertAsync(Rec("retry-due", 2, notBefore: T0.AddMinutes(1)));
+        await _a.InsertAsync(Rec("sync", 0, async: false));
+        await _a.InsertAsync(Rec("done", 0, status: ExecutionStatus.Success));
+
+        var claimed = await _a.ClaimAsync("daemon-a", 10, T0.AddMinutes(2), T0.AddHours(1));
+
+        Assert.Equal(["first", "retry-due", "later"], claimed.Select(r => r.ExecutionId));
+        Assert.Equal(["retry-not-yet"], (await _b.ClaimAsync("daemon-b", 10, T0.AddMinutes(11), T0.AddMinutes(12))).Select(r => r.ExecutionId));
+    }
+
+    [Fact]
+    public async Task ACallWhoseLeaseRanOut_IsClaimedAgain_AndItsOldOwnerCannotRenewIt()
+    {
+        await _a.InsertAsync(Rec("work", 0));
+        Assert.Single(await _a.ClaimAsync("daemon-a", 1, T0, T0.AddSeconds(30)));
+        await _a.UpdateAsync(Rec("work", 0, status: ExecutionStatus.Running)); // daemon-a runs it, then dies
+
+        Assert.Empty(await _b.ClaimAsync("daemon-b", 1, T0.AddSeconds(29), T0.AddSeconds(59))); // still leased
+        var reclaimed = Assert.Single(await _b.ClaimAsync("daemon-b", 1, T0.AddSeconds(30), T0.AddSeconds(60)));
+        Assert.Equal((ExecutionStatus.Running, "work"), (reclaimed.Status, reclaimed.ExecutionId));
+
+        Assert.Empty(await _a.RenewAsync("daemon-a", ["work"], T0.AddSeconds(90)));
+        Assert.False(await _a.ReleaseAsync("daemon-a", "work"));
+        Assert.Equal(["work"], await _b.RenewAsync("daemon-b", ["work", "unknown"], T0.AddSeconds(90)));
+        Assert.Empty(await _a.ClaimAsync("daemon-a", 1, T0.AddSeconds(60), T0.AddSeconds(120))); // renewed to 90 s
+    }
+
+    [Fact]
+    public async Task AReleasedCall_IsClaimable_AFinishedOneNever()
+    {
+        await _a.InsertAsync(Rec("handed-back", 0));
+        await _a.InsertAsync(Rec("finished", 1));
+        Assert.Equal(2, (await _a.ClaimAsync("daemon-a", 5, T0, T0.AddMinutes(1))).Count);
+
+        Assert.True(await _a.ReleaseAsync("daemon-a", "handed-back"));
+        await _a.UpdateAsync(Rec("finished", 1, status: ExecutionStatus.Success) with { FinishedAt = T0 });
+
+        Assert.Equal(["handed-back"], (await _b.ClaimAsync("daemon-b", 5, T0, T0.AddMinutes(1))).Select(r => r.ExecutionId));
+        // An hour on, daemon-b's lease on "handed-back" has run out too; "finished" is never claimed again.
+        Assert.Equal(["handed-back"], (await _b.ClaimAsync("daemon-b", 5, T0.AddHours(1), T0.AddHours(2))).Select(r => r.ExecutionId));
+    }
+}
