@@ -29,6 +29,8 @@ if [[ "${1:-}" == "--test" ]]; then
   command -v wat2wasm >/dev/null || need+=(wabt)
   command -v zip >/dev/null || need+=(zip)
   command -v gpg >/dev/null || need+=(gpg) # signs the local test mirror of scripts/install-runsc.sh's tests
+  # kubectl renders deploy/kubernetes (kustomize, offline) in the manifest tests
+  command -v kubectl >/dev/null || need+=(kubernetes-client)
   # promtool (Debian ships it in the prometheus package) checks the daemon's /metrics output in the API tests; the
   # package's recommended node exporter is not wanted.
   command -v promtool >/dev/null || lean+=(prometheus)

@@ -118,6 +118,14 @@ public sealed class FakeClusterTests(FakeClusterDaemon daemon) : IClassFixture<F
         Assert.True((bool)fresh["coldStart"]!);
         Assert.NotEqual(pod, (string?)fresh["output"]!["pod"]);
         Assert.Equal(1, DeploymentOf("k8s-killed").Spec.Replicas);
+
+        // Every call the driver made (create, scale, watch, patch, delete by now) is one deploy/'s Role grants.
+        var granted = Tern.Drivers.Kubernetes.KubernetesPermissions.Rules
+            .SelectMany(r => r.Verbs.Select(v => (r.ApiGroup, r.Resource, v))).ToHashSet();
+        var made = daemon.Cluster.State.Requests.ToList().Select(Tern.Testing.FakeKubernetes.FakeKubernetesServer.AsRbac).ToHashSet();
+        Assert.Contains(("", "pods", "delete"), made);
+        Assert.Contains(("apps", "deployments/scale", "patch"), made);
+        Assert.Subset(granted, made);
     }
 }
 

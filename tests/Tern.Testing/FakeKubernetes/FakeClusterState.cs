@@ -26,7 +26,12 @@ public sealed class FakeClusterState
     public Action<V1Pod>? PodDeleted { get; set; }
 
     /// <summary>Every API request the fake served, as "VERB path" (for tests that check what the driver calls).</summary>
-    public List<string> Requests { get; } = [];
+    public IReadOnlyList<string> Requests
+    {
+        get { lock (_gate) return [.. _requests]; }
+    }
+
+    private readonly List<string> _requests = [];
 
     public sealed record PodEvent(long ResourceVersion, string Namespace, string Type, IDictionary<string, string> Labels, string Json);
 
@@ -42,7 +47,7 @@ public sealed class FakeClusterState
 
     public void Record(string request)
     {
-        lock (_gate) Requests.Add(request);
+        lock (_gate) _requests.Add(request);
     }
 
     public bool CreateConfigMap(string ns, V1ConfigMap configMap)

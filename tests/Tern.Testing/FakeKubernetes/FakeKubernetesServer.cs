@@ -32,6 +32,28 @@ public sealed class FakeKubernetesServer : IAsyncDisposable
     public FakeClusterState State { get; }
     public FakeKubelet Kubelet { get; }
 
+    /// <summary>A request as RBAC sees it: (apiGroup, resource, verb), e.g. ("apps", "deployments/scale", "patch").</summary>
+    public static (string ApiGroup, string Resource, string Verb) AsRbac(string request)
+    {
+        var (method, rest) = (request[..request.IndexOf(' ')], request[(request.IndexOf(' ') + 1)..]);
+        var watch = rest.EndsWith("?watch", StringComparison.Ordinal);
+        var parts = rest.Replace("?watch", "").Trim('/').Split('/');
+        // /api/v1/namespaces/NS/RESOURCE[/NAME[/SUB]] or /apis/GROUP/VERSION/namespaces/NS/RESOURCE[/NAME[/SUB]]
+        var group = parts[0] == "api" ? "" : parts[1];
+        var tail = parts.SkipWhile(p => p != "namespaces").Skip(2).ToArray();
+        var resource = tail[0] + (tail.Length > 2 ? "/" + tail[2] : "");
+        var verb = method switch
+        {
+            "GET" => watch ? "watch" : tail.Length == 1 ? "list" : "get",
+            "POST" => "create",
+            "PATCH" => "patch",
+            "PUT" => "update",
+            "DELETE" => "delete",
+            _ => method.ToLowerInvariant(),
+        };
+        return (group, resource, verb);
+    }
+
     /// <summary>Requests the fake itself failed on (a bug in the fake, or a call it does not understand), with the exception.</summary>
     public System.Collections.Concurrent.ConcurrentBag<string> Failures { get; } = [];
     public string Directory { get; }
