@@ -125,7 +125,7 @@ internal sealed partial class DeploymentPods : IDisposable
             {
                 return;
             }
-            catch (Exception e) when (KubernetesReachability.IsApiFailure(e) || e is System.Text.Json.JsonException or KubernetesException)
+            catch (Exception e) // whatever ends a watch, the loop lists again: a dead watch would strand every start
             {
                 _observe(e);
                 LogWatchFailed(_selector, e.Message);

@@ -50,7 +50,7 @@ internal sealed class KubernetesReachability(KubernetesCluster cluster)
                 .ConfigureAwait(false);
             _problem = null;
         }
-        catch (Exception e) when (IsApiFailure(e))
+        catch (Exception e) // a probe reports whatever went wrong; nothing may escape into readiness
         {
             _problem = Describe(e);
         }

@@ -24,6 +24,10 @@ internal static class WorkerManifests
     /// <summary>A label value is at most 63 characters; 40 hex digits of the SHA-256 name the code well enough.</summary>
     private static string ShortHash(string hash) => hash.Length > 40 ? hash[..40] : hash;
 
+    /// <summary>A label value has at most 63 characters and begins and ends with a letter or digit; a function name may
+    /// have 64 and end in '-' or '_'.</summary>
+    public static string LabelValue(string value) => (value.Length > 63 ? value[..63] : value).TrimEnd('-', '_', '.');
+
     public static string DeploymentName(WorkerSpec spec, string image)
     {
         var key = $"{spec.Code!.Hash}|{spec.Code.FileName}|{image}|{spec.Limits.MemoryMb}|{spec.Limits.Vcpus}";
@@ -75,7 +79,7 @@ internal static class WorkerManifests
     {
         var labels = new Dictionary<string, string>
         {
-            [ManagedBy] = "tern", [FunctionLabel] = spec.FunctionName, [CodeHashLabel] = ShortHash(spec.Code!.Hash), [DeploymentLabel] = name,
+            [ManagedBy] = "tern", [FunctionLabel] = LabelValue(spec.FunctionName), [CodeHashLabel] = ShortHash(spec.Code!.Hash), [DeploymentLabel] = name,
         };
         var resources = new Dictionary<string, ResourceQuantity>
         {

@@ -65,6 +65,17 @@ public sealed class FakeClusterTests(FakeClusterDaemon daemon) : IClassFixture<F
     }
 
     [Fact]
+    public async Task FakeCluster_LongFunctionNameEndingInUnderscore_GetsValidObjectNamesAndLabels()
+    {
+        var name = "k8s_" + new string('x', 59) + "_"; // 64 characters, the longest a function name may be
+        await CreateAsync(name);
+        var result = await daemon.InvokeAsync(name);
+        Assert.True((string?)result["status"] == "success", result.ToJsonString());
+        var deployment = Assert.Single(daemon.Cluster.State.Deployments(), d => d.Metadata.Name.StartsWith("tern-k8s-xxx", StringComparison.Ordinal));
+        Assert.Equal(name[..63].TrimEnd('_'), deployment.Metadata.Labels["tern.dev/function"]);
+    }
+
+    [Fact]
     public async Task FakeCluster_ConcurrentLoad_ScalesUpToMaxReplicas_AndNoFurther()
     {
         await CreateAsync("k8s-load", new { maxReplicas = 3 });

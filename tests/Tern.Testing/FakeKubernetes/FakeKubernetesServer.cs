@@ -16,7 +16,7 @@ namespace Tern.Testing.FakeKubernetes;
 /// patch, delete), with watch streaming, a Deployment controller (<see cref="FakeClusterState"/>) and a kubelet that
 /// runs each pod as the real agent (<see cref="FakeKubelet"/>). Anything else is a 404, so a driver that starts calling
 /// a new endpoint fails its fake-cluster tests until the fake (and deploy/'s Role) learn it.</summary>
-public sealed class FakeKubernetesServer : IAsyncDisposable
+public sealed partial class FakeKubernetesServer : IAsyncDisposable
 {
     public const string Token = "fake-cluster-token";
     private readonly WebApplication _app;
@@ -122,11 +122,13 @@ public sealed class FakeKubernetesServer : IAsyncDisposable
         app.MapPost("/api/v1/namespaces/{ns}/configmaps", async (string ns, HttpRequest request) =>
         {
             var configMap = await ReadAsync<V1ConfigMap>(request);
+            if (Invalid(configMap.Metadata) is { } invalid) return Status(422, invalid);
             return State.CreateConfigMap(ns, configMap) ? Json(configMap, 201) : Status(409, "AlreadyExists");
         });
         app.MapPost("/apis/apps/v1/namespaces/{ns}/deployments", async (string ns, HttpRequest request) =>
         {
             var deployment = await ReadAsync<V1Deployment>(request);
+            if ((Invalid(deployment.Metadata) ?? Invalid(deployment.Spec.Template.Metadata)) is { } invalid) return Status(422, invalid);
             return State.CreateDeployment(ns, deployment) ? Json(deployment, 201) : Status(409, "AlreadyExists");
         });
         app.MapGet("/apis/apps/v1/namespaces/{ns}/deployments/{name}", (string ns, string name) =>
@@ -190,6 +192,23 @@ public sealed class FakeKubernetesServer : IAsyncDisposable
         }
         catch (OperationCanceledException) { }
     }
+
+    /// <summary>The API server's checks on names and labels (DNS-1123 label names, 63-character label values that begin
+    /// and end with a letter or digit), so the fake refuses what a real cluster would.</summary>
+    private static string? Invalid(V1ObjectMeta? meta)
+    {
+        if (meta is null) return null;
+        if (meta.Name is { } name && (name.Length > 63 || !DnsLabel().IsMatch(name))) return $"Invalid: metadata.name '{name}'";
+        foreach (var (key, value) in meta.Labels ?? new Dictionary<string, string>())
+            if (value.Length > 63 || !LabelValue().IsMatch(value)) return $"Invalid: label {key}='{value}'";
+        return null;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
+    private static partial System.Text.RegularExpressions.Regex DnsLabel();
+
+    [System.Text.RegularExpressions.GeneratedRegex("^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")]
+    private static partial System.Text.RegularExpressions.Regex LabelValue();
 
     private static Dictionary<string, string> Selector(string? labelSelector) =>
         string.IsNullOrEmpty(labelSelector) ? []
