@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using k8s.Models;
 using Tern.Testing;
+using Tern.Testing.FakeKubernetes;
 
 namespace Tern.Api.Tests.Kubernetes;
 
@@ -33,6 +34,24 @@ public sealed class FakeClusterTests(FakeClusterDaemon daemon) : IClassFixture<F
 
     private IReadOnlyList<V1Pod> PodsOf(string function) =>
         daemon.Cluster.State.Pods(Namespace, new Dictionary<string, string> { ["tern.dev/function"] = function });
+
+    /// <summary>Invokes; a failure says what the fake cluster held at that moment (pods, replicas, the last requests).</summary>
+    private async Task<JsonObject> InvokeExplainedAsync(string name)
+    {
+        try
+        {
+            return await daemon.InvokeAsync(name);
+        }
+        catch (InvalidOperationException e)
+        {
+            var pods = daemon.Cluster.State.AllPods().Select(p =>
+                $"{p.Metadata.Name} {p.Status?.Phase} ready={FakeClusterState.IsReady(p)} deleting={p.Metadata.DeletionTimestamp is not null} " +
+                $"ip={p.Status?.PodIP} restarts={p.Status?.ContainerStatuses?.FirstOrDefault()?.RestartCount}");
+            var deployments = daemon.Cluster.State.Deployments().Select(d => $"{d.Metadata.Name} replicas={d.Spec.Replicas}");
+            throw new InvalidOperationException($"{e.Message}\npods:\n{string.Join('\n', pods)}\ndeployments:\n{string.Join('\n', deployments)}" +
+                $"\nlast requests:\n{string.Join('\n', daemon.Cluster.State.Requests.TakeLast(30))}\nagents running: {daemon.Cluster.Kubelet.RunningAgents}", e);
+        }
+    }
 
     [Fact]
     public async Task FakeCluster_PythonFunction_RunsColdThenWarm_OnOnePodOfItsDeployment()
@@ -124,7 +143,7 @@ public sealed class FakeClusterTests(FakeClusterDaemon daemon) : IClassFixture<F
         Assert.Equal("WorkerCrashed", (string?)failed["error"]!["code"]);
         Assert.Contains($"pod {pod}", (string?)failed["error"]!["message"]);
 
-        var fresh = await daemon.InvokeAsync("k8s-killed");
+        var fresh = await InvokeExplainedAsync("k8s-killed");
         Assert.True((string?)fresh["status"] == "success", fresh.ToJsonString());
         Assert.True((bool)fresh["coldStart"]!);
         Assert.NotEqual(pod, (string?)fresh["output"]!["pod"]);

@@ -54,6 +54,8 @@ public sealed partial class FakeKubelet : IDisposable
                 var process = Start(pod, ip, binds);
                 var entry = new PodProcess(process, stop);
                 _running[name] = entry;
+                // A delete that came between the check above and this registration found no process to stop.
+                if (_state.Pod(ns, name) is not { Metadata.DeletionTimestamp: null }) Kill(process);
                 _state.UpdatePod(ns, name, p =>
                 {
                     p.Status.Phase = "Running";
