@@ -31,6 +31,8 @@ if [[ "${1:-}" == "--test" ]]; then
   command -v gpg >/dev/null || need+=(gpg) # signs the local test mirror of scripts/install-runsc.sh's tests
   # The store contract suite and the daemon tests on Postgres start a throwaway cluster (scripts/postgres-test-cluster.sh)
   command -v initdb >/dev/null || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
+  # kubectl renders deploy/kubernetes (kustomize, offline) in the manifest tests
+  command -v kubectl >/dev/null || need+=(kubernetes-client)
   # promtool (Debian ships it in the prometheus package) checks the daemon's /metrics output in the API tests; the
   # package's recommended node exporter is not wanted.
   command -v promtool >/dev/null || lean+=(prometheus)

@@ -9,7 +9,7 @@ public sealed class DriverOptions
 {
     public const string Section = "drivers";
 
-    [Setting("The isolation a function gets when its definition names none: sandbox (bubblewrap), gvisor or microvm")]
-    [AllowedValues(FunctionLimits.DefaultIsolation, Gvisor.GvisorDriver.DriverName, Microvm.MicrovmDriver.DriverName)]
+    [Setting("The isolation a function gets when its definition names none: sandbox (bubblewrap), gvisor, microvm or kubernetes")]
+    [AllowedValues(FunctionLimits.DefaultIsolation, Gvisor.GvisorDriver.DriverName, Microvm.MicrovmDriver.DriverName, Kubernetes.KubernetesDriver.DriverName)]
     public string DefaultIsolation { get; set; } = FunctionLimits.DefaultIsolation;
 }

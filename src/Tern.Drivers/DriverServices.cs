@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Tern.Core.Settings;
 using Tern.Drivers.Gvisor;
+using Tern.Drivers.Kubernetes;
 using Tern.Drivers.Microvm;
 using Tern.Drivers.Sandbox;
 using Tern.Drivers.Wasm;
@@ -17,6 +18,7 @@ public static class DriverServices
         services.AddSandboxDriver();
         services.AddGvisorDriver();
         services.AddMicrovmDriver();
+        services.AddKubernetesDriver();
         services.AddSingleton<DriverRegistry>();
         // The wasm runtime's host and its precompiled modules (Wasm/): a runtime, not a driver, but it lives in the
         // runtime assets the drivers mount.

@@ -1,0 +1,38 @@
+using Microsoft.Extensions.DependencyInjection;
+using Tern.Drivers.Kubernetes;
+using Tern.Pools;
+using Tern.Testing;
+using Tern.Testing.FakeKubernetes;
+
+namespace Tern.Api.Tests.Kubernetes;
+
+/// <summary>A real daemon whose kubernetes driver talks to a fake API server (FakeKubernetesServer: no cluster or
+/// container engine runs here) whose pods are the real agent, each on its own 127.0.0.x. A short idle TTL so scale to
+/// zero can be watched.</summary>
+public sealed class FakeClusterDaemon : DaemonFixture
+{
+    public static readonly TimeSpan IdleTtl = TimeSpan.FromSeconds(3);
+
+    public FakeKubernetesServer Cluster { get; private set; } = null!;
+
+    public override async Task InitializeAsync()
+    {
+        Cluster = await FakeKubernetesServer.StartAsync(Path.Combine(AppContext.BaseDirectory, "agent", "tern-agent"),
+            Path.Combine(AppContext.BaseDirectory, "tern-runtimes"));
+        await StartAsync(services =>
+        {
+            services.Configure<KubernetesOptions>(o =>
+            {
+                o.Kubeconfig = Cluster.KubeconfigPath;
+                o.StartTimeout = TimeSpan.FromSeconds(30);
+            });
+            services.Configure<PoolOptions>(o => o.IdleTtl = IdleTtl);
+        });
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await Cluster.DisposeAsync();
+    }
+}
