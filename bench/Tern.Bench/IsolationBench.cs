@@ -37,7 +37,7 @@ public static class IsolationBench
         """;
 
     /// <summary>The control for the daemon-level gap: a sandbox echo that spins for as long as a gVisor call takes beyond
-    /// the sandbox's, so its call is as slow as gVisor's with the same Tern path around it.</summary>
+    /// the sandbox's, relayed by its agent as gVisor's calls are, so its call is as slow as gVisor's on the same Tern path.</summary>
     private static string SpinPy(double ms) => $"import time\ndef handler(event, context):\n    end = time.perf_counter() + {(ms / 1000).ToString("0.000000", CultureInfo.InvariantCulture)}\n" +
         "    while time.perf_counter() < end: pass\n    return event\n";
 
@@ -102,7 +102,10 @@ public static class IsolationBench
         Directory.CreateDirectory(spinDir);
         await File.WriteAllTextAsync(Path.Combine(spinDir, "echo.py"), SpinPy(spinMs));
         var (spinWarm, spinPerCall) = await WarmDirectAsync(drivers[0].Driver, code.Add(spinDir), warmFor);
-        var spinApi = await WarmApiAsync(ternDll, drivers[0].Driver.Name, SpinPy(spinMs), warmFor, null);
+        // gVisor workers cannot hand their handler's pipes to the daemon (no shared kernel), so the agent relays every call:
+        // the control does the same (handlers.handoff off) to leave only the call's pace different.
+        var spinApi = await WarmApiAsync(ternDll, drivers[0].Driver.Name, SpinPy(spinMs), warmFor,
+            new Dictionary<string, string> { ["TERN_HANDLERS_HANDOFF"] = "false" });
         var control = new ControlFigures(spinMs, spinWarm, spinApi, spinPerCall.CpuMs);
         foreach (var (driver, _) in drivers) (driver as IDisposable)?.Dispose();
         var existing = File.Exists(outFile) ? await File.ReadAllTextAsync(outFile) : "# Benchmarks\n";
@@ -298,7 +301,8 @@ public static class IsolationBench
         // call slowed to gVisor's pace by its handler: if the control's gap matches gVisor's, the gap is the slower call's
         // (the daemon's threads sleeping longer and paying wake-ups), not something gVisor-specific in the daemon.
         string Gap(LatencyStats driverLevel, LatencyStats daemonLevel) => F(daemonLevel.P50Ms - driverLevel.P50Ms);
-        s.AppendLine($"Control: the sandbox with a handler that spins {F(control.SpinMs)} ms (gVisor's extra time at the driver), so its call is " +
+        s.AppendLine($"Control: the sandbox with a handler that spins {F(control.SpinMs)} ms (gVisor's extra time at the driver) and the agent relaying " +
+            "each call as it does in gVisor (handlers.handoff off in its daemon), so its call is " +
             $"as slow as gVisor's: {F(control.Warm.P50Ms)} ms at the driver ({F(control.WorkerCpuMs)} ms worker CPU), {F(control.Api.P50Ms)} ms through the daemon.  ");
         s.AppendLine("What the daemon adds to a warm call (daemon-level p50 minus driver-level p50): " +
             string.Join(", ", figures.Select(f => $"{f.Name}{(f.Platform.Length > 0 ? " " + f.Platform : "")} {Gap(f.Warm, f.Api)} ms")) +
