@@ -34,7 +34,8 @@ public static class DaemonHost
     public static async Task RunAsync(DaemonStartup startup, CancellationToken ct)
     {
         InlineIo.PreferInlineSocketCompletions(); // before the first socket of this process
-        await StoreWait.UntilReachableAsync(Options(startup), ConfigureLogging, ct);
+        if (await StoreWait.UntilReachableAsync(Options(startup), ConfigureLogging, ct) is { } waitedOn)
+            startup.Flags.Set("daemon:listen", waitedOn, "the address the daemon answered on while it waited for its store");
         await using var app = Build(startup);
         await ApiKeyAuth.AnnounceBootstrapKeyAsync(app.Services, Console.Out, ct);
         await app.RunAsync(ct);

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using Npgsql;
 using Tern.Testing;
 using Tern.Testing.Postgres;
 using Xunit.Abstractions;
@@ -100,6 +101,37 @@ public sealed class PostgresStoreDaemonTests(ITestOutputHelper log) : IAsyncLife
         Assert.DoesNotContain(":pw@", body);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, api.StatusCode);
         Assert.False(daemon.HasExited);
+        log.WriteLine(daemon.RecentOutput);
+        Assert.Single(daemon.RecentOutput.Split('\n'), line => line.Contains("does not answer"));
+    }
+
+    [Fact]
+    public async Task AStoreThatAnswersLater_TheDaemonStartsOnTheAddressItWaitedOn()
+    {
+        var real = new NpgsqlConnectionStringBuilder(await PostgresTestCluster.CreateDatabaseAsync("late"));
+        await using var late = new LatePostgres(real.Port);
+        var daemon = await StartAsync($"postgres://{real.Username}@127.0.0.1:{late.Port}/{real.Database}",
+            Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), expectReady: false);
+        using var http = new HttpClient { BaseAddress = daemon.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+        await Eventually.TrueAsync(async () =>
+        {
+            try { return (await http.GetAsync("/healthz/ready")).StatusCode == HttpStatusCode.ServiceUnavailable; }
+            catch (HttpRequestException) { return false; } // not listening yet
+        }, "readiness 503 while the store is down", 30_000);
+
+        late.Open();
+        await Eventually.TrueAsync(async () =>
+        {
+            try { return (await http.GetAsync("/healthz/ready")).IsSuccessStatusCode; }
+            catch (HttpRequestException) { return false; } // between the waiting server and the daemon
+        }, "readiness 200 on the same address once the store answers", 30_000);
+        using var created = await http.PostAsJsonAsync("/v1/functions", new
+        {
+            name = "pg-echo", runtime = "python", codeFileName = "main.py",
+            code = Convert.ToBase64String("import json,sys; print(json.dumps(json.load(open(sys.argv[1]))))\n"u8.ToArray()),
+        });
+        Assert.True(created.IsSuccessStatusCode, $"create: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
+        Assert.Equal(5, (int?)(await InvokeAsync(http, """{"n":5}"""))["output"]?["n"]);
         log.WriteLine(daemon.RecentOutput);
         Assert.Single(daemon.RecentOutput.Split('\n'), line => line.Contains("does not answer"));
     }
