@@ -112,8 +112,15 @@ internal sealed partial class AsyncDispatcher(
 
     IReadOnlyCollection<string> IAsyncWorkSink.Saturated()
     {
-        lock (_lock) return [.. _ring.Where(q => q.Waiting >= Math.Max(1, q.Concurrency)).Select(q => q.Function)];
+        lock (_lock) return [.. _ring.Where(Saturated).Select(q => q.Function)];
     }
+
+    bool IAsyncWorkSink.HasRoom(string function)
+    {
+        lock (_lock) return !_queues.TryGetValue(function, out var queue) || !Saturated(queue);
+    }
+
+    private static bool Saturated(FunctionQueue queue) => queue.Waiting >= Math.Max(1, queue.Concurrency);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -205,7 +212,7 @@ internal sealed partial class AsyncDispatcher(
         finally
         {
             lock (_lock) queue.InFlight--;
-            _source.Ended(record.ExecutionId);
+            _source.Ended(record);
             _wake.Release();
         }
     }

@@ -24,7 +24,7 @@ internal interface IAsyncWorkSource
     bool RetryHere(ExecutionRecord next);
 
     /// <summary>This daemon is done with the call (finished, handed back for a retry, or not started).</summary>
-    void Ended(string executionId);
+    void Ended(ExecutionRecord record);
 
     /// <summary>Calls of <paramref name="function"/> waiting to start, as queueSize counts them; <paramref name="local"/>
     /// is how many wait in this daemon's own queue.</summary>
@@ -39,4 +39,8 @@ internal interface IAsyncWorkSink
 
     /// <summary>Functions with at least their concurrency's worth already waiting here: claim none of theirs for now.</summary>
     IReadOnlyCollection<string> Saturated();
+
+    /// <summary>Whether a call of <paramref name="function"/> claimed now could be queued here below that mark (a
+    /// function not seen yet has room).</summary>
+    bool HasRoom(string function);
 }

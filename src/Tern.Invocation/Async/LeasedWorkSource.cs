@@ -29,6 +29,7 @@ internal sealed partial class LeasedWorkSource(IExecutionLeases leases, IOptions
     private int _woken;
     private bool _failing;
     private Task _loop = Task.CompletedTask;
+    private IAsyncWorkSink? _sink;
 
     /// <summary>This process's name in the claimed_by column: host, process id, and a random part (a restarted
     /// daemon must not inherit the leases of its previous life: those expire and are claimed like any other).</summary>
@@ -38,6 +39,7 @@ internal sealed partial class LeasedWorkSource(IExecutionLeases leases, IOptions
 
     public Task StartAsync(IAsyncWorkSink sink, CancellationToken ct)
     {
+        _sink = sink;
         _loop = Task.Run(() => RunAsync(sink, _stop.Token), CancellationToken.None);
         return Task.CompletedTask;
     }
@@ -51,10 +53,12 @@ internal sealed partial class LeasedWorkSource(IExecutionLeases leases, IOptions
         // that runs out, or this one's next life does.
     }
 
+    /// <summary>Wakes the claim loop only when this daemon could take the call now: with the function's queue here
+    /// full, a claim would find nothing of it, and scan its whole backlog to learn that.</summary>
     public bool Offer(ExecutionRecord record)
     {
         _acceptedSinceCount.AddOrUpdate(record.Function, 1, (_, n) => n + 1);
-        Wake();
+        WakeIfRoom(record.Function);
         return false;
     }
 
@@ -62,18 +66,18 @@ internal sealed partial class LeasedWorkSource(IExecutionLeases leases, IOptions
 
     public bool RetryHere(ExecutionRecord next) => false; // re-queued in the store (lease cleared): whoever is free claims it when due
 
-    public void Ended(string executionId)
+    public void Ended(ExecutionRecord record)
     {
-        _held.TryRemove(executionId, out _);
-        Wake();
+        _held.TryRemove(record.ExecutionId, out _);
+        WakeIfRoom(record.Function);
     }
 
     public int Waiting(string function, int local) =>
         Math.Max(local, _backlog.GetValueOrDefault(function) + _acceptedSinceCount.GetValueOrDefault(function));
 
-    private void Wake()
+    private void WakeIfRoom(string function)
     {
-        if (Interlocked.Exchange(ref _woken, 1) == 0) _wake.Release();
+        if (_sink?.HasRoom(function) != false && Interlocked.Exchange(ref _woken, 1) == 0) _wake.Release();
     }
 
     private async Task RunAsync(IAsyncWorkSink sink, CancellationToken stop)
@@ -132,7 +136,8 @@ internal sealed partial class LeasedWorkSource(IExecutionLeases leases, IOptions
         var claimed = await leases.ClaimAsync(Owner, limit, now, now + Lease, sink.Saturated(), stop).ConfigureAwait(false);
         foreach (var record in claimed) _held[record.ExecutionId] = 0;
         await sink.AddAsync(claimed, stop).ConfigureAwait(false);
-        return claimed.Count == limit;
+        // Again at once only for what there is room for: a claim skipping every function found would scan the backlog.
+        return claimed.Count == limit && claimed.Any(r => sink.HasRoom(r.Function));
     }
 
     private async Task RenewAsync(CancellationToken stop)

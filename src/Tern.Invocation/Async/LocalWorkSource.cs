@@ -23,7 +23,7 @@ internal sealed partial class LocalWorkSource(IExecutionStore store, ILogger log
 
     public bool RetryHere(ExecutionRecord next) => true;
 
-    public void Ended(string executionId) { }
+    public void Ended(ExecutionRecord record) { }
 
     public int Waiting(string function, int local) => local;
 
