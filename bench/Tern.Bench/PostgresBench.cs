@@ -73,11 +73,14 @@ public static class PostgresBench
             });
             // Drains while enqueues arrive (a persistent echo: cheap to run, so what is measured is the store's work per
             // call: insert, claim, running, finished), and never fills (queueSize).
-            await daemons[0].CreateAsync(new
-            {
-                name = "async-sink", runtime = "python", mode = "persistent", handler = "echo.handler", codeFileName = "echo.py",
-                code = DaemonProcess.Base64(Echo), concurrency = 2, queueSize = 100_000,
-            });
+            // The warm-up fills its own function, so the measured one starts empty and its queue (100,000, the most a
+            // function may have) cannot fill within the measured seconds: no cheap 429s among the figures.
+            foreach (var name in new[] { "async-warm", "async-sink" })
+                await daemons[0].CreateAsync(new
+                {
+                    name, runtime = "python", mode = "persistent", handler = "echo.handler", codeFileName = "echo.py",
+                    code = DaemonProcess.Base64(Echo), concurrency = 2, queueSize = 100_000,
+                });
             var invokeLua = Path.Combine(stateDir, "invoke.lua");
             await File.WriteAllTextAsync(invokeLua, "wrk.method = \"POST\"\nwrk.body = '{\"name\":\"bench\",\"n\":1}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\n");
 
@@ -86,8 +89,9 @@ public static class PostgresBench
             var (sync, syncCpu) = await MeasuredLoadAsync(daemons, "py-echo:invoke", SyncConnections, measure, invokeLua);
 
             Console.WriteLine($"postgres bench: {setup}, {count} daemon(s): durable enqueues");
-            await LoadAsync(daemons, "async-sink:enqueue", EnqueueConnections, TimeSpan.FromSeconds(2), invokeLua);
-            var (enqueue, enqueueCpu) = await MeasuredLoadAsync(daemons, "async-sink:enqueue", EnqueueConnections, measure, invokeLua);
+            await LoadAsync(daemons, "async-warm:enqueue", EnqueueConnections, TimeSpan.FromSeconds(2), invokeLua);
+            var (enqueue, enqueueCpu) = await MeasuredLoadAsync(daemons, "async-sink:enqueue", EnqueueConnections,
+                TimeSpan.FromSeconds(Math.Min(measure.TotalSeconds, 5)), invokeLua);
             return new Row(setup, count, enqueue, enqueueCpu, sync, syncCpu);
         }
         finally
@@ -101,8 +105,9 @@ public static class PostgresBench
     {
         var each = await Task.WhenAll(daemons.Select(d =>
             WrkLoad.RunAsync(new Uri(d.BaseAddress, "/v1/functions/" + path), connections / daemons.Count, duration, lua)));
-        return new LatencyStats(each.Sum(s => s.RequestsPerSecond), each.Max(s => s.P50Ms), each.Max(s => s.P99Ms), each.Sum(s => s.Count),
-            each.Sum(s => s.Errors));
+        // Only answered calls count: a refused one (non-2xx) is cheap and would flatter the rate.
+        return new LatencyStats(each.Sum(s => s.RequestsPerSecond * (s.Count - s.Errors) / Math.Max(1.0, s.Count)), each.Max(s => s.P50Ms),
+            each.Max(s => s.P99Ms), each.Sum(s => s.Count - s.Errors), each.Sum(s => s.Errors));
     }
 
     private static async Task<(LatencyStats, Cpu)> MeasuredLoadAsync(List<DaemonProcess> daemons, string path, int connections, TimeSpan duration, string lua)
@@ -160,7 +165,7 @@ public static class PostgresBench
         var s = new StringBuilder();
         s.AppendLine("## Postgres store: several daemons on one database (issue 14)");
         s.AppendLine();
-        s.AppendLine($"`{command}`, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {measure.TotalSeconds:F0} s per figure, all rows in one run. Durable " +
+        s.AppendLine($"`{command}`, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {measure.TotalSeconds:F0} s per sync figure and {Math.Min(measure.TotalSeconds, 5):F0} s per enqueue figure, all rows in one run. Durable " +
             $"enqueues: wrk with {EnqueueConnections} connections POSTing `:enqueue` (split evenly over the daemons) to a persistent Python " +
             "echo (concurrency 2 per daemon) that drains meanwhile, so each call costs its insert and, on Postgres, its claim, its " +
             $"running and finished writes. Warm sync: {SyncConnections} connections POSTing `:invoke` to a persistent Python echo. " +
