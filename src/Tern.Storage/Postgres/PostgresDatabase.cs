@@ -22,6 +22,7 @@ internal sealed class PostgresDatabase : IStoreDatabase, IDisposable
     });
 
     private readonly NpgsqlDataSource _dataSource;
+    private readonly string _unpooled;
     private readonly Lock _migrating = new();
     private volatile bool _migrated;
 
@@ -31,6 +32,7 @@ internal sealed class PostgresDatabase : IStoreDatabase, IDisposable
     {
         var builder = new NpgsqlDataSourceBuilder(PostgresConnectionString.ToNpgsql(connectionString));
         _dataSource = builder.Build();
+        _unpooled = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Pooling = false }.ConnectionString;
     }
 
     public SqlDialect Dialect => SqlDialect.Postgres;
@@ -61,6 +63,23 @@ internal sealed class PostgresDatabase : IStoreDatabase, IDisposable
     {
         var connection = _dataSource.OpenConnection();
         if (!_migrated) Migrate(connection);
+        return connection;
+    }
+
+    /// <summary>A connection outside the pool, for session state that must live exactly as long as it (a leader's
+    /// advisory lock): closing it ends the session instead of handing it to the next borrower.</summary>
+    public async ValueTask<NpgsqlConnection> OpenDedicatedConnectionAsync(CancellationToken ct)
+    {
+        var connection = new NpgsqlConnection(_unpooled);
+        try
+        {
+            await connection.OpenAsync(ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
         return connection;
     }
 
