@@ -1,4 +1,7 @@
+using System.Net;
+using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
+using Tern.Api.Hosting;
 using Tern.Drivers.Kubernetes;
 using Tern.Pools;
 using Tern.Testing;
@@ -15,6 +18,11 @@ public sealed class FakeClusterDaemon : DaemonFixture
 
     public FakeKubernetesServer Cluster { get; private set; } = null!;
 
+    /// <summary>Known before the daemon starts: job-style pods post their results to it (kubernetes.controlPlaneUrl).</summary>
+    private readonly int _port = FreePort();
+
+    protected override void ConfigureOptions(DaemonOptions options) => options.Listen = $"127.0.0.1:{_port}";
+
     public override async Task InitializeAsync()
     {
         Cluster = await FakeKubernetesServer.StartAsync(Path.Combine(AppContext.BaseDirectory, "agent", "tern-agent"),
@@ -25,9 +33,17 @@ public sealed class FakeClusterDaemon : DaemonFixture
             {
                 o.Kubeconfig = Cluster.KubeconfigPath;
                 o.StartTimeout = TimeSpan.FromSeconds(30);
+                o.ControlPlaneUrl = $"http://127.0.0.1:{_port}";
             });
             services.Configure<PoolOptions>(o => o.IdleTtl = IdleTtl);
         });
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public override async Task DisposeAsync()
