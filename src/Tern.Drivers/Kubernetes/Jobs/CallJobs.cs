@@ -42,7 +42,7 @@ internal sealed partial class CallJobs(IKubernetes client, string ns, JobPods po
             return new RespMessage
             {
                 RequestId = exec.RequestId, Status = "error",
-                Error = new AgentError { Code = InvocationError.WorkerCrashed, Message = $"could not create Job {name}: {Describe(e)}" },
+                Error = new AgentError { Code = InvocationError.WorkerCrashed, Message = $"could not create the Secret or Job {name}: {Describe(e)}" },
             };
         }
         finally
