@@ -12,7 +12,7 @@ namespace Tern.Api.Tests.Kubernetes;
 /// <summary>A real daemon whose kubernetes driver talks to a fake API server (FakeKubernetesServer: no cluster or
 /// container engine runs here) whose pods are the real agent, each on its own 127.0.0.x. A short idle TTL so scale to
 /// zero can be watched.</summary>
-public sealed class FakeClusterDaemon : DaemonFixture
+public class FakeClusterDaemon : DaemonFixture
 {
     public static readonly TimeSpan IdleTtl = TimeSpan.FromSeconds(3);
 
@@ -22,6 +22,9 @@ public sealed class FakeClusterDaemon : DaemonFixture
     private readonly int _port = FreePort();
 
     protected override void ConfigureOptions(DaemonOptions options) => options.Listen = $"127.0.0.1:{_port}";
+
+    /// <summary>A path after the daemon's address in kubernetes.controlPlaneUrl (a wrong one makes pods' reports fail).</summary>
+    protected virtual string ControlPlanePath => "";
 
     public override async Task InitializeAsync()
     {
@@ -33,10 +36,11 @@ public sealed class FakeClusterDaemon : DaemonFixture
             {
                 o.Kubeconfig = Cluster.KubeconfigPath;
                 o.StartTimeout = TimeSpan.FromSeconds(30);
-                o.ControlPlaneUrl = $"http://127.0.0.1:{_port}";
+                o.ControlPlaneUrl = $"http://127.0.0.1:{_port}{ControlPlanePath}";
             });
             services.Configure<PoolOptions>(o => o.IdleTtl = IdleTtl);
         });
+        if (Auth == Tern.Api.Auth.AuthMode.On) Client.DefaultRequestHeaders.Add("X-API-Key", BootstrapKey);
     }
 
     private static int FreePort()
