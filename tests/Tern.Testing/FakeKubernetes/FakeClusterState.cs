@@ -8,7 +8,8 @@ namespace Tern.Testing.FakeKubernetes;
 /// with a resourceVersion counter, the pod event log watches replay, and the Deployment controller's one job: keep
 /// each Deployment's live pods at its replica count, removing the cheapest pods first as the ReplicaSet controller
 /// does (not Ready before Ready, then the lowest pod-deletion-cost, then the newest). Pods it creates go to the
-/// <see cref="FakeKubelet"/>. A Job gets one pod (what backoffLimit 0 asks for) and, deleted, takes its pods with it. All state is behind one lock; watchers wait on <see cref="Changed"/>.</summary>
+/// <see cref="FakeKubelet"/>. A Job gets one pod (what backoffLimit 0 asks for) and, deleted, takes its pods with it.
+/// All state is behind one lock; watchers wait on <see cref="Changed"/>.</summary>
 public sealed class FakeClusterState
 {
     private const string DeletionCost = "controller.kubernetes.io/pod-deletion-cost";
@@ -129,14 +130,17 @@ public sealed class FakeClusterState
         lock (_gate) return [.. _jobs.Values];
     }
 
-    /// <summary>Removes the Job and deletes its pods (propagation Background: the pods go after the Job).</summary>
+    /// <summary>Removes the Job, the Secrets it owns, and deletes its pods (propagation Background: the pods go after the Job).</summary>
     public bool DeleteJob(string ns, string name)
     {
         List<string> pods;
         lock (_gate)
         {
-            if (!_jobs.Remove((ns, name))) return false;
+            if (!_jobs.Remove((ns, name), out var job)) return false;
             Bump();
+            // The garbage collector's part: objects the Job owns go with it.
+            foreach (var owned in _secrets.Where(s => s.Key.Ns == ns && s.Value.Metadata.OwnerReferences?.Any(o => o.Uid == job.Metadata.Uid) == true).ToList())
+                _secrets.Remove(owned.Key);
             pods = [.. _pods.Where(p => p.Key.Ns == ns && p.Value.Metadata.Labels.TryGetValue("job-name", out var j) && j == name).Select(p => p.Key.Name)];
         }
         foreach (var pod in pods) DeletePod(ns, pod);

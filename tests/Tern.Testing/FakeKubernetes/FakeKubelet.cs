@@ -50,6 +50,7 @@ public sealed partial class FakeKubelet : IDisposable
         var dir = Path.Combine(_podsDir, name);
         try
         {
+            if (!await SecretsExistAsync(pod)) return;
             var binds = WriteVolumes(pod, dir);
             while (!stop.IsCancellationRequested && _state.Pod(ns, name) is { Metadata.DeletionTimestamp: null })
             {
@@ -113,6 +114,22 @@ public sealed partial class FakeKubelet : IDisposable
             _ips.TryRemove(name, out _);
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
         }
+    }
+
+    /// <summary>As a kubelet retries a Secret volume that is not there yet (a Job's Secret is created after the Job),
+    /// waits for each one the pod mounts; false if the pod is deleted first.</summary>
+    private async Task<bool> SecretsExistAsync(V1Pod pod)
+    {
+        var ns = pod.Metadata.NamespaceProperty;
+        foreach (var volume in pod.Spec.Volumes?.Where(v => v.Secret is not null) ?? [])
+        {
+            while (_state.Secret(ns, volume.Secret.SecretName) is null)
+            {
+                if (_state.Pod(ns, pod.Metadata.Name) is not { Metadata.DeletionTimestamp: null }) return false;
+                await Task.WhenAny(_state.Changed, Task.Delay(1000)).ConfigureAwait(false);
+            }
+        }
+        return true;
     }
 
     /// <summary>restartPolicy Never: the container has exited, and the pod ends with it.</summary>

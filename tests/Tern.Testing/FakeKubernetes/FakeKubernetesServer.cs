@@ -13,8 +13,8 @@ namespace Tern.Testing.FakeKubernetes;
 
 /// <summary>A fake Kubernetes API server for tests, in this process (Kestrel on a loopback port, plain HTTP): exactly the
 /// endpoints the kubernetes driver calls (ConfigMaps create; Deployments create, get, patch scale; pods list, watch,
-/// patch, delete; for the job style Secrets and Jobs create, delete), with watch streaming, a Deployment controller (<see cref="FakeClusterState"/>) and a kubelet that
-/// runs each pod as the real agent (<see cref="FakeKubelet"/>). Anything else is a 404, so a driver that starts calling
+/// patch, delete; for the job style Secrets and Jobs create, delete), with watch streaming, a Deployment and a Job
+/// controller (<see cref="FakeClusterState"/>) and a kubelet that runs each pod as the real agent (<see cref="FakeKubelet"/>). Anything else is a 404, so a driver that starts calling
 /// a new endpoint fails its fake-cluster tests until the fake (and deploy/'s Role) learn it.</summary>
 public sealed partial class FakeKubernetesServer : IAsyncDisposable
 {

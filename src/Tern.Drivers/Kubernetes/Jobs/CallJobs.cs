@@ -9,8 +9,8 @@ using Tern.Drivers.Completions;
 
 namespace Tern.Drivers.Kubernetes.Jobs;
 
-/// <summary>Runs one call as one Kubernetes Job: registers the call with a fresh token, creates its Secret (the call and
-/// the token) and its Job, and waits for whichever comes first: the result the pod POSTs to the control plane, or the
+/// <summary>Runs one call as one Kubernetes Job: registers the call with a fresh token, creates its Job and the Secret
+/// its pod mounts (the call and the token, owned by the Job), and waits for whichever comes first: the result the pod POSTs to the control plane, or the
 /// pod watch saying the pod ended without one. Whatever happened, the Job (with its pod) and the Secret are deleted.</summary>
 internal sealed partial class CallJobs(IKubernetes client, string ns, JobPods pods, ExecutionCompletions completions, KubernetesOptions options,
     ILogger logger)
@@ -28,9 +28,10 @@ internal sealed partial class CallJobs(IKubernetes client, string ns, JobPods po
             await pods.Listed.WaitAsync(ct).ConfigureAwait(false);
             var completeUrl = JobManifests.CompleteUrl(options.ControlPlaneUrl!, exec.RequestId);
             var job = JobManifests.Job(name, spec, image, configMap, items, completeUrl, exec.TimeoutMs, options);
-            await client.CoreV1.CreateNamespacedSecretAsync(JobManifests.Secret(name, new OneShotCall { Init = init, Exec = exec }, token), ns,
-                cancellationToken: ct).ConfigureAwait(false);
-            await client.BatchV1.CreateNamespacedJobAsync(job, ns, cancellationToken: ct).ConfigureAwait(false);
+            // The Job first, so the Secret can name it as its owner; its pod waits for the Secret volume meanwhile.
+            var created = await client.BatchV1.CreateNamespacedJobAsync(job, ns, cancellationToken: ct).ConfigureAwait(false);
+            var secret = JobManifests.Secret(name, created.Metadata.Uid, new OneShotCall { Init = init, Exec = exec }, token);
+            await client.CoreV1.CreateNamespacedSecretAsync(secret, ns, cancellationToken: ct).ConfigureAwait(false);
             LogJobCreated(name, spec.FunctionName, exec.RequestId);
             await Task.WhenAny(reported, ended).WaitAsync(ct).ConfigureAwait(false);
             if (reported.IsCompletedSuccessfully) return reported.Result;

@@ -29,12 +29,15 @@ internal static class JobManifests
         return $"tern-call-{safe}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(2))}";
     }
 
-    public static V1Secret Secret(string name, OneShotCall call, string token) => new()
+    /// <summary>Owned by the Job (<paramref name="jobUid"/>): the garbage collector removes it with the Job, so a Job the
+    /// daemon could not delete (it stopped mid-call) takes the call's event and token with it when its TTL ends.</summary>
+    public static V1Secret Secret(string name, string jobUid, OneShotCall call, string token) => new()
     {
         Metadata = new V1ObjectMeta
         {
             Name = name,
             Labels = new Dictionary<string, string> { [WorkerManifests.ManagedBy] = "tern", [StyleLabel] = JobStyle, [JobLabel] = name },
+            OwnerReferences = [new V1OwnerReference { ApiVersion = "batch/v1", Kind = "Job", Name = name, Uid = jobUid }],
         },
         Immutable = true,
         Data = new Dictionary<string, byte[]>
