@@ -128,6 +128,37 @@ public sealed class MultiDaemonPostgresTests(ITestOutputHelper log) : IAsyncLife
         Assert.True(after >= 3, $"only {after} runs in the last 4 s after the leader was killed");
     }
 
+    /// <summary>A daemon starting on a shared store must not take another daemon's running sync call for one a crash cut
+    /// short: the call goes on and answers, and its record is the answer's, not Interrupted.</summary>
+    [Fact]
+    public async Task ADaemonStartingMeanwhile_LeavesAnotherDaemonsRunningSyncCallAlone()
+    {
+        var first = await StartDaemonAsync();
+        using var http = Client(first);
+        http.Timeout = TimeSpan.FromSeconds(60);
+        await CreateFunctionAsync(http);
+        var call = http.PostAsync($"/v1/functions/{Function}:invoke", new StringContent("""{"n":7,"sleep":6}""", Encoding.UTF8, "application/json"));
+        await Eventually.TrueAsync(async () => await RunningSyncCallsAsync() == 1, "the sync call is recorded as running", 30_000);
+
+        await StartDaemonAsync(); // its start sweeps sync calls cut short: this one is alive and within its timeout
+
+        using var answer = await call;
+        var text = await answer.Content.ReadAsStringAsync();
+        Assert.True(answer.StatusCode == HttpStatusCode.OK, $"invoke: {(int)answer.StatusCode} {text}");
+        var id = (string)JsonNode.Parse(text)!["executionId"]!;
+        using var record = await http.GetAsync($"/v1/executions/{id}");
+        var stored = JsonNode.Parse(await record.Content.ReadAsStringAsync())!;
+        Assert.Equal("success", (string?)stored["status"]);
+        Assert.Equal(7, (int?)stored["output"]?["n"]);
+    }
+
+    private async Task<long> RunningSyncCallsAsync()
+    {
+        await using var connection = await OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM executions WHERE status = 'running' AND async = 0", connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
     private async Task<DaemonProcess> StartDaemonAsync()
     {
         var dir = Path.Combine(Path.GetTempPath(), "tern-md-" + Guid.NewGuid().ToString("N"));
