@@ -128,8 +128,8 @@ public sealed class MultiDaemonPostgresTests(ITestOutputHelper log) : IAsyncLife
         Assert.True(after >= 3, $"only {after} runs in the last 4 s after the leader was killed");
     }
 
-    /// <summary>A daemon starting on a shared store must not take another daemon's running sync call for one a crash cut
-    /// short: the call goes on and answers, and its record is the answer's, not Interrupted.</summary>
+    /// <summary>A daemon starting on a shared store must not take another daemon's running (idempotent) sync call for one a
+    /// crash cut short: the call goes on and answers, and its record is the answer's, not Interrupted.</summary>
     [Fact]
     public async Task ADaemonStartingMeanwhile_LeavesAnotherDaemonsRunningSyncCallAlone()
     {
@@ -137,10 +137,22 @@ public sealed class MultiDaemonPostgresTests(ITestOutputHelper log) : IAsyncLife
         using var http = Client(first);
         http.Timeout = TimeSpan.FromSeconds(60);
         await CreateFunctionAsync(http);
-        var call = http.PostAsync($"/v1/functions/{Function}:invoke", new StringContent("""{"n":7,"sleep":6}""", Encoding.UTF8, "application/json"));
-        await Eventually.TrueAsync(async () => await RunningSyncCallsAsync() == 1, "the sync call is recorded as running", 30_000);
+        // With an Idempotency-Key the call is recorded as running when admitted (without one, only when it ends).
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/functions/{Function}:invoke")
+        {
+            Content = new StringContent("""{"n":7,"sleep":15}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("Idempotency-Key", "order-7");
+        var call = http.SendAsync(request);
+        await Eventually.TrueAsync(async () =>
+        {
+            if (call.IsCompleted) Assert.Fail($"the call ended before it was seen running: {(int)(await call).StatusCode} {await (await call).Content.ReadAsStringAsync()}");
+            return await RunningSyncCallsAsync() == 1;
+        }, "the sync call is recorded as running", 30_000);
 
         await StartDaemonAsync(); // its start sweeps sync calls cut short: this one is alive and within its timeout
+        Assert.False(call.IsCompleted, "the call ended before the second daemon had started: nothing was checked");
+        Assert.Equal(1, await RunningSyncCallsAsync()); // not finished as Interrupted (which also released its key)
 
         using var answer = await call;
         var text = await answer.Content.ReadAsStringAsync();
