@@ -24,6 +24,12 @@ if (args.Contains("--isolation"))
         Environment.GetEnvironmentVariable("TERN_BENCH_IMAGES_DIR") ?? Path.Combine(repo, "artifacts", "bench", "images"),
         args.Contains("--skip-microvm"));
 }
+if (args.Contains("--postgres"))
+{
+    // bench/postgres.sh: Tern.Bench --postgres --repo DIR --tern-dll PATH [--quick]
+    return await PostgresBench.RunAsync(repo, ternDll, Path.Combine(repo, "docs", "benchmarks.md"),
+        "bench/postgres.sh" + (args.Contains("--quick") ? " --quick" : ""), args.Contains("--quick"));
+}
 var bareEchoDll = arg("--bare-echo-dll") ?? throw new ArgumentException("--bare-echo-dll is required");
 var goEcho = arg("--go-echo") ?? throw new ArgumentException("--go-echo is required");
 var outFile = arg("--out") ?? Path.Combine(repo, "docs", "benchmarks.md");
@@ -176,9 +182,12 @@ foreach (var (scenario, runtime, dir, handler) in new[] { ("Python echo", "pytho
     }
 
 try { Directory.Delete(stateDir, recursive: true); } catch (IOException) { }
-// The isolation drivers' section has its own command (bench/isolation.sh): kept as it was.
-var isolationSection = File.Exists(outFile) ? IsolationBench.Section.Find(await File.ReadAllTextAsync(outFile)) : null;
-await File.WriteAllTextAsync(outFile, isolationSection is null ? report.ToMarkdown() : IsolationBench.Section.Put(report.ToMarkdown(), isolationSection));
+// The isolation drivers' section has its own command (bench/isolation.sh): kept as it was. So has the Postgres section (bench/postgres.sh).
+var previous = File.Exists(outFile) ? await File.ReadAllTextAsync(outFile) : "";
+var written = report.ToMarkdown();
+foreach (var kept in new[] { IsolationBench.Section, PostgresBench.Section })
+    if (kept.Find(previous) is { } block) written = kept.Put(written, block);
+await File.WriteAllTextAsync(outFile, written);
 WasmBench.Splice(outFile, WasmBench.ToMarkdown(wasmFigures, wasmGoFloor, wasmCommand.TrimEnd()));
 Console.WriteLine($"wrote {outFile}");
 return 0;

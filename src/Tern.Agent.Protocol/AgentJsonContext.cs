@@ -7,4 +7,6 @@ namespace Tern.Agent.Protocol;
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     AllowOutOfOrderMetadataProperties = true)]
 [JsonSerializable(typeof(AgentMessage))]
+[JsonSerializable(typeof(OneShotCall))]
+[JsonSerializable(typeof(RespMessage))]
 public sealed partial class AgentJsonContext : JsonSerializerContext;

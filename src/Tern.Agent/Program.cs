@@ -1,11 +1,22 @@
 using System.Net.Sockets;
 using Tern.Agent;
+using Tern.Agent.OneShot;
 using Tern.Agent.Persistent;
 using Tern.Agent.Protocol;
 using Tern.Agent.Transport;
 
 // The agent: started inside a worker, reaches the host over the transport TERN_AGENT_TRANSPORT names (by default it
-// dials the Unix socket TERN_AGENT_SOCKET), and serves Init/Exec/Ping/Stop.
+// dials the Unix socket TERN_AGENT_SOCKET), and serves Init/Exec/Ping/Stop. With TERN_AGENT_ONESHOT set (a Kubernetes
+// Job's pod) it runs the one call that directory holds, reports the result over HTTP and exits.
+if (Environment.GetEnvironmentVariable(OneShotCall.DirectoryVariable) is { Length: > 0 } oneShot)
+{
+    if (!PrivilegeDrop.ApplyFromEnvironment(out var error))
+    {
+        Console.Error.WriteLine($"tern-agent: {error}");
+        return 70;
+    }
+    return OneShotRun.Run(oneShot);
+}
 if (!AgentTransport.TryFromEnvironment(out var transport, out var transportError))
 {
     Console.Error.WriteLine($"tern-agent: {transportError}");

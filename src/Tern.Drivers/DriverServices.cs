@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Tern.Core.Settings;
+using Tern.Drivers.Completions;
 using Tern.Drivers.Gvisor;
 using Tern.Drivers.Kubernetes;
 using Tern.Drivers.Microvm;
@@ -15,6 +16,8 @@ public static class DriverServices
     public static IServiceCollection AddTernDrivers(this IServiceCollection services)
     {
         services.AddTernSettings<DriverOptions>(DriverOptions.Section);
+        services.AddSingleton<ExecutionCompletions>(); // results reported over HTTP (kubernetes Jobs)
+        services.AddSingleton<IExecutionCompletions>(sp => sp.GetRequiredService<ExecutionCompletions>());
         services.AddSandboxDriver();
         services.AddGvisorDriver();
         services.AddMicrovmDriver();

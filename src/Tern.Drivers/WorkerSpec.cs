@@ -17,4 +17,7 @@ public sealed record WorkerSpec
     /// <summary>none by default: a worker has only its own loopback. Egress (with its allow list) is set when the worker
     /// starts and never changes; a template (spare) worker is always none.</summary>
     public FunctionNetwork Network { get; init; } = FunctionNetwork.None;
+    /// <summary>How a driver that offers several ways to run a function runs this one (kubernetes: "warm" or "job",
+    /// FunctionKubernetes); null: the driver's default.</summary>
+    public string? Style { get; init; }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Tern.Core.Functions;
 using Tern.Core.Settings;
 using Tern.Invocation.Admission;
@@ -38,6 +39,10 @@ public static class InvocationServices
         services.AddSingleton<CallbackTargets>();
         services.AddSingleton<CallbackSender>();
         services.AddHostedService(sp => sp.GetRequiredService<CallbackSender>());
+        // Alone on its store (SQLite) the daemon runs what it accepts; sharing one (Postgres: leases) it runs what it claims.
+        services.AddSingleton<IAsyncWorkSource>(sp => sp.GetRequiredService<IExecutionStore>() is IExecutionLeases leases
+            ? ActivatorUtilities.CreateInstance<LeasedWorkSource>(sp, leases)
+            : new LocalWorkSource(sp.GetRequiredService<IExecutionStore>(), sp.GetRequiredService<ILogger<AsyncDispatcher>>()));
         services.AddSingleton<AsyncDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<AsyncDispatcher>());
         services.AddHostedService<ExecutionJanitor>();

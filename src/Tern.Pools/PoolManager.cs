@@ -117,7 +117,7 @@ public sealed partial class PoolManager : IFunctionObserver
             ?? await drivers.Get(f.Isolation).StartWorkerAsync(new WorkerSpec
             {
                 WorkerId = Guid.CreateVersion7().ToString("N"), FunctionName = f.Name, Code = code, Limits = limits,
-                Network = f.Network, Runtime = f.Runtime,
+                Network = f.Network, Runtime = f.Runtime, Style = f.Kubernetes?.Style,
             }, ct).ConfigureAwait(false);
         var agent = new AgentClient(worker.Stream, Options.MaxMessageBytes);
         try

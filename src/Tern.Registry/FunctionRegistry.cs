@@ -175,6 +175,9 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
     /// no network (surprising) or an unfiltered one (unsafe).</summary>
     private void CheckNetwork(FunctionDefinition f)
     {
+        // Here because every merged definition passes: the kubernetes settings mean nothing to another isolation.
+        if (f.Kubernetes is not null && f.Isolation != "kubernetes")
+            throw new FunctionValidationException("kubernetes", $"the kubernetes settings need isolation 'kubernetes' (this function's is '{f.Isolation}').");
         if (f.Network.IsEgress && drivers.Names.Contains(f.Isolation) && !drivers.Get(f.Isolation).SupportsEgress)
             throw new FunctionValidationException("network", $"isolation '{f.Isolation}' offers no network egress; use network 'none' or an isolation that does (sandbox).");
     }
@@ -196,6 +199,7 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
         Isolation = s.Isolation ?? f.Isolation,
         RateLimitPerSecond = s.RateLimitPerSecond is int rate ? (rate == 0 ? null : rate) : f.RateLimitPerSecond,
         Network = s.Network ?? f.Network,
+        Kubernetes = s.Kubernetes ?? f.Kubernetes,
     };
 
     private static MemoryStream? DecodeCode(string? base64, Dictionary<string, string[]> errors)

@@ -10,8 +10,10 @@ public interface IExecutionLeases
     /// <summary>Claims up to <paramref name="limit"/> async calls that are due (queued, or running with an expired or no
     /// lease; NotBefore reached) and held by no one else, oldest first, leasing them to <paramref name="owner"/> until
     /// <paramref name="leaseUntil"/>. Concurrent claimants never get the same call (rows locked by another claim are
-    /// skipped, not waited for).</summary>
-    Task<IReadOnlyList<ExecutionRecord>> ClaimAsync(string owner, int limit, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct = default);
+    /// skipped, not waited for). Calls of the functions in <paramref name="skipFunctions"/> are left for others (the
+    /// claimant has enough of theirs waiting already).</summary>
+    Task<IReadOnlyList<ExecutionRecord>> ClaimAsync(string owner, int limit, DateTimeOffset now, DateTimeOffset leaseUntil,
+        IReadOnlyCollection<string>? skipFunctions = null, CancellationToken ct = default);
 
     /// <summary>Extends the leases <paramref name="owner"/> still holds on these calls; returns the ids it still held
     /// (a call missing from the answer was lost: its lease ran out and someone else claimed it).</summary>
@@ -19,4 +21,8 @@ public interface IExecutionLeases
 
     /// <summary>Gives a call back (finished, or handed off); false when <paramref name="owner"/> did not hold it.</summary>
     Task<bool> ReleaseAsync(string owner, string executionId, CancellationToken ct = default);
+
+    /// <summary>Async calls queued (not started) per function, whoever holds them: the backlog every daemon's
+    /// queueSize check reads.</summary>
+    Task<IReadOnlyDictionary<string, int>> CountQueuedAsync(CancellationToken ct = default);
 }

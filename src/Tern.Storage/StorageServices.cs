@@ -25,6 +25,9 @@ public sealed record StorageLocation(string DataDir, string Store = PostgresConn
 /// at start).</summary>
 public static class StorageServices
 {
+    /// <summary>How long a daemon sharing its store trusts a cached function definition.</summary>
+    public static readonly TimeSpan SharedDefinitionTtl = TimeSpan.FromSeconds(2);
+
     public static IServiceCollection AddTernStorage(this IServiceCollection services)
     {
         services.AddSingleton<IStoreDatabase>(sp =>
@@ -34,7 +37,12 @@ public static class StorageServices
                 ? new PostgresDatabase(location.Store)
                 : new SqliteDatabase(Path.Combine(location.DataDir, "tern.db"));
         });
-        services.AddSingleton<IFunctionStore>(sp => new CachingFunctionStore(new SqlFunctionStore(sp.GetRequiredService<IStoreDatabase>())));
+        services.AddSingleton<IFunctionStore>(sp =>
+        {
+            var database = sp.GetRequiredService<IStoreDatabase>();
+            // Daemons sharing Postgres see each other's definition changes within SharedDefinitionTtl.
+            return new CachingFunctionStore(new SqlFunctionStore(database), database is PostgresDatabase ? SharedDefinitionTtl : null);
+        });
         services.AddSingleton<ICodeStore>(sp =>
         {
             var cache = new FileCodeStore(Path.Combine(sp.GetRequiredService<StorageLocation>().DataDir, "code"));
@@ -46,6 +54,9 @@ public static class StorageServices
             PostgresDatabase postgres => new PostgresExecutionStore(postgres, sp.GetService<ILogger<PostgresExecutionStore>>()),
             var database => new SqliteExecutionStore((SqliteDatabase)database, sp.GetService<ILogger<SqliteExecutionStore>>()),
         });
+        services.AddSingleton<ILeaderLock>(sp => sp.GetRequiredService<IStoreDatabase>() is PostgresDatabase postgres
+            ? new PostgresLeaderLock(postgres, PostgresLeaderLock.SchedulerKey, sp.GetService<ILogger<PostgresLeaderLock>>())
+            : new SoleLeader());
         services.AddSingleton<IScheduleStore>(sp => new SqlScheduleStore(sp.GetRequiredService<IStoreDatabase>()));
         services.AddSingleton<IVersionStore>(sp => new SqlVersionStore(sp.GetRequiredService<IStoreDatabase>()));
         services.AddSingleton<ILogStore>(sp => new SqlLogStore(sp.GetRequiredService<IStoreDatabase>()));

@@ -151,6 +151,22 @@ public sealed class FunctionCommandsWithStubHttpHandlerTests : IDisposable
     }
 
     [Fact]
+    public async Task Update_KubernetesStyle_PatchesTheKubernetesObject_AndAnUnknownStyleIsAUsageError()
+    {
+        var http = StubHttpHandler.Json(HttpStatusCode.OK, Samples.Function);
+
+        var run = await CliHarness.RunAsync(http, ["update", "hello", "--kubernetes-style", "job"]);
+
+        Assert.Equal(0, run.ExitCode);
+        var request = Assert.Single(http.Requests);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"kubernetes":{"style":"job"}}"""), JsonNode.Parse(request.Body!)), request.Body);
+
+        var bad = await CliHarness.RunAsync(http, ["update", "hello", "--kubernetes-style", "cron"]);
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Single(http.Requests);
+    }
+
+    [Fact]
     public async Task Update_NoOptions_IsUsageErrorWithoutRequest()
     {
         var http = StubHttpHandler.Json(HttpStatusCode.OK, Samples.Function);

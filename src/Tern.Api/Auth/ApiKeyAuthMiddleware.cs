@@ -25,8 +25,10 @@ internal sealed class ApiKeyAuthMiddleware(RequestDelegate next, ApiKeyService k
     public const string CallerItem = "tern.apiKey";
 
     /// <summary>Passes straight through (no async frame) when auth is off or the route is open.</summary>
+    /// <summary>/v1/internal takes a per-call token instead of a key (Endpoints/InternalEndpoints).</summary>
     public Task InvokeAsync(HttpContext context) =>
-        !keys.AuthEnabled || context.Request.Path.StartsWithSegments("/healthz") ? next(context) : AuthenticateAsync(context);
+        !keys.AuthEnabled || context.Request.Path.StartsWithSegments("/healthz") || context.Request.Path.StartsWithSegments(Endpoints.InternalEndpoints.Prefix)
+            ? next(context) : AuthenticateAsync(context);
 
     /// <summary>The key that authenticated this request; null when auth is off.</summary>
     public static ApiKey? Caller(HttpContext context) => Authenticated(context)?.Key;

@@ -128,6 +128,7 @@ public static class DaemonHost
         app.MapFunctionEndpoints();
         app.MapInvokeEndpoints();
         app.MapExecutionEndpoints();
+        app.MapInternalEndpoints();
         app.MapLimitEndpoints();
         app.MapMetricsEndpoints();
         app.MapSecretEndpoints();

@@ -25,6 +25,9 @@ internal sealed class FunctionOptions
     private readonly Option<int?> _queueSize = new("--queue-size") { Description = "Invocations that may wait for a worker", HelpName = "N" };
     private readonly Option<int?> _maxRetries = new("--max-retries") { Description = "Retries after a platform failure", HelpName = "N" };
     private readonly Option<string> _isolation = new("--isolation") { Description = "Isolation driver name", HelpName = "NAME" };
+    private readonly Option<string> _kubernetesStyle = new Option<string>("--kubernetes-style")
+        { Description = "With --isolation kubernetes: warm (pods kept warm, the default) or job (a Kubernetes Job per call)" }
+        .AcceptOnlyFromAmong(FunctionKubernetes.WarmStyle, FunctionKubernetes.JobStyle);
     private readonly Option<string> _network = new Option<string>("--network") { Description = "none (no network, the default) or egress (outbound Internet, filtered)" }
         .AcceptOnlyFromAmong(FunctionNetwork.NoneMode, FunctionNetwork.EgressMode);
     private readonly Option<string[]> _allow = new("--allow")
@@ -48,7 +51,7 @@ internal sealed class FunctionOptions
     public void AddTo(Command command)
     {
         Option[] all = [_runtime, _code, _handler, _memory, _vcpus, _timeout, _env, _mode, _minReplicas, _maxReplicas,
-            _concurrency, _instanceConcurrency, _queueSize, _maxRetries, _isolation, _rateLimit, _network, _allow];
+            _concurrency, _instanceConcurrency, _queueSize, _maxRetries, _isolation, _kubernetesStyle, _rateLimit, _network, _allow];
         foreach (var option in all) command.Options.Add(option);
     }
 
@@ -74,6 +77,7 @@ internal sealed class FunctionOptions
             Isolation = result.GetValue(_isolation),
             RateLimitPerSecond = result.GetValue(_rateLimit),
             Network = ToNetwork(result.GetValue(_network), result.GetValue(_allow)),
+            Kubernetes = result.GetValue(_kubernetesStyle) is { } style ? new FunctionKubernetes { Style = style } : null,
         };
         if (result.GetValue(_code) is { } codePath)
         {
@@ -89,7 +93,7 @@ internal sealed class FunctionOptions
         s.Runtime is null && s.Handler is null && s.Code is null && s.CodeFileName is null && s.MemoryMb is null && s.Vcpus is null
         && s.TimeoutMs is null && s.Env is null && s.Mode is null && s.MinReplicas is null && s.MaxReplicas is null
         && s.Concurrency is null && s.InstanceConcurrency is null && s.QueueSize is null && s.MaxRetries is null
-        && s.Isolation is null && s.RateLimitPerSecond is null && s.Network is null;
+        && s.Isolation is null && s.RateLimitPerSecond is null && s.Network is null && s.Kubernetes is null;
 
     /// <summary>The network is sent whole: --allow alone means egress with that list; --network alone an empty list.
     /// The daemon checks the entries (a bad one is its 400, naming the entry).</summary>

@@ -30,6 +30,8 @@ public sealed record FunctionDefinition
     /// init-only property, absent ones to null), which reads as none.</summary>
     public FunctionNetwork Network { get => _network; init => _network = value ?? FunctionNetwork.None; }
     private readonly FunctionNetwork _network = FunctionNetwork.None;
+    /// <summary>Only with isolation kubernetes: warm pods (null, the default) or a Job per call.</summary>
+    public FunctionKubernetes? Kubernetes { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
     /// <summary>The configuration revision: 1 when created, +1 on every update. Not a published version (those are

@@ -28,4 +28,6 @@ public sealed class FunctionSettings
     public int? RateLimitPerSecond { get; set; }
     /// <summary>"none", "egress" or {"mode": "egress", "allow": [...]}; replaces the whole network setting.</summary>
     public FunctionNetwork? Network { get; set; }
+    /// <summary>{"style": "warm"|"job"}, only with isolation kubernetes; replaces the whole setting.</summary>
+    public FunctionKubernetes? Kubernetes { get; set; }
 }

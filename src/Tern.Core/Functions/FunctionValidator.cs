@@ -46,6 +46,8 @@ public static class FunctionValidator
             Add("isolation", $"unknown isolation '{s.Isolation}'; available: {string.Join(", ", isolations)}.");
 
         if (s.Network is { } network) ValidateNetwork(network, Add);
+        if (s.Kubernetes is { } kubernetes && !FunctionKubernetes.IsKnownStyle(kubernetes.Style))
+            Add("kubernetes.style", $"unknown kubernetes style '{kubernetes.Style}'; use '{FunctionKubernetes.WarmStyle}' (pods kept warm) or '{FunctionKubernetes.JobStyle}' (a Job per call).");
 
         if (s.Env is { } env)
         {

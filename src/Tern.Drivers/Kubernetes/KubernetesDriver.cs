@@ -1,8 +1,11 @@
 using System.Collections.Concurrent;
+using k8s;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Tern.Core.Code;
 using Tern.Core.Functions;
+using Tern.Drivers.Completions;
+using Tern.Drivers.Kubernetes.Jobs;
 using Tern.Drivers.Transport;
 
 namespace Tern.Drivers.Kubernetes;
@@ -22,14 +25,22 @@ internal sealed partial class KubernetesDriver : IIsolationDriver, IDisposable
     private readonly KubernetesCluster _cluster;
     private readonly KubernetesReachability _reachability;
     private readonly ConcurrentDictionary<string, Lazy<Task<WorkerDeployment>>> _deployments = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task>> _codeConfigMaps = new(StringComparer.Ordinal);
+    private readonly Lazy<(JobPods Pods, CallJobs Jobs)> _callJobs;
 
-    public KubernetesDriver(IOptions<KubernetesOptions> options, ILogger<KubernetesDriver> logger, ICodeSource? codeSource = null)
+    public KubernetesDriver(IOptions<KubernetesOptions> options, ILogger<KubernetesDriver> logger, ExecutionCompletions completions,
+        ICodeSource? codeSource = null)
     {
         _options = options.Value;
         _logger = logger;
         _codeSource = codeSource;
         _cluster = new KubernetesCluster(_options);
         _reachability = new KubernetesReachability(_cluster);
+        _callJobs = new(() =>
+        {
+            var pods = new JobPods(_cluster.Client, _cluster.Namespace, _logger, _reachability.Observe);
+            return (pods, new CallJobs(_cluster.Client, _cluster.Namespace, pods, completions, _options, _logger));
+        });
     }
 
     public string Name => DriverName;
@@ -47,6 +58,7 @@ internal sealed partial class KubernetesDriver : IIsolationDriver, IDisposable
             throw new WorkerStartException("the kubernetes driver does not filter egress; network egress needs isolation: sandbox");
 
         var image = _options.Image.Replace("{runtime}", spec.Runtime ?? "python", StringComparison.Ordinal);
+        if (spec.Style == FunctionKubernetes.JobStyle) return await StartJobWorkerAsync(spec, image, ct).ConfigureAwait(false);
         var name = WorkerManifests.DeploymentName(spec, image);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(_options.StartTimeout);
@@ -118,6 +130,35 @@ internal sealed partial class KubernetesDriver : IIsolationDriver, IDisposable
         }
     }
 
+    /// <summary>The per-call style: the worker lives in the daemon and makes a Job per call; starting it only makes sure
+    /// the code's ConfigMap exists.</summary>
+    private async Task<IWorker> StartJobWorkerAsync(WorkerSpec spec, string image, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(_options.ControlPlaneUrl))
+            throw new WorkerStartException("the kubernetes job style needs kubernetes.controlPlaneUrl (TERN_KUBERNETES_CONTROL_PLANE_URL): " +
+                "the control plane's address, where each call's pod posts its result");
+        var localPath = _codeSource?.LocalPath(spec.Code!)
+            ?? throw new WorkerStartException($"code package {spec.Code!.Hash} is not stored on this host");
+        var (configMap, items) = WorkerManifests.CodeConfigMap(spec.Code!, localPath);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(_options.StartTimeout);
+        try
+        {
+            var creating = _codeConfigMaps.GetOrAdd(configMap.Metadata.Name, _ => new Lazy<Task>(() => WorkerDeployment.CreateUnlessExistsAsync(
+                () => _cluster.Client.CoreV1.CreateNamespacedConfigMapAsync(configMap, _cluster.Namespace))));
+            _ = creating.Value.ContinueWith(t => _codeConfigMaps.TryRemove(new(configMap.Metadata.Name, creating)), CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            await creating.Value.WaitAsync(timeout.Token).ConfigureAwait(false);
+            _reachability.Observe(null);
+        }
+        catch (Exception e) when (KubernetesReachability.IsApiFailure(e) && !ct.IsCancellationRequested)
+        {
+            _reachability.Observe(e);
+            throw new WorkerStartException($"could not create the code ConfigMap {configMap.Metadata.Name}: {_reachability.Describe(e)}", e);
+        }
+        return new JobWorker(spec, image, configMap.Metadata.Name, items, _callJobs.Value.Jobs);
+    }
+
     private Task<WorkerDeployment> OpenDeploymentAsync(string name, WorkerSpec spec, string image, CancellationToken ct)
     {
         var opening = _deployments.GetOrAdd(name, _ => new Lazy<Task<WorkerDeployment>>(() => CreateAsync(name, spec, image)));
@@ -145,6 +186,7 @@ internal sealed partial class KubernetesDriver : IIsolationDriver, IDisposable
     {
         foreach (var opening in _deployments.Values)
             if (opening.IsValueCreated && opening.Value.IsCompletedSuccessfully) opening.Value.Result.Dispose();
+        if (_callJobs.IsValueCreated) _callJobs.Value.Pods.Dispose();
         _cluster.Dispose();
     }
 

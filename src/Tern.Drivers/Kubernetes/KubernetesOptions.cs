@@ -35,6 +35,11 @@ public sealed class KubernetesOptions
     [Range(1, 65535)]
     public int AgentPort { get; set; } = 7070;
 
+    /// <summary>Job-style pods POST their result to {this}/v1/internal/executions/{id}:complete; the Service in front of
+    /// the control plane (deploy/: http://tern.tern.svc). Empty: job-style calls fail with a message naming the setting.</summary>
+    [Setting("The control plane's URL as job-style worker pods reach it (they POST their results there), e.g. http://tern.tern.svc")]
+    public string? ControlPlaneUrl { get; set; }
+
     /// <summary>A cold start on a real cluster may include scheduling and an image pull.</summary>
     [Setting("How long a worker pod may take to become Ready and accept the daemon's connection")]
     [Range(typeof(TimeSpan), "00:00:01", "00:30:00")]

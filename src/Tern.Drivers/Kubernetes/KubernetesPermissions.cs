@@ -12,6 +12,8 @@ public static class KubernetesPermissions
         new("", "configmaps", ["create"]),                // the code of a function (WorkerDeployment.OpenAsync)
         new("apps", "deployments", ["create"]),           // one per function, code and limits
         new("apps", "deployments/scale", ["patch"]),      // a worker started or stopped
-        new("", "pods", ["list", "watch", "patch", "delete"]), // the pod watch; deletion cost; removing a killed worker's pod
+        new("", "pods", ["list", "watch", "patch", "delete"]), // the pod watches; deletion cost; removing a killed worker's pod
+        new("", "secrets", ["create", "delete"]),         // job style: a call's event and token (Jobs/CallJobs)
+        new("batch", "jobs", ["create", "delete"]),       // job style: one Job per call
     ];
 }

@@ -38,7 +38,7 @@ internal sealed class WorkerDeployment : IDisposable
 
     /// <summary>Content-addressed objects: one that exists already is the same (a ConfigMap is immutable; a Deployment's
     /// name is a hash of everything in its template).</summary>
-    private static async Task CreateUnlessExistsAsync<T>(Func<Task<T>> create)
+    public static async Task CreateUnlessExistsAsync<T>(Func<Task<T>> create)
     {
         try
         {

@@ -22,7 +22,7 @@ internal static class WorkerManifests
     public const long MaxCodeBytes = 700 * 1024;
 
     /// <summary>A label value is at most 63 characters; 40 hex digits of the SHA-256 name the code well enough.</summary>
-    private static string ShortHash(string hash) => hash.Length > 40 ? hash[..40] : hash;
+    public static string ShortHash(string hash) => hash.Length > 40 ? hash[..40] : hash;
 
     /// <summary>A label value has at most 63 characters and begins and ends with a letter or digit; a function name may
     /// have 64 and end in '-' or '_'.</summary>
@@ -81,31 +81,15 @@ internal static class WorkerManifests
         {
             [ManagedBy] = "tern", [FunctionLabel] = LabelValue(spec.FunctionName), [CodeHashLabel] = ShortHash(spec.Code!.Hash), [DeploymentLabel] = name,
         };
-        var resources = new Dictionary<string, ResourceQuantity>
+        var env = new List<V1EnvVar>
         {
-            ["memory"] = new($"{spec.Limits.MemoryMb}Mi"),
-            ["cpu"] = new(spec.Limits.Vcpus.ToString(CultureInfo.InvariantCulture)),
+            new() { Name = "POD_IP", ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { FieldPath = "status.podIP" } } },
+            // The agent serves the first connection it accepts: only the daemon may reach this port (deploy/'s
+            // NetworkPolicy). No readiness probe connects to it for the same reason.
+            new() { Name = "TERN_AGENT_TRANSPORT", Value = $"tcp-listen:$(POD_IP):{options.AgentPort}" },
         };
-        var container = new V1Container
-        {
-            Name = "agent",
-            Image = image,
-            Command = [options.AgentCommand],
-            Env =
-            [
-                new V1EnvVar { Name = "POD_IP", ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { FieldPath = "status.podIP" } } },
-                // The agent serves the first connection it accepts: only the daemon may reach this port (deploy/'s
-                // NetworkPolicy). No readiness probe connects to it for the same reason.
-                new V1EnvVar { Name = "TERN_AGENT_TRANSPORT", Value = $"tcp-listen:$(POD_IP):{options.AgentPort}" },
-            ],
-            Ports = [new V1ContainerPort { ContainerPort = options.AgentPort, Name = "agent", Protocol = "TCP" }],
-            Resources = new V1ResourceRequirements { Limits = resources, Requests = resources },
-            SecurityContext = new V1SecurityContext
-            {
-                AllowPrivilegeEscalation = false, ReadOnlyRootFilesystem = true, Capabilities = new V1Capabilities { Drop = ["ALL"] },
-            },
-            VolumeMounts = [new V1VolumeMount { MountPath = "/code", Name = "code", ReadOnlyProperty = true }, new V1VolumeMount { MountPath = "/tmp", Name = "tmp" }],
-        };
+        var podSpec = PodSpec(spec, image, configMap, items, options, env, "Always");
+        podSpec.Containers[0].Ports = [new V1ContainerPort { ContainerPort = options.AgentPort, Name = "agent", Protocol = "TCP" }];
         return new V1Deployment
         {
             Metadata = new V1ObjectMeta { Name = name, Labels = labels },
@@ -116,26 +100,53 @@ internal static class WorkerManifests
                 Template = new V1PodTemplateSpec
                 {
                     Metadata = new V1ObjectMeta { Labels = labels },
-                    Spec = new V1PodSpec
-                    {
-                        Containers = [container],
-                        RestartPolicy = "Always",
-                        AutomountServiceAccountToken = false,
-                        EnableServiceLinks = false,
-                        TerminationGracePeriodSeconds = 2,
-                        SecurityContext = new V1PodSecurityContext
-                        {
-                            RunAsNonRoot = true, RunAsUser = 65534, RunAsGroup = 65534,
-                            SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
-                        },
-                        Volumes =
-                        [
-                            new V1Volume { Name = "code", ConfigMap = new V1ConfigMapVolumeSource { Name = configMap, Items = items } },
-                            new V1Volume { Name = "tmp", EmptyDir = new V1EmptyDirVolumeSource { SizeLimit = new ResourceQuantity("64Mi") } },
-                        ],
-                    },
+                    Spec = podSpec,
                 },
             },
+        };
+    }
+
+    /// <summary>A worker pod: the agent as uid 65534 with nothing it does not need (no privilege, capabilities, service
+    /// account token or writable root), its code at /code from the ConfigMap, /tmp an emptyDir, limits from the spec.
+    /// Shared by the warm style's Deployment and the per-call style's Jobs.</summary>
+    public static V1PodSpec PodSpec(WorkerSpec spec, string image, string configMap, List<V1KeyToPath> items, KubernetesOptions options,
+        List<V1EnvVar> env, string restartPolicy)
+    {
+        var resources = new Dictionary<string, ResourceQuantity>
+        {
+            ["memory"] = new($"{spec.Limits.MemoryMb}Mi"),
+            ["cpu"] = new(spec.Limits.Vcpus.ToString(CultureInfo.InvariantCulture)),
+        };
+        var container = new V1Container
+        {
+            Name = "agent",
+            Image = image,
+            Command = [options.AgentCommand],
+            Env = env,
+            Resources = new V1ResourceRequirements { Limits = resources, Requests = resources },
+            SecurityContext = new V1SecurityContext
+            {
+                AllowPrivilegeEscalation = false, ReadOnlyRootFilesystem = true, Capabilities = new V1Capabilities { Drop = ["ALL"] },
+            },
+            VolumeMounts = [new V1VolumeMount { MountPath = "/code", Name = "code", ReadOnlyProperty = true }, new V1VolumeMount { MountPath = "/tmp", Name = "tmp" }],
+        };
+        return new V1PodSpec
+        {
+            Containers = [container],
+            RestartPolicy = restartPolicy,
+            AutomountServiceAccountToken = false,
+            EnableServiceLinks = false,
+            TerminationGracePeriodSeconds = 2,
+            SecurityContext = new V1PodSecurityContext
+            {
+                RunAsNonRoot = true, RunAsUser = 65534, RunAsGroup = 65534,
+                SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
+            },
+            Volumes =
+            [
+                new V1Volume { Name = "code", ConfigMap = new V1ConfigMapVolumeSource { Name = configMap, Items = items } },
+                new V1Volume { Name = "tmp", EmptyDir = new V1EmptyDirVolumeSource { SizeLimit = new ResourceQuantity("64Mi") } },
+            ],
         };
     }
 }

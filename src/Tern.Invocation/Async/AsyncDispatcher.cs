@@ -15,13 +15,18 @@ namespace Tern.Invocation.Async;
 /// <summary>Runs accepted async calls. Each function has a bounded queue; one loop hands out work round-robin across
 /// functions, at most `concurrency` at a time per function, so one hot function cannot starve the others. A failed run
 /// is retried with exponential backoff and jitter (same executionId, attempt + 1) until maxRetries, then dead-lettered.
-/// On start it resumes every queued or running record from the store: an accepted call runs at least once.</summary>
+/// Which calls reach the queues is the work source's part (<see cref="IAsyncWorkSource"/>): alone on its store, the
+/// daemon runs what it accepts and on start resumes every unfinished record; sharing the store with other daemons, it
+/// runs what it claims. Either way an accepted call runs at least once.</summary>
 /// <param name="jitter">The retry backoff's jitter; tests pass a fixed one. Random.Shared (thread-safe: runs finish
 /// concurrently) by default.</param>
+/// <param name="source">Where work comes from; the local one (this daemon alone on its store) by default.</param>
 internal sealed partial class AsyncDispatcher(
     IExecutionStore store, IFunctionStore functions, FunctionInvoker invoker, CallbackSender callbacks,
-    IOptions<AsyncOptions> options, TimeProvider time, ILogger<AsyncDispatcher> logger, Random? jitter = null) : BackgroundService
+    IOptions<AsyncOptions> options, TimeProvider time, ILogger<AsyncDispatcher> logger, Random? jitter = null,
+    IAsyncWorkSource? source = null) : BackgroundService, IAsyncWorkSink
 {
+    private readonly IAsyncWorkSource _source = source ?? new LocalWorkSource(store, logger);
     private readonly Lock _lock = new();
     private readonly Dictionary<string, FunctionQueue> _queues = new(StringComparer.Ordinal);
     private readonly List<FunctionQueue> _ring = [];
@@ -38,7 +43,7 @@ internal sealed partial class AsyncDispatcher(
         {
             var queue = QueueFor(function.Name);
             queue.Concurrency = function.Concurrency;
-            if (queue.Waiting + queue.Reserved >= function.QueueSize) throw new QueueFullException(function.Name, function.QueueSize);
+            if (_source.Waiting(function.Name, queue.Waiting) + queue.Reserved >= function.QueueSize) throw new QueueFullException(function.Name, function.QueueSize);
             queue.Reserved++;
         }
     }
@@ -48,13 +53,19 @@ internal sealed partial class AsyncDispatcher(
         lock (_lock) QueueFor(function).Reserved--;
     }
 
-    /// <summary>Adds a committed record to its function's queue (a reserved admission, or recovery and redrive).</summary>
+    /// <summary>Hands a committed record (a reserved admission, or a redrive) to the work source, and queues it here
+    /// when the source says so.</summary>
     public void Enqueue(ExecutionRecord record, bool reserved)
+    {
+        if (reserved) lock (_lock) QueueFor(record.Function).Reserved--;
+        if (_source.Offer(record)) EnqueueHere(record);
+    }
+
+    private void EnqueueHere(ExecutionRecord record)
     {
         lock (_lock)
         {
             var queue = QueueFor(record.Function);
-            if (reserved) queue.Reserved--;
             if (record.NotBefore is { } due && due > time.GetUtcNow()) queue.Delayed.Enqueue(record, due);
             else queue.Ready.Enqueue(record);
         }
@@ -73,13 +84,43 @@ internal sealed partial class AsyncDispatcher(
         lock (_lock) return [.. _queues.Select(q => KeyValuePair.Create(q.Key, q.Value.Waiting))];
     }
 
-    /// <summary>Resumes what the store holds before returning: hosted services start before the server takes calls, so
-    /// no call can be accepted in between (such a call would be both listed by recovery and queued, and run twice).</summary>
+    /// <summary>Starts the work source, which resumes what the store holds before returning: hosted services start
+    /// before the server takes calls, so no call can be accepted in between (such a call would be both listed by
+    /// recovery and queued, and run twice).</summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        await RecoverAsync(cancellationToken).ConfigureAwait(false);
+        await _source.StartAsync(this, cancellationToken).ConfigureAwait(false);
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _source.StopAsync(cancellationToken).ConfigureAwait(false);
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Queues recovered or claimed calls here (a call cut short while running starts again).</summary>
+    async Task IAsyncWorkSink.AddAsync(IReadOnlyList<ExecutionRecord> records, CancellationToken ct)
+    {
+        foreach (var record in records)
+        {
+            if (await functions.GetAsync(record.Function, ct).ConfigureAwait(false) is { } function)
+                lock (_lock) QueueFor(function.Name).Concurrency = function.Concurrency;
+            EnqueueHere(record with { Status = ExecutionStatus.Queued });
+        }
+    }
+
+    IReadOnlyCollection<string> IAsyncWorkSink.Saturated()
+    {
+        lock (_lock) return [.. _ring.Where(Saturated).Select(q => q.Function)];
+    }
+
+    bool IAsyncWorkSink.HasRoom(string function)
+    {
+        lock (_lock) return !_queues.TryGetValue(function, out var queue) || !Saturated(queue);
+    }
+
+    private static bool Saturated(FunctionQueue queue) => queue.Waiting >= Math.Max(1, queue.Concurrency);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -120,19 +161,6 @@ internal sealed partial class AsyncDispatcher(
         {
             // A delayed retry is due.
         }
-    }
-
-    /// <summary>Resumes what a previous daemon accepted but did not finish (including runs a crash cut short).</summary>
-    private async Task RecoverAsync(CancellationToken ct)
-    {
-        var unfinished = await store.ListUnfinishedAsync(ct).ConfigureAwait(false);
-        foreach (var record in unfinished)
-        {
-            if (await functions.GetAsync(record.Function, ct).ConfigureAwait(false) is { } function)
-                lock (_lock) QueueFor(function.Name).Concurrency = function.Concurrency;
-            Enqueue(record with { Status = ExecutionStatus.Queued }, reserved: false);
-        }
-        if (unfinished.Count > 0) LogRecovered(unfinished.Count);
     }
 
     /// <summary>Starts every run the limits allow, fairly; returns when the earliest delayed retry falls due.</summary>
@@ -184,6 +212,7 @@ internal sealed partial class AsyncDispatcher(
         finally
         {
             lock (_lock) queue.InFlight--;
+            _source.Ended(record);
             _wake.Release();
         }
     }
@@ -191,6 +220,7 @@ internal sealed partial class AsyncDispatcher(
     /// <summary>One attempt: marks the record running, invokes, and stores the outcome (or schedules the retry).</summary>
     private async Task<ExecutionRecord?> RunOnceAsync(ExecutionRecord record)
     {
+        if (!_source.TryBegin(record)) return null; // its lease went to another daemon while it waited here
         var function = await functions.GetAsync(record.Function, _stopping).ConfigureAwait(false);
         if (function is null)
             return await FinishAsync(record, new InvocationResult
@@ -233,7 +263,7 @@ internal sealed partial class AsyncDispatcher(
                 NotBefore = now + RetryBackoff.Delay(record.Attempt, options.Value, _jitter), ColdStart = result.ColdStart,
             };
             await store.UpdateAsync(next, CancellationToken.None).ConfigureAwait(false);
-            Enqueue(next, reserved: false);
+            if (_source.RetryHere(next)) EnqueueHere(next);
             return next;
         }
         next = record with
@@ -254,9 +284,6 @@ internal sealed partial class AsyncDispatcher(
         }
         return queue;
     }
-
-    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "resumed {Count} unfinished async calls")]
-    private partial void LogRecovered(int count);
 
     [LoggerMessage(EventId = 401, Level = LogLevel.Error, Message = "async execution {ExecutionId} failed inside the dispatcher")]
     private partial void LogRunFailed(Exception e, string executionId);

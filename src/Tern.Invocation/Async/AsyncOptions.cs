@@ -23,4 +23,12 @@ public sealed class AsyncOptions
     [Setting("How often expired records are removed")]
     [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
     public TimeSpan JanitorInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    [Setting("Daemons sharing a Postgres store: how long a claimed async call stays this daemon's without renewal (renewed every third of it); a dead daemon's calls are claimed again after it")]
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    [Setting("Daemons sharing a Postgres store: how often an idle daemon looks for calls accepted elsewhere, retries falling due and expired leases")]
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
+    public TimeSpan ClaimInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

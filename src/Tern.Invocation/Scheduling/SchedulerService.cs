@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Tern.Core.Telemetry;
 using Tern.Json;
+using Tern.Storage;
 using Tern.Storage.Schedules;
 
 namespace Tern.Invocation.Scheduling;
@@ -18,15 +19,21 @@ namespace Tern.Invocation.Scheduling;
 ///
 /// Missed runs: a schedule whose nextRunAt passed while the daemon was down (or busy) fires once when the scheduler
 /// sees it, and the next run is computed from now: missed ticks are collapsed into one catch-up run, never replayed
-/// one by one, and never silently skipped.</summary>
+/// one by one, and never silently skipped.
+///
+/// Daemons sharing a store (Postgres) fire schedules from one of them only, the holder of the leader lock
+/// (<see cref="ILeaderLock"/>); the others ask for the lock every few seconds and take over when the leader dies. The
+/// leader looks at the store as often, since a schedule changed on another daemon cannot wake it.</summary>
 internal sealed partial class SchedulerService(
-    IScheduleStore store, InvocationService invocations, TernMetrics metrics, TimeProvider time, ILogger<SchedulerService> logger)
+    IScheduleStore store, InvocationService invocations, TernMetrics metrics, TimeProvider time, ILogger<SchedulerService> logger,
+    ILeaderLock? leader = null)
     : BackgroundService
 {
     /// <summary>Look again at least this often (a guard against clock jumps; changes wake the loop at once).</summary>
     private static readonly TimeSpan MaxSleep = TimeSpan.FromMinutes(1);
     private const int Batch = 100;
 
+    private readonly ILeaderLock _leader = leader ?? new SoleLeader();
     private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Wakes the loop: a schedule was created, changed or removed.</summary>
@@ -39,10 +46,15 @@ internal sealed partial class SchedulerService(
             var signal = Volatile.Read(ref _signal);
             try
             {
-                await RunDueAsync(stoppingToken).ConfigureAwait(false);
-                var next = await store.NextDueAsync(stoppingToken).ConfigureAwait(false);
-                var wait = next is { } due ? due - time.GetUtcNow() : MaxSleep;
+                var wait = MaxSleep;
+                if (await _leader.HoldAsync(stoppingToken).ConfigureAwait(false))
+                {
+                    await RunDueAsync(stoppingToken).ConfigureAwait(false);
+                    var next = await store.NextDueAsync(stoppingToken).ConfigureAwait(false);
+                    if (next is { } due) wait = due - time.GetUtcNow();
+                }
                 if (wait > MaxSleep) wait = MaxSleep;
+                if (wait > _leader.RecheckInterval) wait = _leader.RecheckInterval;
                 if (wait > TimeSpan.Zero)
                 {
                     using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);

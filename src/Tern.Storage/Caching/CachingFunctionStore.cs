@@ -4,24 +4,33 @@ using Tern.Core.Functions;
 namespace Tern.Storage.Caching;
 
 /// <summary>Keeps definitions in memory so the invoke path does not query the database per call. Writes go through
-/// to the inner store and update the cache. Correct while this daemon is the only writer of its store; a shared
-/// (Postgres) store will need change notifications before several daemons can use it.</summary>
-internal sealed class CachingFunctionStore(IFunctionStore inner) : IFunctionStore
+/// to the inner store and update the cache. Alone on its store (SQLite) the daemon is the only writer, so an entry
+/// stays until this daemon changes it. Sharing the store (Postgres), another daemon may change a definition: then an
+/// entry is kept for <paramref name="ttl"/> only, so a change made elsewhere is seen here within that long (a TTL
+/// rather than LISTEN/NOTIFY: one indexed read per function per TTL, and nothing to lose when a connection drops).</summary>
+/// <param name="ttl">How long an entry is trusted; null: until this daemon changes it.</param>
+internal sealed class CachingFunctionStore(IFunctionStore inner, TimeSpan? ttl = null) : IFunctionStore
 {
-    // The completed task is what is kept, so a hit returns it as is: no allocation per call.
-    private readonly ConcurrentDictionary<string, Task<FunctionDefinition?>> _byName = new(StringComparer.Ordinal);
+    /// <summary>The completed task is what is kept, so a hit returns it as is: no allocation per call.</summary>
+    private sealed record Entry(Task<FunctionDefinition?> Definition, long ExpiresAt);
+
+    private readonly ConcurrentDictionary<string, Entry> _byName = new(StringComparer.Ordinal);
+    private readonly long _ttlMs = ttl is { } t ? (long)t.TotalMilliseconds : long.MaxValue;
 
     public Task<FunctionDefinition?> GetAsync(string name, CancellationToken ct = default) =>
-        _byName.TryGetValue(name, out var cached) ? cached : LoadAsync(name, ct);
+        _byName.TryGetValue(name, out var cached) && Environment.TickCount64 < cached.ExpiresAt ? cached.Definition : LoadAsync(name, ct);
 
     private async Task<FunctionDefinition?> LoadAsync(string name, CancellationToken ct)
     {
         var function = await inner.GetAsync(name, ct).ConfigureAwait(false);
         if (function is not null) Remember(function);
+        else _byName.TryRemove(name, out _); // deleted elsewhere
         return function;
     }
 
-    private void Remember(FunctionDefinition function) => _byName[function.Name] = Task.FromResult<FunctionDefinition?>(function);
+    private void Remember(FunctionDefinition function) =>
+        _byName[function.Name] = new Entry(Task.FromResult<FunctionDefinition?>(function),
+            _ttlMs == long.MaxValue ? long.MaxValue : Environment.TickCount64 + _ttlMs);
 
     public Task<IReadOnlyList<FunctionDefinition>> ListAsync(CancellationToken ct = default) => inner.ListAsync(ct);
 

@@ -60,7 +60,7 @@ internal sealed class PostgresCodeStore(FileCodeStore cache, PostgresDatabase da
     private bool Materialise(CodeRef code)
     {
         if (code.Hash.Length != 64 || !code.Hash.All(char.IsAsciiHexDigitLower)) return false;
-        using var connection = (NpgsqlConnection)database.OpenConnection();
+        using var connection = database.OpenBlockingConnection();
         using var command = new NpgsqlCommand("SELECT content FROM code WHERE hash = $1", connection);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = code.Hash });
         using var reader = command.ExecuteReader(CommandBehavior.SequentialAccess);

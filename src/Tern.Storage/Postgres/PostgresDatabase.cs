@@ -22,6 +22,7 @@ internal sealed class PostgresDatabase : IStoreDatabase, IDisposable
     });
 
     private readonly NpgsqlDataSource _dataSource;
+    private readonly string _unpooled;
     private readonly Lock _migrating = new();
     private volatile bool _migrated;
 
@@ -31,6 +32,7 @@ internal sealed class PostgresDatabase : IStoreDatabase, IDisposable
     {
         var builder = new NpgsqlDataSourceBuilder(PostgresConnectionString.ToNpgsql(connectionString));
         _dataSource = builder.Build();
+        _unpooled = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Pooling = false }.ConnectionString;
     }
 
     public SqlDialect Dialect => SqlDialect.Postgres;
@@ -61,6 +63,44 @@ internal sealed class PostgresDatabase : IStoreDatabase, IDisposable
     {
         var connection = _dataSource.OpenConnection();
         if (!_migrated) Migrate(connection);
+        return connection;
+    }
+
+    /// <summary>A connection outside the pool, opened and used only synchronously, for the few synchronous reads (a code
+    /// package asked for by a driver's synchronous LocalPath). Its socket never goes non-blocking, so its reads are plain
+    /// blocking reads: a pooled connection's socket has been used asynchronously, and a synchronous read on it waits for
+    /// the socket engine's event thread, which deadlocks when the caller is running inline on that thread (the daemon
+    /// runs socket continuations inline; seen as 30 s timeouts and a 500 on the first call after a definition refresh).</summary>
+    public NpgsqlConnection OpenBlockingConnection()
+    {
+        var connection = new NpgsqlConnection(_unpooled);
+        try
+        {
+            connection.Open();
+            if (!_migrated) Migrate(connection);
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A connection outside the pool, for session state that must live exactly as long as it (a leader's
+    /// advisory lock): closing it ends the session instead of handing it to the next borrower.</summary>
+    public async ValueTask<NpgsqlConnection> OpenDedicatedConnectionAsync(CancellationToken ct)
+    {
+        var connection = new NpgsqlConnection(_unpooled);
+        try
+        {
+            await connection.OpenAsync(ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
         return connection;
     }
 

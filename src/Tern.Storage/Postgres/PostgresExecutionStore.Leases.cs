@@ -14,6 +14,7 @@ internal sealed partial class PostgresExecutionStore : IExecutionLeases
               WHERE async = 1 AND status IN ('{ExecutionStatus.Queued}', '{ExecutionStatus.Running}')
                 AND (not_before IS NULL OR not_before <= $2)
                 AND (lease_until IS NULL OR lease_until <= $2)
+                AND NOT (function = ANY($5))
               ORDER BY created_at, seq
               LIMIT $3
               FOR UPDATE SKIP LOCKED) picked
@@ -22,7 +23,7 @@ internal sealed partial class PostgresExecutionStore : IExecutionLeases
         """;
 
     public async Task<IReadOnlyList<ExecutionRecord>> ClaimAsync(string owner, int limit, DateTimeOffset now, DateTimeOffset leaseUntil,
-        CancellationToken ct = default)
+        IReadOnlyCollection<string>? skipFunctions = null, CancellationToken ct = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         await using var connection = (NpgsqlConnection)await _database.OpenConnectionAsync(ct).ConfigureAwait(false);
@@ -31,6 +32,7 @@ internal sealed partial class PostgresExecutionStore : IExecutionLeases
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = now.UtcTicks });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = leaseUntil.UtcTicks });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = skipFunctions is null ? [] : [.. skipFunctions] });
         var claimed = await command.ReadAllAsync(r => (Record: ReadRecord(r), Seq: r.GetInt64(5)), ct).ConfigureAwait(false);
         // RETURNING has no order of its own: oldest first, as picked.
         return [.. claimed.OrderBy(c => c.Record.CreatedAt.UtcTicks).ThenBy(c => c.Seq).Select(c => c.Record)];
@@ -42,7 +44,11 @@ internal sealed partial class PostgresExecutionStore : IExecutionLeases
         if (executionIds.Count == 0) return [];
         await using var connection = (NpgsqlConnection)await _database.OpenConnectionAsync(ct).ConfigureAwait(false);
         await using var command = new NpgsqlCommand(
-            "UPDATE executions SET lease_until = $3 WHERE claimed_by = $1 AND execution_id = ANY($2) RETURNING execution_id", connection);
+            """
+            UPDATE executions SET lease_until = $3
+            WHERE claimed_by = $1 AND execution_id = ANY($2) AND lease_until IS NOT NULL
+            RETURNING execution_id
+            """, connection);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = owner });
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. executionIds] });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = leaseUntil.UtcTicks });
@@ -57,5 +63,15 @@ internal sealed partial class PostgresExecutionStore : IExecutionLeases
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = owner });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = executionId });
         return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
+    }
+
+    public async Task<IReadOnlyDictionary<string, int>> CountQueuedAsync(CancellationToken ct = default)
+    {
+        await using var connection = (NpgsqlConnection)await _database.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(
+            $"SELECT function, count(*)::int FROM executions WHERE async = 1 AND status = '{ExecutionStatus.Queued}' GROUP BY function",
+            connection);
+        var counts = await command.ReadAllAsync(r => KeyValuePair.Create(r.GetString(0), r.GetInt32(1)), ct).ConfigureAwait(false);
+        return counts.ToDictionary(StringComparer.Ordinal);
     }
 }

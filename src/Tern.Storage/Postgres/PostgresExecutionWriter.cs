@@ -17,8 +17,11 @@ internal sealed class PostgresExecutionWriter(NpgsqlConnection connection) : IEx
         ON CONFLICT DO NOTHING
         """;
 
-    private const string Update = """
-        UPDATE executions SET status = $2, dead_letter = $3, finished_at = $4, not_before = $5, record = $6
+    /// <summary>A record that is no longer running gives its lease back (finished, or re-queued for a retry or a
+    /// redrive: claimable again when due); claimed_by is kept, as who ran it last.</summary>
+    private static readonly string Update = $"""
+        UPDATE executions SET status = $2, dead_letter = $3, finished_at = $4, not_before = $5, record = $6,
+            lease_until = CASE WHEN $2 = '{ExecutionStatus.Running}' THEN lease_until END
         WHERE execution_id = $1
         """;
 

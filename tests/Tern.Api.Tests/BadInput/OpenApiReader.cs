@@ -61,7 +61,8 @@ public static partial class OpenApiReader
         };
         if (types.Contains("integer")) return PropertyKind.Integer;
         if (types.Contains("boolean")) return PropertyKind.Boolean;
-        if (types.Contains("object") && schema?["additionalProperties"]?["type"] is not null) return PropertyKind.StringMap;
+        // additionalProperties may be a schema (a map) or false (an object refusing unknown fields, e.g. kubernetes).
+        if (types.Contains("object") && schema?["additionalProperties"] is JsonObject { } values && values["type"] is not null) return PropertyKind.StringMap;
         if (types.Contains("string")) return PropertyKind.String;
         return PropertyKind.Any;
     }

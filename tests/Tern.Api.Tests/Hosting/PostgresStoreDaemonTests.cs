@@ -79,7 +79,10 @@ public sealed class PostgresStoreDaemonTests(ITestOutputHelper log) : IAsyncLife
             Assert.Equal(2, listed["executions"]!.AsArray().Count);
             Assert.Equal(["pg_token"], JsonNode.Parse(await http.GetStringAsync("/v1/secrets"))!["secrets"]!.AsArray().Select(s => (string?)s!["name"]));
 
-            Assert.Equal(3, (int?)(await InvokeAsync(http, """{"n":3}"""))["output"]?["n"]); // code materialised from Postgres
+            JsonObject third;
+            try { third = await InvokeAsync(http, """{"n":3}"""); } // code materialised from Postgres
+            catch (Exception) { log.WriteLine(second.RecentOutput); throw; }
+            Assert.Equal(3, (int?)third["output"]?["n"]);
             var again = await EnqueueAsync(http, """{"n":4}""");
             Assert.Equal(4, (int?)(await WaitTerminalAsync(http, again))["output"]?["n"]);
         }

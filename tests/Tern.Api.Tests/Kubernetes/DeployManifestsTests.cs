@@ -63,13 +63,16 @@ public sealed class DeployManifestsTests
 
     private static YamlMappingNode One(string kind) => Assert.Single(Objects, o => Scalar(o, "kind") == kind);
 
+    private static YamlMappingNode One(string kind, string name) =>
+        Assert.Single(Objects, o => Scalar(o, "kind") == kind && Scalar(o, "metadata", "name") == name);
+
     [Fact]
     public void Kustomization_RendersExactlyTheExpectedObjects()
     {
         var kinds = Objects.Select(o => $"{Scalar(o, "kind")}/{Scalar(o, "metadata", "namespace") ?? "-"}/{Scalar(o, "metadata", "name")}").Order().ToList();
         Assert.Equal(new[]
         {
-            "Deployment/tern/tern-control-plane", "Namespace/-/tern", "Namespace/-/tern-workers", "NetworkPolicy/tern-workers/tern-workers",
+            "Deployment/tern/tern-control-plane", "Namespace/-/tern", "Namespace/-/tern-workers", "NetworkPolicy/tern-workers/tern-job-results", "NetworkPolicy/tern-workers/tern-workers",
             "PersistentVolumeClaim/tern/tern-data", "Role/tern-workers/tern-workers", "RoleBinding/tern-workers/tern-control-plane",
             "Secret/tern/tern-store", "Service/tern/tern", "ServiceAccount/tern/tern-control-plane",
         }.Order(), kinds);
@@ -141,7 +144,7 @@ public sealed class DeployManifestsTests
     [Fact]
     public void NetworkPolicy_LetsOnlyTheControlPlaneReachTheAgentPort_OfTheDriversPods()
     {
-        var policy = One("NetworkPolicy");
+        var policy = One("NetworkPolicy", "tern-workers");
         Assert.Equal("tern", Scalar(policy, "spec", "podSelector", "matchLabels", "app.kubernetes.io/managed-by"));
         var rule = Assert.Single(Items(Node(policy, "spec", "ingress")));
         var from = Assert.Single(Items(Node(rule, "from")));
@@ -149,5 +152,28 @@ public sealed class DeployManifestsTests
         Assert.Equal("tern-control-plane", Scalar(from, "podSelector", "matchLabels", "app.kubernetes.io/name"));
         Assert.Equal(new KubernetesOptions().AgentPort.ToString(), Scalar(Assert.Single(Items(Node(rule, "ports"))), "port"));
         Assert.Empty(Items(Node(policy, "spec", "egress")));
+    }
+
+    [Fact]
+    public void JobStylePods_MayReachOnlyTheControlPlanesHttpPortAndDns_WhichControlPlaneUrlNames()
+    {
+        var deployment = One("Deployment");
+        var service = One("Service");
+        var url = new Uri(Env(deployment)["TERN_KUBERNETES_CONTROL_PLANE_URL"]!);
+        Assert.Equal($"{Scalar(service, "metadata", "name")}.{Scalar(service, "metadata", "namespace")}.svc", url.Host);
+        Assert.Equal(Scalar(Assert.Single(Items(Node(service, "spec", "ports"))), "port"), url.Port.ToString());
+
+        var policy = One("NetworkPolicy", "tern-job-results");
+        Assert.Equal("job", Scalar(policy, "spec", "podSelector", "matchLabels", "tern.dev/style"));
+        Assert.Equal("Egress", Scalar(Assert.Single(Items(Node(policy, "spec", "policyTypes")))));
+        var rules = Items(Node(policy, "spec", "egress")).ToList();
+        Assert.Equal(2, rules.Count);
+        var toControlPlane = Assert.Single(Items(Node(rules[0], "to")));
+        Assert.Equal(Scalar(deployment, "metadata", "namespace"), Scalar(toControlPlane, "namespaceSelector", "matchLabels", "kubernetes.io/metadata.name"));
+        Assert.Equal("tern-control-plane", Scalar(toControlPlane, "podSelector", "matchLabels", "app.kubernetes.io/name"));
+        var container = Assert.Single(Items(Node(deployment, "spec", "template", "spec", "containers")));
+        var httpPort = Scalar(Items(Node(container, "ports")).Single(p => Scalar(p, "name") == "http"), "containerPort");
+        Assert.Equal(httpPort, Scalar(Assert.Single(Items(Node(rules[0], "ports"))), "port"));
+        Assert.All(Items(Node(rules[1], "ports")), p => Assert.Equal("53", Scalar(p, "port")));
     }
 }

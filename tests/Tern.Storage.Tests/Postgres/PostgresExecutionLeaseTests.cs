@@ -99,4 +99,35 @@ public sealed class PostgresExecutionLeaseTests : IAsyncLifetime
         // An hour on, daemon-b's lease on "handed-back" has run out too; "finished" is never claimed again.
         Assert.Equal(["handed-back"], (await _b.ClaimAsync("daemon-b", 5, T0.AddHours(1), T0.AddHours(2))).Select(r => r.ExecutionId));
     }
+
+    [Fact]
+    public async Task ARetryWrittenBack_GivesItsLeaseBack_AndIsClaimableWhenDue_NotRenewable()
+    {
+        await _a.InsertAsync(Rec("retried", 0));
+        var claimed = Assert.Single(await _a.ClaimAsync("daemon-a", 1, T0, T0.AddMinutes(10)));
+        await _a.UpdateAsync(claimed with { Status = ExecutionStatus.Running });
+        Assert.Equal(["retried"], await _a.RenewAsync("daemon-a", ["retried"], T0.AddMinutes(20))); // running: still held
+
+        // The attempt failed: written back as queued with its backoff, in the writer's update (no release call).
+        await _a.UpdateAsync(claimed with { Status = ExecutionStatus.Queued, Attempt = 2, NotBefore = T0.AddSeconds(5) });
+
+        Assert.Empty(await _a.RenewAsync("daemon-a", ["retried"], T0.AddMinutes(30))); // given back: renewing cannot take it again
+        Assert.Empty(await _b.ClaimAsync("daemon-b", 1, T0.AddSeconds(4), T0.AddMinutes(1))); // not due yet
+        var again = Assert.Single(await _b.ClaimAsync("daemon-b", 1, T0.AddSeconds(5), T0.AddMinutes(1))); // due, long before the old lease's end
+        Assert.Equal(2, again.Attempt);
+    }
+
+    [Fact]
+    public async Task Claim_SkipsTheFunctionsItIsTold_AndCountQueued_CountsPerFunction()
+    {
+        await _a.InsertAsync(Rec("f-1", 0));
+        await _a.InsertAsync(Rec("f-2", 1));
+        await _a.InsertAsync(Rec("g-1", 2) with { Function = "g" });
+        await _a.InsertAsync(Rec("g-done", 3) with { Function = "g", Status = ExecutionStatus.Success });
+
+        Assert.Equal(new Dictionary<string, int> { ["f"] = 2, ["g"] = 1 }, await _a.CountQueuedAsync());
+        Assert.Equal(["g-1"], (await _a.ClaimAsync("daemon-a", 5, T0, T0.AddMinutes(1), skipFunctions: ["f"])).Select(r => r.ExecutionId));
+        Assert.Equal(["f-1", "f-2"], (await _b.ClaimAsync("daemon-b", 5, T0, T0.AddMinutes(1), skipFunctions: ["g"])).Select(r => r.ExecutionId));
+        Assert.Equal(new Dictionary<string, int> { ["f"] = 2, ["g"] = 1 }, await _a.CountQueuedAsync()); // claimed, not started: still queued
+    }
 }

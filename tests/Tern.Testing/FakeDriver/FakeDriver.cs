@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Tern.Agent.Protocol;
 using Tern.Drivers;
+using Tern.Drivers.Transport;
 
 namespace Tern.Testing.FakeDriver;
 

@@ -1,6 +1,7 @@
 using Tern.Core.Code;
 using Tern.Agent.Protocol;
 using Tern.Drivers;
+using Tern.Drivers.Transport;
 
 namespace Tern.Testing.FakeDriver;
 

@@ -8,7 +8,8 @@ namespace Tern.Testing.FakeKubernetes;
 /// with a resourceVersion counter, the pod event log watches replay, and the Deployment controller's one job: keep
 /// each Deployment's live pods at its replica count, removing the cheapest pods first as the ReplicaSet controller
 /// does (not Ready before Ready, then the lowest pod-deletion-cost, then the newest). Pods it creates go to the
-/// <see cref="FakeKubelet"/>. All state is behind one lock; watchers wait on <see cref="Changed"/>.</summary>
+/// <see cref="FakeKubelet"/>. A Job gets one pod (what backoffLimit 0 asks for) and, deleted, takes its pods with it.
+/// All state is behind one lock; watchers wait on <see cref="Changed"/>.</summary>
 public sealed class FakeClusterState
 {
     private const string DeletionCost = "controller.kubernetes.io/pod-deletion-cost";
@@ -16,6 +17,8 @@ public sealed class FakeClusterState
     private readonly Dictionary<(string Ns, string Name), V1Deployment> _deployments = new();
     private readonly Dictionary<(string Ns, string Name), V1ConfigMap> _configMaps = new();
     private readonly Dictionary<(string Ns, string Name), V1Pod> _pods = new();
+    private readonly Dictionary<(string Ns, string Name), V1Secret> _secrets = new();
+    private readonly Dictionary<(string Ns, string Name), V1Job> _jobs = new();
     private readonly List<PodEvent> _events = [];
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _resourceVersion = 1;
@@ -63,6 +66,85 @@ public sealed class FakeClusterState
     public V1ConfigMap? ConfigMap(string ns, string name)
     {
         lock (_gate) return _configMaps.GetValueOrDefault((ns, name));
+    }
+
+    public bool CreateSecret(string ns, V1Secret secret)
+    {
+        lock (_gate)
+        {
+            if (!_secrets.TryAdd((ns, secret.Metadata.Name), secret)) return false;
+            secret.Metadata.ResourceVersion = Bump();
+            return true;
+        }
+    }
+
+    public V1Secret? Secret(string ns, string name)
+    {
+        lock (_gate) return _secrets.GetValueOrDefault((ns, name));
+    }
+
+    public bool DeleteSecret(string ns, string name)
+    {
+        lock (_gate) return _secrets.Remove((ns, name));
+    }
+
+    public IReadOnlyList<V1Secret> Secrets()
+    {
+        lock (_gate) return [.. _secrets.Values];
+    }
+
+    /// <summary>The Job controller's part for backoffLimit 0: one pod from the template (restartPolicy Never), labelled
+    /// job-name as a real controller labels it.</summary>
+    public bool CreateJob(string ns, V1Job job)
+    {
+        V1Pod pod;
+        lock (_gate)
+        {
+            job.Metadata.NamespaceProperty = ns;
+            job.Metadata.CreationTimestamp = DateTime.UtcNow;
+            job.Metadata.Uid = Guid.NewGuid().ToString();
+            if (!_jobs.TryAdd((ns, job.Metadata.Name), job)) return false;
+            job.Metadata.ResourceVersion = Bump();
+            _jobsCreated.Add(job);
+            MostJobsAtOnce = Math.Max(MostJobsAtOnce, _jobs.Count);
+            var template = KubernetesJson.Deserialize<V1PodTemplateSpec>(KubernetesJson.Serialize(job.Spec.Template));
+            template.Metadata.Labels["job-name"] = job.Metadata.Name;
+            pod = NewPod(ns, $"{job.Metadata.Name}-{(++_podCounter).ToString("x5", CultureInfo.InvariantCulture)}", template);
+        }
+        PodCreated?.Invoke(pod);
+        return true;
+    }
+
+    /// <summary>Every Job ever created (deleted ones too), and the most that existed at one time.</summary>
+    public IReadOnlyList<V1Job> JobsCreated
+    {
+        get { lock (_gate) return [.. _jobsCreated]; }
+    }
+
+    private readonly List<V1Job> _jobsCreated = [];
+
+    public int MostJobsAtOnce { get; private set; }
+
+    public IReadOnlyList<V1Job> Jobs()
+    {
+        lock (_gate) return [.. _jobs.Values];
+    }
+
+    /// <summary>Removes the Job, the Secrets it owns, and deletes its pods (propagation Background: the pods go after the Job).</summary>
+    public bool DeleteJob(string ns, string name)
+    {
+        List<string> pods;
+        lock (_gate)
+        {
+            if (!_jobs.Remove((ns, name), out var job)) return false;
+            Bump();
+            // The garbage collector's part: objects the Job owns go with it.
+            foreach (var owned in _secrets.Where(s => s.Key.Ns == ns && s.Value.Metadata.OwnerReferences?.Any(o => o.Uid == job.Metadata.Uid) == true).ToList())
+                _secrets.Remove(owned.Key);
+            pods = [.. _pods.Where(p => p.Key.Ns == ns && p.Value.Metadata.Labels.TryGetValue("job-name", out var j) && j == name).Select(p => p.Key.Name)];
+        }
+        foreach (var pod in pods) DeletePod(ns, pod);
+        return true;
     }
 
     public bool CreateDeployment(string ns, V1Deployment deployment)
@@ -145,6 +227,13 @@ public sealed class FakeClusterState
         lock (_gate)
         {
             if (!_pods.TryGetValue((ns, name), out pod)) return false;
+            // A Never pod that has ended has no container left to stop: it goes at once.
+            if (pod.Status?.Phase is "Succeeded" or "Failed")
+            {
+                _pods.Remove((ns, name));
+                Emit("DELETED", pod);
+                return true;
+            }
             if (pod.Metadata.DeletionTimestamp is null)
             {
                 pod.Metadata.DeletionTimestamp = DateTime.UtcNow;
@@ -189,15 +278,18 @@ public sealed class FakeClusterState
         foreach (var pod in deleted) PodDeleted?.Invoke(pod);
     }
 
-    private V1Pod NewPod(string ns, V1Deployment deployment)
+    private V1Pod NewPod(string ns, V1Deployment deployment) =>
+        NewPod(ns, $"{deployment.Metadata.Name}-{(++_podCounter).ToString("x5", CultureInfo.InvariantCulture)}",
+            KubernetesJson.Deserialize<V1PodTemplateSpec>(KubernetesJson.Serialize(deployment.Spec.Template)));
+
+    private V1Pod NewPod(string ns, string name, V1PodTemplateSpec template)
     {
-        var template = KubernetesJson.Deserialize<V1PodTemplateSpec>(KubernetesJson.Serialize(deployment.Spec.Template));
         var pod = new V1Pod
         {
             ApiVersion = "v1", Kind = "Pod",
             Metadata = new V1ObjectMeta
             {
-                Name = $"{deployment.Metadata.Name}-{(++_podCounter).ToString("x5", CultureInfo.InvariantCulture)}",
+                Name = name,
                 NamespaceProperty = ns,
                 Labels = new Dictionary<string, string>(template.Metadata.Labels),
                 Annotations = new Dictionary<string, string>(),

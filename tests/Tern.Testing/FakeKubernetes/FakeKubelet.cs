@@ -11,7 +11,8 @@ namespace Tern.Testing.FakeKubernetes;
 /// (fieldRef status.podIP, $(VAR) references), running as the pod's runAsUser. Pods share the host's network but each
 /// gets its own loopback address (127.0.0.x plays the pod IP), so every agent listens on the same port. The pod turns
 /// Ready when the agent says it is listening; an agent that exits is restarted (restartPolicy Always) with the restart
-/// counted, as a real kubelet reports it. Not enforced here: resource limits, seccomp, the read-only root.</summary>
+/// counted, as a real kubelet reports it; a Job's pod (restartPolicy Never) ends Succeeded or Failed with its exit code
+/// and stays until deleted. Secret volumes are written out as ConfigMap ones are. Not enforced here: resource limits, seccomp, the read-only root.</summary>
 public sealed partial class FakeKubelet : IDisposable
 {
     private readonly FakeClusterState _state;
@@ -45,9 +46,11 @@ public sealed partial class FakeKubelet : IDisposable
         var ip = AllocateIp(name);
         var restarts = 0;
         var stop = new CancellationTokenSource(); // not disposed: a late delete may still cancel it
+        var keep = false; // an ended Never pod stays (Succeeded or Failed) until it is deleted
         var dir = Path.Combine(_podsDir, name);
         try
         {
+            if (!await SecretsExistAsync(pod)) return;
             var binds = WriteVolumes(pod, dir);
             while (!stop.IsCancellationRequested && _state.Pod(ns, name) is { Metadata.DeletionTimestamp: null })
             {
@@ -63,17 +66,34 @@ public sealed partial class FakeKubelet : IDisposable
                     p.Status.StartTime ??= DateTime.UtcNow;
                     SetReady(p, false, restarts, running: true);
                 });
-                // Ready once the agent says it listens (its stderr line), as a readiness gate would.
-                string? line;
-                while ((line = await process.StandardError.ReadLineAsync().ConfigureAwait(false)) is not null)
+                // Ready once the agent says it listens (its stderr line), as a readiness gate would. The last lines are
+                // kept: a Never pod's container that fails gets them as its termination message (FallbackToLogsOnError).
+                var tail = new Queue<string>();
+                var attempt = restarts;
+                var reading = Task.Run(async () =>
                 {
-                    if (!line.Contains("listening on", StringComparison.Ordinal)) continue;
-                    _state.UpdatePod(ns, name, p => SetReady(p, true, restarts, running: true));
+                    string? line;
+                    while ((line = await process.StandardError.ReadLineAsync().ConfigureAwait(false)) is not null)
+                    {
+                        lock (tail)
+                        {
+                            tail.Enqueue(line);
+                            if (tail.Count > 10) tail.Dequeue();
+                        }
+                        if (line.Contains("listening on", StringComparison.Ordinal)) _state.UpdatePod(ns, name, p => SetReady(p, true, attempt, running: true));
+                    }
+                });
+                await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+                await Task.WhenAny(reading, Task.Delay(1000)).ConfigureAwait(false); // the last lines, unless a child holds stderr
+                if (stop.IsCancellationRequested || _state.Pod(ns, name) is not { Metadata.DeletionTimestamp: null }) break;
+                if (pod.Spec.RestartPolicy == "Never")
+                {
+                    string lastLines;
+                    lock (tail) lastLines = string.Join('\n', tail);
+                    Ended(ns, name, process.ExitCode, lastLines);
+                    keep = true;
                     break;
                 }
-                _ = process.StandardError.ReadToEndAsync(CancellationToken.None);
-                await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-                if (stop.IsCancellationRequested || _state.Pod(ns, name) is not { Metadata.DeletionTimestamp: null }) break;
                 restarts++;
                 var exitCode = process.ExitCode;
                 _state.UpdatePod(ns, name, p =>
@@ -90,11 +110,45 @@ public sealed partial class FakeKubelet : IDisposable
         finally
         {
             if (_running.TryRemove(name, out var entry)) Kill(entry.Process);
-            _state.RemovePod(ns, name);
+            if (!keep) _state.RemovePod(ns, name);
             _ips.TryRemove(name, out _);
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
         }
     }
+
+    /// <summary>As a kubelet retries a Secret volume that is not there yet (a Job's Secret is created after the Job),
+    /// waits for each one the pod mounts; false if the pod is deleted first.</summary>
+    private async Task<bool> SecretsExistAsync(V1Pod pod)
+    {
+        var ns = pod.Metadata.NamespaceProperty;
+        foreach (var volume in pod.Spec.Volumes?.Where(v => v.Secret is not null) ?? [])
+        {
+            while (_state.Secret(ns, volume.Secret.SecretName) is null)
+            {
+                if (_state.Pod(ns, pod.Metadata.Name) is not { Metadata.DeletionTimestamp: null }) return false;
+                await Task.WhenAny(_state.Changed, Task.Delay(1000)).ConfigureAwait(false);
+            }
+        }
+        return true;
+    }
+
+    /// <summary>restartPolicy Never: the container has exited, and the pod ends with it.</summary>
+    private void Ended(string ns, string name, int exitCode, string stderrTail) => _state.UpdatePod(ns, name, p =>
+    {
+        p.Status.Phase = exitCode == 0 ? "Succeeded" : "Failed";
+        p.Status.Conditions = [new V1PodCondition { Type = "Ready", Status = "False" }];
+        var container = p.Status.ContainerStatuses[0];
+        container.Ready = false;
+        container.Started = false;
+        container.State = new V1ContainerState
+        {
+            Terminated = new V1ContainerStateTerminated
+            {
+                ExitCode = exitCode, Reason = exitCode == 0 ? "Completed" : "Error",
+                Message = exitCode != 0 && p.Spec.Containers[0].TerminationMessagePolicy == "FallbackToLogsOnError" ? stderrTail : null,
+            },
+        };
+    });
 
     private Task StopAsync(V1Pod pod)
     {
@@ -132,7 +186,18 @@ public sealed partial class FakeKubelet : IDisposable
             var host = Path.Combine(dir, volume.Name);
             Directory.CreateDirectory(host);
             File.SetUnixFileMode(host, (UnixFileMode)0b111_101_101);
-            if (volume.ConfigMap is { } source)
+            if (volume.Secret is { } secretSource)
+            {
+                var secret = _state.Secret(pod.Metadata.NamespaceProperty, secretSource.SecretName)
+                    ?? throw new InvalidOperationException($"pod {pod.Metadata.Name} mounts Secret {secretSource.SecretName}, which does not exist");
+                foreach (var (key, value) in secret.Data ?? new Dictionary<string, byte[]>())
+                {
+                    var path = Path.Combine(host, key);
+                    File.WriteAllBytes(path, value);
+                    File.SetUnixFileMode(path, (UnixFileMode)(secretSource.DefaultMode ?? 0b110_100_100));
+                }
+            }
+            else if (volume.ConfigMap is { } source)
             {
                 var configMap = _state.ConfigMap(pod.Metadata.NamespaceProperty, source.Name)
                     ?? throw new InvalidOperationException($"pod {pod.Metadata.Name} mounts ConfigMap {source.Name}, which does not exist");

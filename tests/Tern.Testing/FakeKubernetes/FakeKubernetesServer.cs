@@ -13,8 +13,8 @@ namespace Tern.Testing.FakeKubernetes;
 
 /// <summary>A fake Kubernetes API server for tests, in this process (Kestrel on a loopback port, plain HTTP): exactly the
 /// endpoints the kubernetes driver calls (ConfigMaps create; Deployments create, get, patch scale; pods list, watch,
-/// patch, delete), with watch streaming, a Deployment controller (<see cref="FakeClusterState"/>) and a kubelet that
-/// runs each pod as the real agent (<see cref="FakeKubelet"/>). Anything else is a 404, so a driver that starts calling
+/// patch, delete; for the job style Secrets and Jobs create, delete), with watch streaming, a Deployment and a Job
+/// controller (<see cref="FakeClusterState"/>) and a kubelet that runs each pod as the real agent (<see cref="FakeKubelet"/>). Anything else is a 404, so a driver that starts calling
 /// a new endpoint fails its fake-cluster tests until the fake (and deploy/'s Role) learn it.</summary>
 public sealed partial class FakeKubernetesServer : IAsyncDisposable
 {
@@ -165,6 +165,23 @@ public sealed partial class FakeKubernetesServer : IAsyncDisposable
             var pod = State.Pod(ns, name);
             return pod is not null && State.DeletePod(ns, name) ? Json(pod) : Status(404, "NotFound");
         });
+        app.MapPost("/api/v1/namespaces/{ns}/secrets", async (string ns, HttpRequest request) =>
+        {
+            var secret = await ReadAsync<V1Secret>(request);
+            if (Invalid(secret.Metadata) is { } invalid) return Status(422, invalid);
+            return State.CreateSecret(ns, secret) ? Json(secret, 201) : Status(409, "AlreadyExists");
+        });
+        app.MapDelete("/api/v1/namespaces/{ns}/secrets/{name}", (string ns, string name) =>
+            State.DeleteSecret(ns, name) ? Success() : Status(404, "NotFound"));
+        app.MapPost("/apis/batch/v1/namespaces/{ns}/jobs", async (string ns, HttpRequest request) =>
+        {
+            var job = await ReadAsync<V1Job>(request);
+            if ((Invalid(job.Metadata) ?? Invalid(job.Spec.Template.Metadata)) is { } invalid) return Status(422, invalid);
+            if (job.Spec.Template.Spec.RestartPolicy is not ("Never" or "OnFailure")) return Status(422, "Invalid: a Job's restartPolicy must be Never or OnFailure");
+            return State.CreateJob(ns, job) ? Json(job, 201) : Status(409, "AlreadyExists");
+        });
+        app.MapDelete("/apis/batch/v1/namespaces/{ns}/jobs/{name}", (string ns, string name) =>
+            State.DeleteJob(ns, name) ? Success() : Status(404, "NotFound"));
         app.MapFallback(() => Status(404, "NotFound"));
     }
 
@@ -219,6 +236,9 @@ public sealed partial class FakeKubernetesServer : IAsyncDisposable
 
     private static IResult Json<T>(T value, int status = 200) =>
         Results.Text(KubernetesJson.Serialize(value), "application/json", Encoding.UTF8, status);
+
+    private static IResult Success() =>
+        Results.Text(new JsonObject { ["kind"] = "Status", ["apiVersion"] = "v1", ["status"] = "Success" }.ToJsonString(), "application/json", Encoding.UTF8, 200);
 
     private static IResult Status(int code, string reason) =>
         Results.Text(new JsonObject

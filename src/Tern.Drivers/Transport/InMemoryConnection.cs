@@ -1,10 +1,10 @@
 using System.IO.Pipelines;
 
-namespace Tern.Testing.FakeDriver;
+namespace Tern.Drivers.Transport;
 
 /// <summary>One end of an in-memory byte connection (two pipes, one per direction): what one end writes, the other
 /// reads. Disposing an end closes both its directions, so the other end reads end-of-stream, as with a closed socket.
-/// This is what a fake worker hands the host instead of a Unix socket.</summary>
+/// What a worker whose agent side lives in the daemon (a kubernetes Job worker, the tests' fake worker) hands the host.</summary>
 public sealed class InMemoryConnection : Stream
 {
     private readonly Stream _reading;

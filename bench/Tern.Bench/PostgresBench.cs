@@ -1,0 +1,210 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Npgsql;
+
+namespace Tern.Bench;
+
+/// <summary>The store under load (issue 14 part 5): durable enqueues per second and warm sync calls on SQLite with one
+/// daemon, against Postgres with one and with two daemons sharing the database, in one run, with CPU per call from /proc
+/// (each daemon, its agents and handlers, and the Postgres server's processes). Postgres runs with its default
+/// durability (fsync on, synchronous_commit on: a commit survives power loss); SQLite runs as Tern configures it (WAL,
+/// synchronous=NORMAL: a commit survives the process being killed, not a power loss).</summary>
+public static class PostgresBench
+{
+    public static readonly MarkdownSection Section = new("postgres-bench");
+
+    private const int EnqueueConnections = 32;
+    private const int SyncConnections = 8;
+    private const string Echo = "def handler(event, context):\n    return event\n";
+
+    private sealed record Row(string Setup, int Daemons, LatencyStats Enqueue, Cpu EnqueueCpu, LatencyStats Sync, Cpu SyncCpu);
+
+    /// <summary>CPU ms per call: the daemons' own processes, their agents and handlers, and the Postgres server.</summary>
+    private sealed record Cpu(double Daemons, double Workers, double Postgres);
+
+    public static async Task<int> RunAsync(string repo, string ternDll, string outFile, string command, bool quick)
+    {
+        var measure = TimeSpan.FromSeconds(quick ? 3 : 8);
+        var warmUp = TimeSpan.FromSeconds(quick ? 3 : 10);
+        var stateDir = Path.Combine(Path.GetTempPath(), "tern-bench-pg-" + Environment.ProcessId);
+        Directory.CreateDirectory(stateDir);
+        var script = Path.Combine(repo, "scripts", "postgres-test-cluster.sh");
+        var clusterDir = Path.Combine(stateDir, "cluster");
+        var port = int.Parse((await RunAsync(script, "start", clusterDir, "durable")).Trim().Split('\n')[^1], CultureInfo.InvariantCulture);
+        var rows = new List<Row>();
+        try
+        {
+            var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+            rows.Add(await MeasureAsync("SQLite", 1, new Dictionary<string, string>(), stateDir, ternDll, warmUp, measure));
+            // The last row: commits not waiting for the WAL flush (a commit survives Tern being killed, not the Postgres
+            // server or the machine crashing: about SQLite's synchronous=NORMAL), to show what the flushes cost.
+            foreach (var (setup, daemons, options) in new[]
+                     { ("Postgres", 1, ""), ("Postgres", 2, ""), ("Postgres, synchronous_commit=off", 2, "?Options=-c%20synchronous_commit%3Doff") })
+            {
+                var store = await CreateDatabaseAsync(port, $"bench{rows.Count}") + options;
+                rows.Add(await MeasureAsync(setup, daemons, new Dictionary<string, string> { ["TERN_STORE"] = store, ["TERN_MASTER_KEY"] = key },
+                    stateDir, ternDll, warmUp, measure));
+            }
+        }
+        finally
+        {
+            await RunAsync(script, "stop", clusterDir);
+            try { Directory.Delete(stateDir, recursive: true); } catch (IOException) { }
+        }
+        var existing = File.Exists(outFile) ? await File.ReadAllTextAsync(outFile) : "# Benchmarks\n";
+        await File.WriteAllTextAsync(outFile, Section.Put(existing, Section.Wrap(ToMarkdown(rows, command, measure))));
+        Console.WriteLine($"wrote the postgres section of {outFile}");
+        return 0;
+    }
+
+    private static async Task<Row> MeasureAsync(string setup, int count, Dictionary<string, string> env, string stateDir, string ternDll,
+        TimeSpan warmUp, TimeSpan measure)
+    {
+        env["TERN_RATE_LIMIT"] = "0"; // the global admission limit would cap the load, not the store
+        var daemons = new List<DaemonProcess>();
+        try
+        {
+            for (var i = 0; i < count; i++) daemons.Add(await DaemonProcess.StartAsync(ternDll, env));
+            await daemons[0].CreateAsync(new
+            {
+                name = "py-echo", runtime = "python", mode = "persistent", handler = "echo.handler", codeFileName = "echo.py", code = DaemonProcess.Base64(Echo),
+            });
+            // Drains while enqueues arrive (a persistent echo: cheap to run, so what is measured is the store's work per
+            // call: insert, claim, running, finished), and never fills (queueSize).
+            // The warm-up fills its own function, so the measured one starts empty and its queue (100,000, the most a
+            // function may have) cannot fill within the measured seconds: no cheap 429s among the figures.
+            foreach (var name in new[] { "async-warm", "async-sink" })
+                await daemons[0].CreateAsync(new
+                {
+                    name, runtime = "python", mode = "persistent", handler = "echo.handler", codeFileName = "echo.py",
+                    code = DaemonProcess.Base64(Echo), concurrency = 2, queueSize = 100_000,
+                });
+            var invokeLua = Path.Combine(stateDir, "invoke.lua");
+            await File.WriteAllTextAsync(invokeLua, "wrk.method = \"POST\"\nwrk.body = '{\"name\":\"bench\",\"n\":1}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\n");
+
+            Console.WriteLine($"postgres bench: {setup}, {count} daemon(s): warm sync");
+            await LoadAsync(daemons, "py-echo:invoke", SyncConnections, warmUp, invokeLua);
+            var (sync, syncCpu) = await MeasuredLoadAsync(daemons, "py-echo:invoke", SyncConnections, measure, invokeLua);
+
+            Console.WriteLine($"postgres bench: {setup}, {count} daemon(s): durable enqueues");
+            await LoadAsync(daemons, "async-warm:enqueue", EnqueueConnections, TimeSpan.FromSeconds(2), invokeLua);
+            var (enqueue, enqueueCpu) = await MeasuredLoadAsync(daemons, "async-sink:enqueue", EnqueueConnections,
+                TimeSpan.FromSeconds(Math.Min(measure.TotalSeconds, 5)), invokeLua);
+            return new Row(setup, count, enqueue, enqueueCpu, sync, syncCpu);
+        }
+        finally
+        {
+            foreach (var daemon in daemons) await daemon.DisposeAsync();
+        }
+    }
+
+    /// <summary>wrk against every daemon at once, the connections split between them; the figures summed.</summary>
+    private static async Task<LatencyStats> LoadAsync(List<DaemonProcess> daemons, string path, int connections, TimeSpan duration, string lua)
+    {
+        var each = await Task.WhenAll(daemons.Select(d =>
+            WrkLoad.RunAsync(new Uri(d.BaseAddress, "/v1/functions/" + path), connections / daemons.Count, duration, lua)));
+        // Only answered calls count: a refused one (non-2xx) is cheap and would flatter the rate.
+        return new LatencyStats(each.Sum(s => s.RequestsPerSecond * (s.Count - s.Errors) / Math.Max(1.0, s.Count)), each.Max(s => s.P50Ms),
+            each.Max(s => s.P99Ms), each.Sum(s => s.Count - s.Errors), each.Sum(s => s.Errors));
+    }
+
+    private static async Task<(LatencyStats, Cpu)> MeasuredLoadAsync(List<DaemonProcess> daemons, string path, int connections, TimeSpan duration, string lua)
+    {
+        var before = ProcessCpu.Take();
+        var stats = await LoadAsync(daemons, path, connections, duration, lua);
+        var after = ProcessCpu.Take();
+        var calls = Math.Max(1, stats.Count);
+        double own = 0, workers = 0;
+        foreach (var daemon in daemons)
+        {
+            var cpu = ProcessCpu.PerCall(before, after, daemon.Pid, calls);
+            own += cpu.Daemon;
+            workers += cpu.Agents + cpu.Handlers;
+        }
+        return (stats, new Cpu(own, workers, PostgresMs(before, after) / calls));
+    }
+
+    /// <summary>CPU ms the Postgres server's processes (postmaster and backends) used between two samples.</summary>
+    private static double PostgresMs(ProcessCpu.Sample before, ProcessCpu.Sample after)
+    {
+        long ticks = 0;
+        foreach (var p in after.Procs.Values)
+            if (p.Name == "postgres" && before.Procs.TryGetValue(p.Pid, out var b) && b.Name == p.Name) ticks += p.Ticks - b.Ticks;
+        return ticks * 1000.0 / 100; // CLK_TCK is 100 on Linux
+    }
+
+    private static async Task<string> CreateDatabaseAsync(int port, string name)
+    {
+        var admin = new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = port, Username = "postgres", Database = "postgres" };
+        await using (var connection = new NpgsqlConnection(admin.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+        return $"postgres://postgres@127.0.0.1:{port}/{name}";
+    }
+
+    private static async Task<string> RunAsync(string file, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var process = Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed: {await stderr}");
+        return await stdout;
+    }
+
+    private static string ToMarkdown(List<Row> rows, string command, TimeSpan measure)
+    {
+        var sqlite = rows[0];
+        var s = new StringBuilder();
+        s.AppendLine("## Postgres store: several daemons on one database (issue 14)");
+        s.AppendLine();
+        s.AppendLine($"`{command}`, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {measure.TotalSeconds:F0} s per sync figure and {Math.Min(measure.TotalSeconds, 5):F0} s per enqueue figure, all rows in one run. Durable " +
+            $"enqueues: wrk with {EnqueueConnections} connections POSTing `:enqueue` (split evenly over the daemons) to a persistent Python " +
+            "echo (concurrency 2 per daemon) that drains meanwhile, so each call costs its insert and, on Postgres, its claim, its " +
+            $"running and finished writes. Warm sync: {SyncConnections} connections POSTing `:invoke` to a persistent Python echo. " +
+            "CPU per call from /proc (utime+stime) before and after each figure: the daemons' own processes, their agents and " +
+            "handlers (workers), and every Postgres server process. Postgres runs with its defaults (fsync on, " +
+            "synchronous_commit on: a commit survives power loss); SQLite as Tern sets it (WAL, synchronous=NORMAL: survives a " +
+            "killed process, not a power loss).");
+        s.AppendLine();
+        s.AppendLine("| store | daemons | enqueues/s | vs SQLite | p50 ms | CPU ms/enqueue: daemons / workers / Postgres | sync calls/s | vs SQLite | p50 ms | CPU ms/call: daemons / workers / Postgres |");
+        s.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var r in rows)
+            s.AppendLine($"| {r.Setup} | {r.Daemons} | {r.Enqueue.RequestsPerSecond:F0}{Errors(r.Enqueue)} | {r.Enqueue.RequestsPerSecond / sqlite.Enqueue.RequestsPerSecond:F2}x " +
+                $"| {r.Enqueue.P50Ms:F2} | {r.EnqueueCpu.Daemons:F3} / {r.EnqueueCpu.Workers:F3} / {r.EnqueueCpu.Postgres:F3} " +
+                $"| {r.Sync.RequestsPerSecond:F0}{Errors(r.Sync)} | {r.Sync.RequestsPerSecond / sqlite.Sync.RequestsPerSecond:F2}x | {r.Sync.P50Ms:F2} " +
+                $"| {r.SyncCpu.Daemons:F3} / {r.SyncCpu.Workers:F3} / {r.SyncCpu.Postgres:F3} |");
+        var two = rows.Single(r => r is { Setup: "Postgres", Daemons: 2 });
+        var ratio = two.Enqueue.RequestsPerSecond / sqlite.Enqueue.RequestsPerSecond;
+        s.AppendLine();
+        s.AppendLine($"Target: two daemons on Postgres at least 0.5x SQLite's enqueue rate: {ratio:F2}x, {(ratio >= 0.5 ? "met" : "missed")}.");
+        s.AppendLine();
+        double Total(Row r) => r.EnqueueCpu.Daemons + r.EnqueueCpu.Workers + r.EnqueueCpu.Postgres;
+        s.AppendLine($"CPU per durable enqueue, everything counted: SQLite {Total(sqlite):F3} ms; " +
+            string.Join("; ", rows.Skip(1).Select(r => $"{r.Setup} with {r.Daemons} daemon(s) {Total(r):F3} ms ({Total(sqlite) / Total(r):F2}x SQLite's rate at equal CPU)")) + ".");
+        s.AppendLine();
+        s.AppendLine(WhyPostgres);
+        return s.ToString();
+    }
+
+    private static string Errors(LatencyStats stats) => stats.Errors > 0 ? $" ({stats.Errors} non-2xx)" : "";
+
+    /// <summary>What the profile of this run's setup showed (one daemon on Postgres under the enqueue load, perf -a).</summary>
+    private const string WhyPostgres =
+        "Why the Postgres rows trail, from `perf record -a` of one daemon on Postgres under this enqueue load (2026-12-03): "
+        + "the Postgres server took about a third of all CPU samples (its top symbol heap_hot_search_buffer: claim and backlog-count "
+        + "queries walking the claimable index of a backlog that grows by thousands a second while the echo drains slowly; then "
+        + "parsing, as the store sends its statements unprepared), the daemon's Npgsql path costs more per write than SQLite's "
+        + "prepared statements on the raw sqlite3 API in-process, and each group commit waits for a WAL flush that SQLite's "
+        + "synchronous=NORMAL never does. Everything here (wrk, the daemons, Postgres) shares the same two cores, so a second "
+        + "daemon adds no CPU, only a second writer, claim loop and HTTP stack: the target assumes the daemons run on their own "
+        + "machines, where each brings its own cores and the database server is the shared part. Not done: auto-prepared "
+        + "statements (Npgsql Max Auto Prepare) and a claim that does not revisit rows already leased.";
+}
