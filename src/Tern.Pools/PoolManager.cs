@@ -24,11 +24,12 @@ public sealed partial class PoolManager : IFunctionObserver
     private readonly ISecretResolver secrets;
     private readonly TernMetrics metrics;
     private readonly IOptions<HandlerOptions>? handlerOptions;
+    private readonly ICodeSource? codeSource;
 
     // Internal: its collaborators are internal to the layer, so the layer's registration builds it (DI needs a public
     // constructor); the fields keep the parameters' names so the members read as they did with a primary constructor.
     internal PoolManager(
-        DriverRegistry drivers, WorkerTemplates templates, IOptions<PoolOptions> options, TimeProvider time, ILogger<PoolManager> logger, ISecretResolver secrets, TernMetrics metrics, IOptions<HandlerOptions>? handlerOptions = null)
+        DriverRegistry drivers, WorkerTemplates templates, IOptions<PoolOptions> options, TimeProvider time, ILogger<PoolManager> logger, ISecretResolver secrets, TernMetrics metrics, IOptions<HandlerOptions>? handlerOptions = null, ICodeSource? codeSource = null)
     {
         this.drivers = drivers;
         this.templates = templates;
@@ -38,6 +39,7 @@ public sealed partial class PoolManager : IFunctionObserver
         this.secrets = secrets;
         this.metrics = metrics;
         this.handlerOptions = handlerOptions;
+        this.codeSource = codeSource;
     }
 
     private readonly ConcurrentDictionary<string, WorkerPool> _current = new(StringComparer.Ordinal);
@@ -111,6 +113,7 @@ public sealed partial class PoolManager : IFunctionObserver
         var env = await ResolveEnvAsync(f, ct).ConfigureAwait(false); // before any sandbox starts: a missing secret fails fast
         var code = new CodeRef(f.CodeHash, f.CodeFileName);
         var limits = new WorkerLimits(f.MemoryMb, f.Vcpus);
+        if (codeSource is not null) await codeSource.EnsureLocalAsync(code, ct).ConfigureAwait(false); // drivers read it synchronously
         // Spares are started with no network: only a function with none may take one; an egress worker starts with its
         // network (and filter) in place from the first instruction.
         var worker = (f.Network.IsEgress ? null : await TakeTemplateAsync(f, code, limits, ct).ConfigureAwait(false))

@@ -20,7 +20,8 @@ public static class PoolServices
             sp.GetRequiredService<Tern.Drivers.DriverRegistry>(), sp.GetRequiredService<WorkerTemplates>(),
             sp.GetRequiredService<IOptions<PoolOptions>>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<PoolManager>>(), sp.GetRequiredService<Tern.Storage.Secrets.ISecretResolver>(),
-            sp.GetRequiredService<Tern.Core.Telemetry.TernMetrics>(), sp.GetRequiredService<IOptions<HandlerOptions>>()));
+            sp.GetRequiredService<Tern.Core.Telemetry.TernMetrics>(), sp.GetRequiredService<IOptions<HandlerOptions>>(),
+            sp.GetService<Tern.Core.Code.ICodeSource>()));
         services.AddSingleton<IFunctionObserver>(sp => sp.GetRequiredService<PoolManager>());
         services.AddHostedService<PoolMaintenanceService>();
         return services;

@@ -1,3 +1,4 @@
+using Tern.Core.Code;
 using Tern.Core.Functions;
 using Tern.Drivers;
 using Tern.Drivers.Wasm;
@@ -68,6 +69,7 @@ public sealed class FunctionRegistry(IFunctionStore store, ICodeStore codeStore,
         await CheckSecretScopesAsync(name, s.Env, ct).ConfigureAwait(false);
 
         RuntimeCatalog.TryGet(merged.Runtime, out var runtime);
+        if (code is null) await codeStore.EnsureLocalAsync(new CodeRef(merged.CodeHash, merged.CodeFileName), ct).ConfigureAwait(false);
         merged = code is not null
             ? await ApplyCodeAsync(merged, s, code, runtime, ct).ConfigureAwait(false)
             : CheckHandler(merged with { Handler = s.Handler ?? existing.Handler }, runtime);

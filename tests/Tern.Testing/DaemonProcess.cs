@@ -9,7 +9,7 @@ namespace Tern.Testing;
 /// Tern.Cli project reference), so a test can SIGKILL it and start another on the same data directory.</summary>
 public sealed class DaemonProcess : IAsyncDisposable
 {
-    private const int KeptOutputLines = 200;
+    private const int KeptOutputLines = 2000;
     private readonly System.Diagnostics.Process _process;
     private readonly ConcurrentQueue<string> _output = new();
 

@@ -22,7 +22,9 @@ internal sealed class ProcessModeRunner(InitMessage init) : IModeRunner
     // still holds them. Generous, because on a loaded machine draining the last output can take a while.
     private static readonly TimeSpan PipeDrainGrace = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan TimedOutDrainGrace = TimeSpan.FromMilliseconds(100);
-    private const int SelfTimeoutGraceMs = 250;
+    // A host that stops its module at the deadline answers at once; this only bounds a host that is stuck. Room for a
+    // loaded machine: at 250 ms the kill sometimes came before a busy host's own timeout report.
+    private const int SelfTimeoutGraceMs = 1000;
     private static readonly string EventDir = Path.Combine(Path.GetTempPath(), ".tern-events");
 
     /// <summary>Guards <see cref="_inFlight"/>; held while reaping so no new handler starts in the middle of it.</summary>

@@ -8,6 +8,11 @@ public interface ICodeSource
     /// single file); null when this host does not hold it.</summary>
     string? LocalPath(CodeRef code);
 
+    /// <summary>Brings the package onto this host when it is kept elsewhere (a store shared by several daemons), so that
+    /// <see cref="LocalPath"/> finds it. Called before a worker starts and before the registry reads a package;
+    /// asynchronous because it may read a database, which LocalPath (asked by drivers synchronously) must never do.</summary>
+    ValueTask EnsureLocalAsync(CodeRef code, CancellationToken ct = default) => ValueTask.CompletedTask;
+
     /// <summary>The package as uploaded (the zip, or the single file), for a driver that ships it elsewhere. Throws
     /// FileNotFoundException when it is not stored.</summary>
     Task<Stream> OpenPackageAsync(CodeRef code, CancellationToken ct = default);

@@ -11,6 +11,8 @@ namespace Tern.Storage.Postgres;
 /// on first use, from the database. Packages are at most FunctionLimits.MaxCodeBytes (50 MB), well inside bytea's 1 GB.</summary>
 internal sealed class PostgresCodeStore(FileCodeStore cache, PostgresDatabase database) : ICodeStore
 {
+    private readonly SemaphoreSlim _materialising = new(1, 1);
+
     public async Task<StoredCode> SaveAsync(Stream content, bool unpackZip = true, CancellationToken ct = default)
     {
         var stored = await cache.SaveAsync(content, unpackZip, ct).ConfigureAwait(false);
@@ -32,42 +34,51 @@ internal sealed class PostgresCodeStore(FileCodeStore cache, PostgresDatabase da
         return stored;
     }
 
-    public string? LocalPath(CodeRef code) => cache.LocalPath(code) ?? (Materialise(code) ? cache.LocalPath(code) : null);
+    /// <summary>The cached path only: a package this daemon did not receive is fetched by <see cref="EnsureLocalAsync"/>
+    /// first (a synchronous database read here could block the thread the socket engine runs continuations on).</summary>
+    public string? LocalPath(CodeRef code) => cache.LocalPath(code);
+
+    public async ValueTask EnsureLocalAsync(CodeRef code, CancellationToken ct = default)
+    {
+        if (cache.LocalPath(code) is not null) return;
+        // One download at a time: concurrent starts of a function new to this daemon wait for the first one's copy.
+        await _materialising.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (cache.LocalPath(code) is null) await MaterialiseAsync(code, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _materialising.Release();
+        }
+    }
 
     public async Task<Stream> OpenPackageAsync(CodeRef code, CancellationToken ct = default)
     {
-        if (cache.LocalPath(code) is null) Materialise(code);
+        await EnsureLocalAsync(code, ct).ConfigureAwait(false);
         return await cache.OpenPackageAsync(code, ct).ConfigureAwait(false);
     }
 
     public string? CompiledPath(CodeRef code) => cache.CompiledPath(code);
 
-    public bool ContainsHandler(string codeHash, string? codeFileName, string handler)
-    {
-        LocalPath(new CodeRef(codeHash, codeFileName));
-        return cache.ContainsHandler(codeHash, codeFileName, handler);
-    }
+    public bool ContainsHandler(string codeHash, string? codeFileName, string handler) =>
+        cache.ContainsHandler(codeHash, codeFileName, handler);
 
-    public void MarkExecutable(string codeHash, string? codeFileName, string handler)
-    {
-        LocalPath(new CodeRef(codeHash, codeFileName));
+    public void MarkExecutable(string codeHash, string? codeFileName, string handler) =>
         cache.MarkExecutable(codeHash, codeFileName, handler);
-    }
 
     /// <summary>Copies the package from the database into the cache (unpacking a zip unless the reference is to a single
-    /// file); false when the database does not hold it. Synchronous: drivers ask for a path as a worker starts, and this
-    /// happens once per package and daemon.</summary>
-    private bool Materialise(CodeRef code)
+    /// file); nothing when the database does not hold it (the caller then finds no local path).</summary>
+    private async Task MaterialiseAsync(CodeRef code, CancellationToken ct)
     {
-        if (code.Hash.Length != 64 || !code.Hash.All(char.IsAsciiHexDigitLower)) return false;
-        using var connection = database.OpenBlockingConnection();
-        using var command = new NpgsqlCommand("SELECT content FROM code WHERE hash = $1", connection);
+        if (code.Hash.Length != 64 || !code.Hash.All(char.IsAsciiHexDigitLower)) return;
+        await using var connection = (NpgsqlConnection)await database.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand("SELECT content FROM code WHERE hash = $1", connection);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = code.Hash });
-        using var reader = command.ExecuteReader(CommandBehavior.SequentialAccess);
-        if (!reader.Read()) return false;
-        using var content = reader.GetStream(0);
-        var stored = cache.SaveAsync(content, unpackZip: !code.IsSingleFile).GetAwaiter().GetResult();
+        await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct).ConfigureAwait(false);
+        if (!await reader.ReadAsync(ct).ConfigureAwait(false)) return;
+        await using var content = await reader.GetStreamAsync(0, ct).ConfigureAwait(false);
+        var stored = await cache.SaveAsync(content, unpackZip: !code.IsSingleFile, ct).ConfigureAwait(false);
         if (stored.Hash != code.Hash) throw new InvalidDataException($"code package '{code.Hash}' in the database has the hash {stored.Hash}");
-        return true;
     }
 }

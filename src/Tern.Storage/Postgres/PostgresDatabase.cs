@@ -66,27 +66,6 @@ internal sealed class PostgresDatabase : IStoreDatabase, IDisposable
         return connection;
     }
 
-    /// <summary>A connection outside the pool, opened and used only synchronously, for the few synchronous reads (a code
-    /// package asked for by a driver's synchronous LocalPath). Its socket never goes non-blocking, so its reads are plain
-    /// blocking reads: a pooled connection's socket has been used asynchronously, and a synchronous read on it waits for
-    /// the socket engine's event thread, which deadlocks when the caller is running inline on that thread (the daemon
-    /// runs socket continuations inline; seen as 30 s timeouts and a 500 on the first call after a definition refresh).</summary>
-    public NpgsqlConnection OpenBlockingConnection()
-    {
-        var connection = new NpgsqlConnection(_unpooled);
-        try
-        {
-            connection.Open();
-            if (!_migrated) Migrate(connection);
-            return connection;
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
-    }
-
     /// <summary>A connection outside the pool, for session state that must live exactly as long as it (a leader's
     /// advisory lock): closing it ends the session instead of handing it to the next borrower.</summary>
     public async ValueTask<NpgsqlConnection> OpenDedicatedConnectionAsync(CancellationToken ct)
