@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Tern.Core.Functions;
 using Tern.Core.Telemetry;
+using Tern.Drivers;
 
 namespace Tern.Pools;
 
@@ -130,6 +131,7 @@ public sealed partial class WorkerPool
             }
             start = Retiring ? 0 : Math.Max(0, Function.MinReplicas - Alive() - _starting);
             _starting += start;
+            start += ReserveStarts(); // calls left waiting by a worker that died
         }
         foreach (var w in stop) await StopAsync(w).ConfigureAwait(false);
         for (var i = 0; i < start; i++) _ = StartWorkerAsync();
@@ -191,31 +193,22 @@ public sealed partial class WorkerPool
         }
         catch (Exception e)
         {
-            Waiter? victim = null;
-            int again;
-            bool newError;
-            lock (_lock)
-            {
-                _starting--;
-                newError = _lastStartError != e.Message;
-                _lastStartError = e.Message;
-                // The longest-waiting call learns why the start failed; the others may start their own.
-                if (_waiters.First is { } first)
-                {
-                    victim = first.Value;
-                    Unlink(victim);
-                }
-                again = ReserveStarts();
-                ArmForFirstUncovered();
-            }
-            if (newError) LogStartFailed(e, Function.Name); // once per cause, not once per call (a missing component fails them all)
-            victim?.TrySetException(e);
-            for (var i = 0; i < again; i++) _ = StartWorkerAsync();
+            StartFailed(e);
+            return;
+        }
+        if (worker.IsDead)
+        {
+            // Ended between its Init and now (its pod deleted, its process killed): a failed start, not a worker. Kept,
+            // it would count against maxReplicas and serve nobody, and the call waiting for it would wait in vain.
+            var why = (await worker.Worker.DiagnoseAsync().ConfigureAwait(false)).StderrTail;
+            await StopAsync(worker).ConfigureAwait(false);
+            StartFailed(new WorkerStartException($"the worker for '{Function.Name}' ended as it started{(string.IsNullOrEmpty(why) ? "" : ": " + why)}"));
             return;
         }
 
         var closed = false;
         var handed = new Handoffs();
+        var again = 0;
         lock (_lock)
         {
             _starting--;
@@ -227,11 +220,37 @@ public sealed partial class WorkerPool
                 worker.Fresh = true; // the call it goes to now was waiting for it: a cold start
                 HandSlots(ref handed);
                 worker.Fresh = false; // a slot taken later is a warm one
+                again = ReserveStarts(); // a worker that died meanwhile may have left calls no start covers
                 ArmForFirstUncovered();
             }
         }
         handed.Complete();
         if (closed) await StopAsync(worker).ConfigureAwait(false);
+        for (var i = 0; i < again; i++) _ = StartWorkerAsync();
+    }
+
+    /// <summary>The longest-waiting call learns why a start failed; the others may start their own.</summary>
+    private void StartFailed(Exception e)
+    {
+        Waiter? victim = null;
+        int again;
+        bool newError;
+        lock (_lock)
+        {
+            _starting--;
+            newError = _lastStartError != e.Message;
+            _lastStartError = e.Message;
+            if (_waiters.First is { } first)
+            {
+                victim = first.Value;
+                Unlink(victim);
+            }
+            again = ReserveStarts();
+            ArmForFirstUncovered();
+        }
+        if (newError) LogStartFailed(e, Function.Name); // once per cause, not once per call (a missing component fails them all)
+        victim?.TrySetException(e);
+        for (var i = 0; i < again; i++) _ = StartWorkerAsync();
     }
 
     /// <summary>Gives free slots to the longest-waiting calls while the concurrency limit allows. Under the lock; the
@@ -277,10 +296,12 @@ public sealed partial class WorkerPool
         return best;
     }
 
+    /// <summary>Workers that count against maxReplicas: a dead one (its process or pod gone, not yet evicted) serves
+    /// nobody, so it must not keep a new one from starting.</summary>
     private int Alive()
     {
         var alive = 0;
-        foreach (var w in _workers) if (!w.Retired) alive++;
+        foreach (var w in _workers) if (!w.Retired && !w.IsDead) alive++;
         return alive;
     }
 

@@ -35,8 +35,9 @@ internal sealed partial class DeploymentPods : IDisposable
         _ = Task.Run(WatchLoopAsync);
     }
 
-    /// <summary>A claimed pod: its restart count when claimed, and what ends the worker on it.</summary>
-    private sealed record Claim(int Restarts, TaskCompletionSource<string> Ended);
+    /// <summary>A claimed pod: its restart count when claimed, and what ends the worker on it. A spare is claimed only to
+    /// be removed (<see cref="ClaimSpare"/>); its claim lasts until the watch reports it gone.</summary>
+    private sealed record Claim(int Restarts, TaskCompletionSource<string> Ended, bool Spare = false);
 
     /// <summary>The oldest Ready pod nobody has claimed, as soon as there is one.</summary>
     public async Task<V1Pod> ClaimReadyAsync(CancellationToken ct)
@@ -87,12 +88,43 @@ internal sealed partial class DeploymentPods : IDisposable
         }
     }
 
+    /// <summary>True when the pod is deleted or being deleted (its ReplicaSet counts it no more and may have replaced it).</summary>
+    public bool IsGone(string pod)
+    {
+        lock (_gate) return !_pods.TryGetValue(pod, out var current) || current.Metadata.DeletionTimestamp is not null;
+    }
+
+    /// <summary>Claims a pod nobody holds, to be removed with one replica: one not Ready yet first (no start waits on it
+    /// in particular), then the newest. Null when there is none. Nobody can claim it afterwards, even once released.</summary>
+    public string? ClaimSpare()
+    {
+        lock (_gate)
+        {
+            var pod = _pods.Values.Where(p => !_claims.ContainsKey(p.Metadata.Name) && p.Metadata.DeletionTimestamp is null)
+                .OrderBy(IsReady).ThenByDescending(p => p.Metadata.CreationTimestamp ?? DateTime.MinValue).FirstOrDefault();
+            if (pod is null) return null;
+            _claims[pod.Metadata.Name] = new Claim(Restarts(pod), new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously), Spare: true);
+            return pod.Metadata.Name;
+        }
+    }
+
     /// <summary>Forgets a claim whose worker has been torn down.</summary>
     public void Release(string pod)
     {
         lock (_gate)
         {
-            if (_claims.Remove(pod, out var claim)) claim.Ended.TrySetResult($"worker on pod {pod} was stopped");
+            if (_claims.TryGetValue(pod, out var claim) && claim.Spare && _pods.ContainsKey(pod)) return; // kept until it is gone
+            if (_claims.Remove(pod, out claim)) claim.Ended.TrySetResult($"worker on pod {pod} was stopped");
+        }
+    }
+
+    /// <summary>Releases a spare whose removal failed: it may serve after all.</summary>
+    public void ReleaseSpare(string pod)
+    {
+        lock (_gate)
+        {
+            if (_claims.TryGetValue(pod, out var claim) && claim.Spare) _claims.Remove(pod);
+            ServeWaiters();
         }
     }
 
@@ -142,8 +174,12 @@ internal sealed partial class DeploymentPods : IDisposable
         {
             _pods.Clear();
             foreach (var pod in pods) _pods[pod.Metadata.Name] = pod;
-            foreach (var (name, claim) in _claims)
-                if (!_pods.ContainsKey(name)) claim.Ended.TrySetResult($"pod {name} was deleted");
+            foreach (var (name, claim) in _claims.ToList())
+            {
+                if (_pods.ContainsKey(name)) continue;
+                claim.Ended.TrySetResult($"pod {name} was deleted");
+                if (claim.Spare) _claims.Remove(name);
+            }
             Changed();
         }
     }
@@ -156,7 +192,11 @@ internal sealed partial class DeploymentPods : IDisposable
             if (type == WatchEventType.Deleted)
             {
                 _pods.Remove(name);
-                if (_claims.TryGetValue(name, out var claim)) claim.Ended.TrySetResult($"pod {name} was deleted");
+                if (_claims.TryGetValue(name, out var claim))
+                {
+                    claim.Ended.TrySetResult($"pod {name} was deleted");
+                    if (claim.Spare) _claims.Remove(name);
+                }
             }
             else
             {

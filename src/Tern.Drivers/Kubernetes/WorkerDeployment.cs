@@ -67,14 +67,30 @@ internal sealed class WorkerDeployment : IDisposable
 
     /// <summary>Removes one worker's pod and one replica. The pod is marked cheapest to delete first, so the scale-down
     /// takes it rather than a pod another worker holds; then it is deleted outright, in case the ReplicaSet chose a pod
-    /// still starting instead (it prefers those): that one is then recreated and the count stays right either way.</summary>
+    /// still starting instead (it prefers those): that one is then recreated and the count stays right either way.
+    /// A pod already gone (deleted by someone else, evicted) may have been replaced by its ReplicaSet, and a scale-down
+    /// alone could then take a pod a new worker has just claimed: a pod nobody holds is removed in its place.</summary>
     public async Task RemovePodAsync(string pod, CancellationToken ct)
     {
-        var cheapest = new V1Patch($"{{\"metadata\":{{\"annotations\":{{\"{WorkerManifests.DeletionCost}\":\"{int.MinValue.ToString(CultureInfo.InvariantCulture)}\"}}}}}}",
-            V1Patch.PatchType.MergePatch);
-        await IgnoreNotFoundAsync(() => _client.CoreV1.PatchNamespacedPodAsync(cheapest, pod, _namespace, cancellationToken: ct)).ConfigureAwait(false);
-        await ScaleAsync(-1, ct).ConfigureAwait(false);
-        await IgnoreNotFoundAsync(() => _client.CoreV1.DeleteNamespacedPodAsync(pod, _namespace, cancellationToken: ct)).ConfigureAwait(false);
+        var spare = Pods.IsGone(pod) ? Pods.ClaimSpare() : null;
+        try
+        {
+            var victim = spare ?? pod;
+            var cheapest = new V1Patch($"{{\"metadata\":{{\"annotations\":{{\"{WorkerManifests.DeletionCost}\":\"{int.MinValue.ToString(CultureInfo.InvariantCulture)}\"}}}}}}",
+                V1Patch.PatchType.MergePatch);
+            await IgnoreNotFoundAsync(() => _client.CoreV1.PatchNamespacedPodAsync(cheapest, victim, _namespace, cancellationToken: ct)).ConfigureAwait(false);
+            await ScaleAsync(-1, ct).ConfigureAwait(false);
+            await IgnoreNotFoundAsync(() => _client.CoreV1.DeleteNamespacedPodAsync(victim, _namespace, cancellationToken: ct)).ConfigureAwait(false);
+        }
+        catch when (spare is not null)
+        {
+            Pods.ReleaseSpare(spare);
+            throw;
+        }
+        finally
+        {
+            if (spare is not null) Pods.Release(spare); // ends the claim once the watch has seen it go
+        }
     }
 
     private static async Task IgnoreNotFoundAsync<T>(Func<Task<T>> call)

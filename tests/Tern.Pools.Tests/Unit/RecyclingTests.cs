@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using Tern.Agent.Protocol;
+using Tern.Drivers;
 using Tern.Json;
 using Tern.Testing;
 using Tern.Testing.FakeDriver;
@@ -64,6 +66,60 @@ public sealed class RecyclingTests
 
         await Eventually.TrueAsync(() => rig.Driver.Stops == 1, "the dead worker to be disposed");
         Assert.Equal(0, pool.WorkerCount);
+    }
+
+    [Fact]
+    public async Task AnIdleWorkerThatDied_DoesNotCountAgainstMaxReplicas_TheNextCallStartsAnother()
+    {
+        await using var rig = new PoolRig();
+        var pool = rig.Pools.GetPool(PoolRig.Function(tweak: f => f with { MaxReplicas = 1 }));
+        var first = await pool.AcquireAsync(CancellationToken.None);
+        pool.Release(first, healthy: true);
+        rig.Driver.Workers[0].Crash(); // e.g. its pod deleted while it was idle
+        await rig.Driver.Workers[0].Exited;
+
+        // Not yet evicted by maintenance, the dead worker must not fill the only replica: without a start the call would
+        // wait for its whole timeout and be turned away.
+        var second = await pool.AcquireAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(second.ColdStart);
+        Assert.NotSame(first.Worker, second.Worker);
+        pool.Release(second, healthy: true);
+    }
+
+    [Fact]
+    public async Task AWorkerThatEndedAsItStarted_FailsTheWaitingCallWithWhy_AndTheNextCallGetsAFreshOne()
+    {
+        await using var rig = new PoolRig();
+        var function = PoolRig.Function(tweak: f => f with { MaxReplicas = 1 });
+        var starts = 0;
+        var pool = new WorkerPool(function, async ct =>
+        {
+            var worker = (FakeWorker)await rig.Driver.StartWorkerAsync(new WorkerSpec
+            {
+                WorkerId = Guid.NewGuid().ToString("N"), FunctionName = function.Name, Code = null,
+            }, ct);
+            var agent = new AgentClient(worker.Stream, 1 << 20);
+            if (Interlocked.Increment(ref starts) == 1)
+            {
+                // Its Init went well, then the pod went (deleted by someone, as a Kubernetes worker's can be).
+                worker.Diagnostics = new WorkerDiagnostics(OutOfMemory: false, ExitCode: null, StderrTail: "pod fn-1 was deleted");
+                worker.Crash();
+                await worker.Exited;
+            }
+            return new PooledWorker(worker, agent, rig.Time.GetUtcNow());
+        }, rig.Time, NullLogger.Instance);
+
+        var failed = await Assert.ThrowsAsync<WorkerStartException>(() => pool.AcquireAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal("the worker for 'fn' ended as it started: pod fn-1 was deleted", failed.Message);
+        Assert.Equal(0, pool.WorkerCount);
+        await Eventually.TrueAsync(() => rig.Driver.Stops == 1, "the dead worker to be disposed");
+
+        var next = await pool.AcquireAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(next.ColdStart);
+        Assert.Equal(2, starts);
+        pool.Release(next, healthy: true);
+        await pool.CloseAsync();
     }
 
     [Fact]
