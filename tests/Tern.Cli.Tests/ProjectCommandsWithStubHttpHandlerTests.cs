@@ -91,6 +91,41 @@ public sealed class ProjectCommandsWithStubHttpHandlerTests : IDisposable
     }
 
     [Fact]
+    public async Task Apply_KubernetesStyle_IsSentOnCreate_AndPatchedWhenItDiffers_WarmBeingTheDefault()
+    {
+        var yaml = WriteYaml("    isolation: kubernetes\n    kubernetes: {style: job}\n");
+
+        var create = Daemon(function: null);
+        var created = await CliHarness.RunAsync(create, ["apply", "-f", yaml]);
+        Assert.True(created.ExitCode == 0, created.Stderr);
+        Assert.Equal("job", (string?)JsonNode.Parse(Writes(create).First().Body!)!["kubernetes"]?["style"]);
+
+        var current = Current();
+        current["isolation"] = "kubernetes"; // no kubernetes field: the warm style
+        var update = Daemon(current);
+        var updated = await CliHarness.RunAsync(update, ["apply", "-f", yaml]);
+        Assert.True(updated.ExitCode == 0, updated.Stderr);
+        Assert.Equal("~ function hello: kubernetes.style warm -> job\n", updated.Stdout);
+        Assert.Equal("""{"kubernetes":{"style":"job"}}""", Assert.Single(Writes(update)).Body);
+
+        current["kubernetes"] = new JsonObject { ["style"] = "job" };
+        var same = Daemon(current);
+        Assert.Equal("= function hello\n", (await CliHarness.RunAsync(same, ["apply", "-f", yaml])).Stdout);
+        Assert.Empty(Writes(same));
+    }
+
+    [Fact]
+    public async Task Apply_KubernetesWithAnUnknownKey_IsAnErrorNamingIt()
+    {
+        var yaml = WriteYaml("    isolation: kubernetes\n    kubernetes: {stlye: job}\n");
+
+        var run = await CliHarness.RunAsync(Daemon(function: null), ["apply", "-f", yaml]);
+
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains("stlye", run.Stderr);
+    }
+
+    [Fact]
     public async Task Apply_ChangedCode_SendsNewCode()
     {
         var yaml = WriteYaml("");

@@ -66,8 +66,11 @@ internal static class ApplyPlanner
         Env = spec.Env, Mode = spec.Mode, MinReplicas = spec.MinReplicas, MaxReplicas = spec.MaxReplicas,
         Concurrency = spec.Concurrency, InstanceConcurrency = spec.InstanceConcurrency, QueueSize = spec.QueueSize,
         MaxRetries = spec.MaxRetries, Isolation = spec.Isolation, RateLimitPerSecond = spec.RateLimitPerSecond,
-        Network = Network(spec),
+        Network = Network(spec), Kubernetes = Kubernetes(spec),
     };
+
+    private static FunctionKubernetes? Kubernetes(FunctionSpec spec) =>
+        spec.Kubernetes?.Style is { } style ? new FunctionKubernetes { Style = style } : null;
 
     /// <summary>The yaml's network in the API's shape (a string or an object); a wrong shape is one error line.</summary>
     private static FunctionNetwork? Network(FunctionSpec spec)
@@ -129,6 +132,15 @@ internal static class ApplyPlanner
             {
                 changes.Add($"network {have} -> {want}");
                 patch.Network = network;
+            }
+        }
+        if (Kubernetes(spec) is { } kubernetes)
+        {
+            var have = (string?)current["kubernetes"]?["style"] ?? FunctionKubernetes.WarmStyle;
+            if (kubernetes.Style != have)
+            {
+                changes.Add($"kubernetes.style {have} -> {kubernetes.Style}");
+                patch.Kubernetes = kubernetes;
             }
         }
         if (spec.Env is not null && !SameEnv(spec.Env, current["env"] as JsonObject))

@@ -37,8 +37,15 @@ internal sealed class FunctionSpec
     public int? RateLimitPerSecond { get; set; }
     /// <summary>As in the API: <c>egress</c>, or <c>{mode: egress, allow: [10.1.2.3/32, ...]}</c>.</summary>
     public JsonNode? Network { get; set; }
+    /// <summary>With <c>isolation: kubernetes</c>: <c>{style: warm}</c> (the default) or <c>{style: job}</c>.</summary>
+    public KubernetesSpec? Kubernetes { get; set; }
     public Dictionary<string, AliasSpec>? Aliases { get; set; }
     public List<ScheduleSpec>? Schedules { get; set; }
+}
+
+internal sealed class KubernetesSpec
+{
+    public string? Style { get; set; }
 }
 
 internal sealed class AliasSpec

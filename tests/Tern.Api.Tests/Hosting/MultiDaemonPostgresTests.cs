@@ -86,10 +86,15 @@ public sealed class MultiDaemonPostgresTests(ITestOutputHelper log) : IAsyncLife
         Assert.True(heldByA.Count > 0, "A held no calls when it was killed: the test did not test failover");
         Assert.All(heldByA, id => Assert.True(records.ContainsKey(id) || !ids.Contains(id)));
 
-        await Task.Delay(TimeSpan.FromSeconds(1)); // B's log lines reach the store within 100 ms of each call
-        var runs = await RunsPerCallAsync();
         var finishedByB = records.Where(r => r.Value.ClaimedBy?.Contains($":{b.Pid}:", StringComparison.Ordinal) == true).Select(r => r.Key).ToList();
         Assert.True(finishedByB.Count > 1000, $"B finished only {finishedByB.Count}");
+        // B's log lines reach the store about 100 ms after each call, later on a loaded machine: wait until they are all there.
+        var runs = new Dictionary<string, int>();
+        await Eventually.TrueAsync(async () =>
+        {
+            runs = await RunsPerCallAsync();
+            return finishedByB.All(id => runs.GetValueOrDefault(id) >= 1);
+        }, "B's log lines to reach the store", 20_000).ContinueWith(_ => { });
         Assert.All(finishedByB, id => Assert.True(runs.GetValueOrDefault(id) >= 1, $"{id}: B ran it but no run was recorded"));
         // A's last lines may have died with it, so runs can only be undercounted; a second run is allowed only for
         // the calls A held (claimed, not finished) when it was killed.

@@ -51,6 +51,23 @@ public sealed class FakeClusterJobTests(FakeClusterDaemon daemon) : IClassFixtur
     }
 
     [Fact]
+    public async Task FakeCluster_JobStyle_AnEventOverTheSecretLimit_IsPayloadTooLarge_AndMakesNoJob_ALargeOneUnderItRuns()
+    {
+        await CreateAsync("job-big", new { timeoutMs = 20_000 });
+
+        var refused = await InvokeAsync("job-big", JsonSerializer.Serialize(new { name = new string('x', 1_100_000) }));
+        Assert.Equal("error", (string?)refused["status"]);
+        Assert.Equal("PayloadTooLarge", (string?)refused["error"]!["code"]);
+        Assert.Contains("1 MiB", (string?)refused["error"]!["message"]);
+        Assert.Empty(JobsOf("job-big"));
+
+        var large = await InvokeAsync("job-big", JsonSerializer.Serialize(new { name = new string('y', 600_000) }));
+        Assert.True((string?)large["status"] == "success", large.ToJsonString()[..Math.Min(2000, large.ToJsonString().Length)]);
+        Assert.Equal(600_000, ((string)large["output"]!["name"]!).Length);
+        Assert.Single(JobsOf("job-big"));
+    }
+
+    [Fact]
     public async Task FakeCluster_JobStyle_SyncCalls_EachRunInAJobOfItsOwn_ThenJobPodAndSecretAreRemoved()
     {
         await CreateAsync("job-hello", new { timeoutMs = 20_000 });

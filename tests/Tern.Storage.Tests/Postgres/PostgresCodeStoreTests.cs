@@ -38,6 +38,8 @@ public sealed class PostgresCodeStoreTests : IAsyncLifetime
         var code = new CodeRef(stored.Hash, null);
         Assert.False(Directory.Exists(Path.Combine(_second.Path, stored.Hash)));
 
+        Assert.Null(_other.LocalPath(code)); // drivers ask synchronously: no database read there
+        await _other.EnsureLocalAsync(code); // what the pool does before a worker starts
         var path = _other.LocalPath(code);
 
         Assert.Equal(Path.Combine(_second.Path, stored.Hash), path);
@@ -54,6 +56,7 @@ public sealed class PostgresCodeStoreTests : IAsyncLifetime
     {
         var stored = await _uploader.SaveAsync(new MemoryStream(Encoding.UTF8.GetBytes("#!/bin/sh\necho hi\n")), unpackZip: false);
 
+        await _other.EnsureLocalAsync(new CodeRef(stored.Hash, "run.sh"));
         Assert.True(_other.ContainsHandler(stored.Hash, "run.sh", "run.sh"));
         _other.MarkExecutable(stored.Hash, "run.sh", "run.sh");
         var path = _other.LocalPath(new CodeRef(stored.Hash, "run.sh"));
@@ -80,5 +83,20 @@ public sealed class PostgresCodeStoreTests : IAsyncLifetime
     [Theory]
     [InlineData("0000000000000000000000000000000000000000000000000000000000000000")]
     [InlineData("../../etc/passwd")]
-    public void AnUnknownOrMalformedReference_HasNoLocalPath(string hash) => Assert.Null(_other.LocalPath(new CodeRef(hash, null)));
+    public async Task AnUnknownOrMalformedReference_HasNoLocalPath(string hash)
+    {
+        await _other.EnsureLocalAsync(new CodeRef(hash, null));
+        Assert.Null(_other.LocalPath(new CodeRef(hash, null)));
+    }
+
+    [Fact]
+    public async Task ConcurrentFirstUses_OneCopyServesThemAll()
+    {
+        var stored = await _uploader.SaveAsync(new MemoryStream(Zips.Create(("main.py", "print(2)"))));
+        var code = new CodeRef(stored.Hash, null);
+
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => _other.EnsureLocalAsync(code).AsTask()));
+
+        Assert.Equal("print(2)", await File.ReadAllTextAsync(Path.Combine(_other.LocalPath(code)!, "main.py")));
+    }
 }

@@ -21,6 +21,20 @@ internal sealed partial class CallJobs(IKubernetes client, string ns, JobPods po
         ExecMessage exec, CancellationToken ct)
     {
         var name = JobManifests.JobName(exec.RequestId);
+        var call = JobManifests.CallBytes(new OneShotCall { Init = init, Exec = exec });
+        if (call.Length > JobManifests.MaxCallBytes)
+        {
+            return new RespMessage
+            {
+                RequestId = exec.RequestId, Status = "error",
+                Error = new AgentError
+                {
+                    Code = InvocationError.PayloadTooLarge,
+                    Message = $"the call is {call.Length} bytes with its environment, over the {JobManifests.MaxCallBytes} the kubernetes job style " +
+                        "can pass in a Secret (Kubernetes' 1 MiB limit); the warm style (kubernetes: {style: warm}) takes events up to the daemon's limit",
+                },
+            };
+        }
         var (token, reported) = completions.Register(exec.RequestId);
         var ended = pods.Track(name);
         try
@@ -30,7 +44,7 @@ internal sealed partial class CallJobs(IKubernetes client, string ns, JobPods po
             var job = JobManifests.Job(name, spec, image, configMap, items, completeUrl, exec.TimeoutMs, options);
             // The Job first, so the Secret can name it as its owner; its pod waits for the Secret volume meanwhile.
             var created = await client.BatchV1.CreateNamespacedJobAsync(job, ns, cancellationToken: ct).ConfigureAwait(false);
-            var secret = JobManifests.Secret(name, created.Metadata.Uid, new OneShotCall { Init = init, Exec = exec }, token);
+            var secret = JobManifests.Secret(name, created.Metadata.Uid, call, token);
             await client.CoreV1.CreateNamespacedSecretAsync(secret, ns, cancellationToken: ct).ConfigureAwait(false);
             LogJobCreated(name, spec.FunctionName, exec.RequestId);
             await Task.WhenAny(reported, ended).WaitAsync(ct).ConfigureAwait(false);

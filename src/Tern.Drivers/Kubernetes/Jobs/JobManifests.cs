@@ -31,7 +31,14 @@ internal static class JobManifests
 
     /// <summary>Owned by the Job (<paramref name="jobUid"/>): the garbage collector removes it with the Job, so a Job the
     /// daemon could not delete (it stopped mid-call) takes the call's event and token with it when its TTL ends.</summary>
-    public static V1Secret Secret(string name, string jobUid, OneShotCall call, string token) => new()
+    /// <summary>Kubernetes refuses a Secret over 1 MiB, and the call (Init with its environment, and the event) travels in
+    /// one: a little is left for the token and the object's own fields.</summary>
+    public const int MaxCallBytes = 1024 * 1024 - 8 * 1024;
+
+    /// <summary>What the pod's agent reads from the Secret: the call as JSON.</summary>
+    public static byte[] CallBytes(OneShotCall call) => JsonSerializer.SerializeToUtf8Bytes(call, AgentJsonContext.Default.OneShotCall);
+
+    public static V1Secret Secret(string name, string jobUid, byte[] call, string token) => new()
     {
         Metadata = new V1ObjectMeta
         {
@@ -42,7 +49,7 @@ internal static class JobManifests
         Immutable = true,
         Data = new Dictionary<string, byte[]>
         {
-            [OneShotCall.FileName] = JsonSerializer.SerializeToUtf8Bytes(call, AgentJsonContext.Default.OneShotCall),
+            [OneShotCall.FileName] = call,
             [OneShotCall.TokenFileName] = System.Text.Encoding.UTF8.GetBytes(token),
         },
     };
