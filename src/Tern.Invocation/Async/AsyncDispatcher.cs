@@ -220,7 +220,7 @@ internal sealed partial class AsyncDispatcher(
     /// <summary>One attempt: marks the record running, invokes, and stores the outcome (or schedules the retry).</summary>
     private async Task<ExecutionRecord?> RunOnceAsync(ExecutionRecord record)
     {
-        if (!_source.TryBegin(record)) return null; // its lease went to another daemon while it waited here
+        if (!_source.Holds(record)) return null; // its lease went to another daemon while it waited here
         var function = await functions.GetAsync(record.Function, _stopping).ConfigureAwait(false);
         if (function is null)
             return await FinishAsync(record, new InvocationResult
@@ -233,10 +233,16 @@ internal sealed partial class AsyncDispatcher(
         await store.UpdateAsync(running, _stopping).ConfigureAwait(false);
 
         InvocationResult result;
+        using var run = CancellationTokenSource.CreateLinkedTokenSource(_stopping, _source.LeaseLost(record));
         try
         {
             result = await invoker.InvokeAsync(new InvocationRequest(record.Function, record.Input, record.TraceId,
-                record.ExecutionId, record.TraceParent, Qualifier: record.Version), _stopping).ConfigureAwait(false);
+                record.ExecutionId, record.TraceParent, Qualifier: record.Version), run.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!_stopping.IsCancellationRequested && !_source.Holds(record))
+        {
+            LogLeaseLost(record.ExecutionId);
+            return null;
         }
         catch (Exception e) when (e is PoolExhaustedException or WorkerStartException)
         {
@@ -245,6 +251,11 @@ internal sealed partial class AsyncDispatcher(
                 ExecutionId = record.ExecutionId, Status = ExecutionStatus.Error,
                 Error = new InvocationError(e is PoolExhaustedException ? "Capacity" : "WorkerStartFailed", e.Message),
             };
+        }
+        if (!_source.Holds(record))
+        {
+            LogLeaseLost(record.ExecutionId); // ended just as the lease went: the daemon holding it now writes the outcome
+            return null;
         }
         var failed = result.Status != InvocationStatus.Success;
         var retry = failed && running.Attempt <= function.MaxRetries;
@@ -287,4 +298,8 @@ internal sealed partial class AsyncDispatcher(
 
     [LoggerMessage(EventId = 401, Level = LogLevel.Error, Message = "async execution {ExecutionId} failed inside the dispatcher")]
     private partial void LogRunFailed(Exception e, string executionId);
+
+    [LoggerMessage(EventId = 405, Level = LogLevel.Warning,
+        Message = "async execution {ExecutionId}: this daemon lost its lease (stalled past it) and another daemon claimed it; stopped here, its outcome left to that daemon")]
+    private partial void LogLeaseLost(string executionId);
 }

@@ -16,8 +16,13 @@ internal interface IAsyncWorkSource
     /// false when the source will hand it (to this daemon or another) itself.</summary>
     bool Offer(ExecutionRecord record);
 
-    /// <summary>Whether this daemon may still start this call (false: its lease was lost to another daemon).</summary>
-    bool TryBegin(ExecutionRecord record);
+    /// <summary>Whether this daemon still holds the call: may start it, and may write its outcome (false: its lease was
+    /// lost to another daemon, which runs it now).</summary>
+    bool Holds(ExecutionRecord record);
+
+    /// <summary>Cancelled when this daemon loses the call's lease while running it (it stalled past the lease and
+    /// another daemon claimed the call): the attempt here is stopped. Never cancelled where calls cannot be lost.</summary>
+    CancellationToken LeaseLost(ExecutionRecord record);
 
     /// <summary>The attempt failed and its retry is committed (queued, NotBefore): true when the dispatcher should keep
     /// it in its own delayed queue.</summary>

@@ -22,6 +22,7 @@ internal sealed partial class LeasedWorkSource(IExecutionLeases leases, IOptions
     private const int MaxHeld = 512;
 
     private readonly ConcurrentDictionary<string, byte> _held = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CancellationTokenSource> _running = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _acceptedSinceCount = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _stop = new();
@@ -62,13 +63,21 @@ internal sealed partial class LeasedWorkSource(IExecutionLeases leases, IOptions
         return false;
     }
 
-    public bool TryBegin(ExecutionRecord record) => _held.ContainsKey(record.ExecutionId);
+    public bool Holds(ExecutionRecord record) => _held.ContainsKey(record.ExecutionId);
+
+    public CancellationToken LeaseLost(ExecutionRecord record)
+    {
+        var lost = _running.GetOrAdd(record.ExecutionId, _ => new CancellationTokenSource());
+        if (!_held.ContainsKey(record.ExecutionId)) lost.Cancel(); // lost between the check and now
+        return lost.Token;
+    }
 
     public bool RetryHere(ExecutionRecord next) => false; // re-queued in the store (lease cleared): whoever is free claims it when due
 
     public void Ended(ExecutionRecord record)
     {
         _held.TryRemove(record.ExecutionId, out _);
+        if (_running.TryRemove(record.ExecutionId, out var lost)) lost.Dispose();
         WakeIfRoom(record.Function);
     }
 
@@ -147,9 +156,14 @@ internal sealed partial class LeasedWorkSource(IExecutionLeases leases, IOptions
         var kept = new HashSet<string>(await leases.RenewAsync(Owner, held, time.GetUtcNow() + Lease, stop).ConfigureAwait(false), StringComparer.Ordinal);
         var lost = 0;
         foreach (var id in held)
-            if (!kept.Contains(id) && _held.TryRemove(id, out _)) lost++;
+        {
+            if (kept.Contains(id) || !_held.TryRemove(id, out _)) continue;
+            lost++;
+            if (_running.TryGetValue(id, out var running)) running.Cancel();
+        }
         // Finished meanwhile (lease cleared by the final write), or claimed by another daemon after this one stalled
-        // past its lease: either way not this daemon's to start any more (TryBegin says no).
+        // past its lease: either way not this daemon's any more (Holds says no): a run here is stopped, its outcome
+        // not written.
         if (lost > 0) LogLeasesGone(lost);
     }
 

@@ -19,7 +19,9 @@ internal sealed partial class LocalWorkSource(IExecutionStore store, ILogger log
 
     public bool Offer(ExecutionRecord record) => true;
 
-    public bool TryBegin(ExecutionRecord record) => true;
+    public bool Holds(ExecutionRecord record) => true;
+
+    public CancellationToken LeaseLost(ExecutionRecord record) => CancellationToken.None;
 
     public bool RetryHere(ExecutionRecord next) => true;
 

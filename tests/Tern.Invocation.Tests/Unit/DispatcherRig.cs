@@ -25,7 +25,9 @@ internal sealed class DispatcherRig : IAsyncDisposable
 
     /// <param name="jitter">The fraction the dispatcher's Random always draws (0: no jitter).</param>
     /// <param name="wrapStore">Puts a decorator between the dispatcher and the execution store (tests that delay it).</param>
-    public DispatcherRig(double jitter = 0, Func<IExecutionStore, IExecutionStore>? wrapStore = null)
+    /// <param name="source">The dispatcher's work source over the store (the local one when null).</param>
+    public DispatcherRig(double jitter = 0, Func<IExecutionStore, IExecutionStore>? wrapStore = null,
+        Func<IExecutionStore, TimeProvider, IAsyncWorkSource>? source = null)
     {
         Directory.CreateDirectory(_dir);
         var database = new SqliteDatabase(Path.Combine(_dir, "tern.db"));
@@ -38,7 +40,7 @@ internal sealed class DispatcherRig : IAsyncDisposable
             NullLogger<FunctionInvoker>.Instance, logs);
         _callbacks = new CallbackSender(new CallbackTargets(Create(new CallbackOptions())), NullLogger<CallbackSender>.Instance);
         Dispatcher = new AsyncDispatcher(wrapStore?.Invoke(_executions) ?? _executions, Functions, invoker, _callbacks, asyncOptions, Clock,
-            NullLogger<AsyncDispatcher>.Instance, new FixedRandom(jitter));
+            NullLogger<AsyncDispatcher>.Instance, new FixedRandom(jitter), source?.Invoke(_executions, Clock));
     }
 
     public PoolRig Pools { get; } = new();

@@ -1,0 +1,72 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Tern.Core.Executions;
+using Tern.Invocation.Async;
+using Tern.Storage;
+using static Microsoft.Extensions.Options.Options;
+
+namespace Tern.Invocation.Tests.Unit;
+
+/// <summary>A daemon sharing a store that stalls past a running call's lease, while another daemon claims the call,
+/// stops its own run of it and leaves the outcome to the daemon holding it now. The leases are a FAKE of the store's
+/// lease table (Postgres in production; its own tests run it for real): it claims the queued records of the real SQLite
+/// execution store and lets the test take a lease away.</summary>
+public sealed class LeaseLossTests
+{
+    [Fact]
+    public async Task FakeLeases_ARunningCallWhoseLeaseGoesToAnotherDaemon_IsStoppedHere_AndItsOutcomeNotWritten()
+    {
+        var leases = (FakeLeases?)null;
+        await using var rig = new DispatcherRig(source: (store, clock) =>
+        {
+            leases = new FakeLeases(store);
+            var options = Create(new AsyncOptions { LeaseDuration = TimeSpan.FromSeconds(30), ClaimInterval = TimeSpan.FromMilliseconds(50) });
+            return new LeasedWorkSource(leases, options, clock, NullLogger<LeasedWorkSource>.Instance);
+        });
+        rig.Driver.ExecLatency = TimeSpan.FromMinutes(5); // on the fake clock: the call runs until the test is done
+        var function = await rig.CreateAsync("leased", f => f with { TimeoutMs = 600_000 });
+        await rig.StartAsync();
+        var id = await rig.InsertQueuedAsync(function);
+        await rig.WaitForAsync(() => rig.Driver.Execs.Count == 1, "the call to run here");
+
+        leases!.GiveToAnotherDaemon(id);
+        rig.Pools.Time.Advance(TimeSpan.FromSeconds(11)); // past a third of the lease: the next pass renews, and learns
+        await rig.WaitForAsync(() => rig.Driver.Stops == 1, "the worker running the lost call to be stopped");
+
+        await Task.Delay(300); // an outcome would be written at once
+        var record = await rig.GetAsync(id);
+        Assert.Equal(ExecutionStatus.Running, record.Status); // as the other daemon's run left it, not finished here
+        Assert.Null(record.Error);
+        Assert.Single(rig.Driver.Execs);
+    }
+
+    private sealed class FakeLeases(IExecutionStore store) : IExecutionLeases
+    {
+        private readonly HashSet<string> _claimed = [];
+        private readonly HashSet<string> _lost = [];
+        private readonly Lock _gate = new();
+
+        public void GiveToAnotherDaemon(string executionId)
+        {
+            lock (_gate) _lost.Add(executionId);
+        }
+
+        public async Task<IReadOnlyList<ExecutionRecord>> ClaimAsync(string owner, int limit, DateTimeOffset now, DateTimeOffset leaseUntil,
+            IReadOnlyCollection<string>? skipFunctions = null, CancellationToken ct = default)
+        {
+            var unfinished = await store.ListUnfinishedAsync(ct);
+            lock (_gate)
+                return unfinished.Where(r => r.Async && r.Status == ExecutionStatus.Queued && _claimed.Add(r.ExecutionId)).Take(limit).ToList();
+        }
+
+        public Task<IReadOnlyList<string>> RenewAsync(string owner, IReadOnlyList<string> executionIds, DateTimeOffset leaseUntil,
+            CancellationToken ct = default)
+        {
+            lock (_gate) return Task.FromResult<IReadOnlyList<string>>(executionIds.Where(id => !_lost.Contains(id)).ToList());
+        }
+
+        public Task<bool> ReleaseAsync(string owner, string executionId, CancellationToken ct = default) => Task.FromResult(true);
+
+        public Task<IReadOnlyDictionary<string, int>> CountQueuedAsync(CancellationToken ct = default) =>
+            Task.FromResult<IReadOnlyDictionary<string, int>>(new Dictionary<string, int>());
+    }
+}
