@@ -10,14 +10,8 @@ namespace Tern.Drivers.Kubernetes;
 /// and with it the worker, ended). Waiting is event-driven: nothing polls the API.</summary>
 internal sealed partial class DeploymentPods : IDisposable
 {
-    private static readonly TimeSpan FirstRewatchPause = TimeSpan.FromMilliseconds(200);
-    private static readonly TimeSpan LongestRewatchPause = TimeSpan.FromSeconds(10);
-
-    private readonly IKubernetes _client;
-    private readonly string _namespace;
     private readonly string _selector;
     private readonly ILogger _logger;
-    private readonly Action<Exception?> _observe;
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _gate = new();
     private readonly Dictionary<string, V1Pod> _pods = new(StringComparer.Ordinal);
@@ -27,12 +21,13 @@ internal sealed partial class DeploymentPods : IDisposable
 
     public DeploymentPods(IKubernetes client, string ns, string deployment, ILogger logger, Action<Exception?> observe)
     {
-        _client = client;
-        _namespace = ns;
         _selector = $"{WorkerManifests.DeploymentLabel}={deployment}";
         _logger = logger;
-        _observe = observe;
-        _ = Task.Run(WatchLoopAsync);
+        _ = Task.Run(() => PodWatch.RunAsync(client, ns, _selector, pods =>
+        {
+            Replace(pods);
+            _listed.TrySetResult();
+        }, Apply, observe, reason => LogWatchFailed(_selector, reason), _stop.Token));
     }
 
     /// <summary>A claimed pod: its restart count when claimed, and what ends the worker on it. A spare is claimed only to
@@ -125,46 +120,6 @@ internal sealed partial class DeploymentPods : IDisposable
         {
             if (_claims.TryGetValue(pod, out var claim) && claim.Spare) _claims.Remove(pod);
             ServeWaiters();
-        }
-    }
-
-    private async Task WatchLoopAsync()
-    {
-        var pause = FirstRewatchPause;
-        while (!_stop.IsCancellationRequested)
-        {
-            try
-            {
-                var list = await _client.CoreV1.ListNamespacedPodAsync(_namespace, labelSelector: _selector, cancellationToken: _stop.Token)
-                    .ConfigureAwait(false);
-                Replace(list.Items);
-                _listed.TrySetResult();
-                _observe(null);
-                Exception? failure = null;
-                var events = _client.CoreV1.WatchListNamespacedPodAsync(_namespace, labelSelector: _selector,
-                    resourceVersion: list.Metadata.ResourceVersion, allowWatchBookmarks: true, onError: e => failure = e,
-                    cancellationToken: _stop.Token);
-                await foreach (var (type, pod) in events.ConfigureAwait(false))
-                {
-                    pause = FirstRewatchPause;
-                    if (type == WatchEventType.Error) break; // e.g. 410 Gone: the resourceVersion is too old; list again
-                    if (type == WatchEventType.Bookmark || pod?.Metadata?.Name is null) continue;
-                    Apply(type, pod);
-                }
-                if (failure is not null && !_stop.IsCancellationRequested) LogWatchFailed(_selector, failure.Message);
-            }
-            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) // whatever ends a watch, the loop lists again: a dead watch would strand every start
-            {
-                _observe(e);
-                LogWatchFailed(_selector, e.Message);
-            }
-            // A watch ends now and then (the server's timeout, 410 Gone): list again and carry on.
-            try { await Task.Delay(pause, _stop.Token).ConfigureAwait(false); } catch (OperationCanceledException) { return; }
-            pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, LongestRewatchPause.Ticks));
         }
     }
 

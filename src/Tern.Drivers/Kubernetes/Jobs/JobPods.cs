@@ -16,10 +16,7 @@ internal sealed partial class JobPods : IDisposable
     /// <summary>Waiting reasons no retry by the kubelet will fix.</summary>
     private static readonly HashSet<string> HopelessWaits = ["InvalidImageName", "CreateContainerConfigError", "CreateContainerError", "ErrImageNeverPull"];
 
-    private readonly IKubernetes _client;
-    private readonly string _namespace;
     private readonly ILogger _logger;
-    private readonly Action<Exception?> _observe;
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _gate = new();
     private readonly Dictionary<string, TaskCompletionSource<PodEnd>> _tracked = new(StringComparer.Ordinal);
@@ -30,11 +27,12 @@ internal sealed partial class JobPods : IDisposable
 
     public JobPods(IKubernetes client, string ns, ILogger logger, Action<Exception?> observe)
     {
-        _client = client;
-        _namespace = ns;
         _logger = logger;
-        _observe = observe;
-        _ = Task.Run(WatchLoopAsync);
+        _ = Task.Run(() => PodWatch.RunAsync(client, ns, $"{JobManifests.StyleLabel}={JobManifests.JobStyle}", pods =>
+        {
+            foreach (var pod in pods) Apply(WatchEventType.Added, pod);
+            _listed.TrySetResult();
+        }, Apply, observe, LogWatchFailed, _stop.Token));
     }
 
     /// <summary>Completes once the first list has been read: from then on every change of a Job's pod is seen.</summary>
@@ -51,46 +49,6 @@ internal sealed partial class JobPods : IDisposable
     public void Untrack(string job)
     {
         lock (_gate) _tracked.Remove(job);
-    }
-
-    private async Task WatchLoopAsync()
-    {
-        var selector = $"{JobManifests.StyleLabel}={JobManifests.JobStyle}";
-        var pause = FirstRewatchPause;
-        while (!_stop.IsCancellationRequested)
-        {
-            try
-            {
-                var list = await _client.CoreV1.ListNamespacedPodAsync(_namespace, labelSelector: selector, cancellationToken: _stop.Token)
-                    .ConfigureAwait(false);
-                foreach (var pod in list.Items) Apply(WatchEventType.Added, pod);
-                _listed.TrySetResult();
-                _observe(null);
-                Exception? failure = null;
-                var events = _client.CoreV1.WatchListNamespacedPodAsync(_namespace, labelSelector: selector,
-                    resourceVersion: list.Metadata.ResourceVersion, allowWatchBookmarks: true, onError: e => failure = e,
-                    cancellationToken: _stop.Token);
-                await foreach (var (type, pod) in events.ConfigureAwait(false))
-                {
-                    pause = FirstRewatchPause;
-                    if (type == WatchEventType.Error) break; // e.g. 410 Gone: list again
-                    if (type == WatchEventType.Bookmark || pod?.Metadata?.Name is null) continue;
-                    Apply(type, pod);
-                }
-                if (failure is not null && !_stop.IsCancellationRequested) LogWatchFailed(failure.Message);
-            }
-            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) // whatever ends a watch, list again: a dead watch would leave failed pods' calls to time out
-            {
-                _observe(e);
-                LogWatchFailed(e.Message);
-            }
-            try { await Task.Delay(pause, _stop.Token).ConfigureAwait(false); } catch (OperationCanceledException) { return; }
-            pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, LongestRewatchPause.Ticks));
-        }
     }
 
     private void Apply(WatchEventType type, V1Pod pod)
