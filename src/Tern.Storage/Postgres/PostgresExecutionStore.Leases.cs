@@ -5,21 +5,59 @@ using Tern.Storage.Sql;
 namespace Tern.Storage.Postgres;
 
 /// <summary>Claims with leases (<see cref="IExecutionLeases"/>): one UPDATE over a SELECT ... FOR UPDATE SKIP LOCKED,
-/// so claimants on several daemons each take different rows without waiting on each other.</summary>
+/// so claimants on several daemons each take different rows without waiting on each other. Claim and count read the
+/// claimable rows per function (index executions_claimable_by_function), never a whole backlog they do not need.</summary>
 internal sealed partial class PostgresExecutionStore : IExecutionLeases
 {
-    private static readonly string ClaimSql = $"""
+    /// <summary>The rows a claim may take, as the partial index executions_claimable_by_function has them.</summary>
+    private static readonly string Claimable = $"async = 1 AND status IN ('{ExecutionStatus.Queued}', '{ExecutionStatus.Running}')";
+
+    private const string Due = "(not_before IS NULL OR not_before <= $2) AND (lease_until IS NULL OR lease_until <= $2)";
+
+    /// <summary>The functions with claimable calls, one index probe each (a loose index scan: the distinct functions
+    /// without reading their rows). Ordered by the whole index key, so only the claimable index serves it (by function
+    /// alone, the planner may walk an index of every record, finished ones included).</summary>
+    private static readonly string FunctionsWithWork = $"""
+        WITH RECURSIVE functions(function) AS (
+            (SELECT function FROM executions WHERE {Claimable} ORDER BY function, created_at, seq LIMIT 1)
+          UNION ALL
+            SELECT (SELECT x.function FROM executions x WHERE {Claimable} AND x.function > f.function ORDER BY x.function, x.created_at, x.seq LIMIT 1)
+            FROM functions f WHERE f.function IS NOT NULL)
+        """;
+
+    /// <summary>The oldest due calls of the functions not skipped: from each function's own run of the claimable index,
+    /// its oldest due calls that no other claim holds (locked, skipping rows another claim has locked; a row another
+    /// claim has just leased is rechecked and no longer due), then the oldest of those across functions, leased. So a
+    /// skipped function's backlog is never read, and leased or finished rows are stepped over only at the head of each
+    /// function's run; the price is that a claim over several functions locks up to the limit of each for the moment of
+    /// the statement. The function is matched as a range and ordered on, so that only the claimable index yields the
+    /// order: with "function = ...", the planner may walk executions_by_created through every record of every function
+    /// (estimating the function's rows spread evenly) and sort.</summary>
+    internal static readonly string ClaimSql = FunctionsWithWork + $"""
+
         UPDATE executions e SET claimed_by = $1, lease_until = $4
-        FROM (SELECT execution_id FROM executions
-              WHERE async = 1 AND status IN ('{ExecutionStatus.Queued}', '{ExecutionStatus.Running}')
-                AND (not_before IS NULL OR not_before <= $2)
-                AND (lease_until IS NULL OR lease_until <= $2)
-                AND NOT (function = ANY($5))
-              ORDER BY created_at, seq
-              LIMIT $3
-              FOR UPDATE SKIP LOCKED) picked
+        FROM (SELECT due.execution_id FROM functions f
+              CROSS JOIN LATERAL (
+                  SELECT execution_id, created_at, seq FROM executions
+                  WHERE function >= f.function AND function <= f.function AND {Claimable} AND {Due}
+                  ORDER BY function, created_at, seq
+                  LIMIT $3
+                  FOR UPDATE SKIP LOCKED) due
+              WHERE f.function IS NOT NULL AND NOT (f.function = ANY($5))
+              ORDER BY due.created_at, due.seq
+              LIMIT $3) picked
         WHERE e.execution_id = picked.execution_id
         RETURNING e.record, e.function, e.async, e.idempotency_key, e.created_at, e.seq
+        """;
+
+    /// <summary>Queued calls of each function asked, counted up to its cap (the same index, the same range trick).</summary>
+    private static readonly string CountSql = $"""
+        SELECT f.function, (SELECT count(*)::int FROM (
+            SELECT FROM executions
+            WHERE function >= f.function AND function <= f.function AND {Claimable} AND status = '{ExecutionStatus.Queued}'
+            ORDER BY function, created_at, seq
+            LIMIT f.cap) queued)
+        FROM unnest($1::text[], $2::int[]) AS f(function, cap)
         """;
 
     public async Task<IReadOnlyList<ExecutionRecord>> ClaimAsync(string owner, int limit, DateTimeOffset now, DateTimeOffset leaseUntil,
@@ -65,12 +103,14 @@ internal sealed partial class PostgresExecutionStore : IExecutionLeases
         return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
     }
 
-    public async Task<IReadOnlyDictionary<string, int>> CountQueuedAsync(CancellationToken ct = default)
+    public async Task<IReadOnlyDictionary<string, int>> CountQueuedAsync(IReadOnlyDictionary<string, int> caps, CancellationToken ct = default)
     {
+        if (caps.Count == 0) return new Dictionary<string, int>();
         await using var connection = (NpgsqlConnection)await _database.OpenConnectionAsync(ct).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand(
-            $"SELECT function, count(*)::int FROM executions WHERE async = 1 AND status = '{ExecutionStatus.Queued}' GROUP BY function",
-            connection);
+        await using var command = new NpgsqlCommand(CountSql, connection);
+        var asked = caps.ToArray();
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. asked.Select(c => c.Key)] });
+        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. asked.Select(c => Math.Max(0, c.Value))] });
         var counts = await command.ReadAllAsync(r => KeyValuePair.Create(r.GetString(0), r.GetInt32(1)), ct).ConfigureAwait(false);
         return counts.ToDictionary(StringComparer.Ordinal);
     }

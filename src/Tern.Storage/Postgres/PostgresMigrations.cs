@@ -54,6 +54,13 @@ internal static class PostgresMigrations
             CREATE INDEX executions_claimable ON executions (created_at, seq)
                 WHERE async = 1 AND status IN ('{ExecutionStatus.Queued}', '{ExecutionStatus.Running}');
             """),
+        // The claim and the backlog count read the claimable rows one function at a time (so a function a daemon skips,
+        // having enough of its calls waiting, costs nothing to step over): the same rows, led by function.
+        new(3, "claimable calls indexed by function", $"""
+            CREATE INDEX executions_claimable_by_function ON executions (function, created_at, seq)
+                WHERE async = 1 AND status IN ('{ExecutionStatus.Queued}', '{ExecutionStatus.Running}');
+            DROP INDEX executions_claimable;
+            """),
     ]);
 
     public static readonly StoreSchema ApiKeys = new("api_keys",

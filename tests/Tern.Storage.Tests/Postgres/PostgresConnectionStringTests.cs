@@ -31,6 +31,22 @@ public sealed class PostgresConnectionStringTests
         Assert.Equal(("10.0.0.5", 5432, "tern", 30), (built.Host, built.Port, built.Database, built.Timeout));
     }
 
+    [Fact]
+    public void StatementsAreAutoPrepared_ByDefault()
+    {
+        var built = new NpgsqlConnectionStringBuilder(PostgresConnectionString.ToNpgsql("postgres://h/db"));
+        Assert.Equal((PostgresConnectionString.AutoPrepared, 2), (built.MaxAutoPrepare, built.AutoPrepareMinUsages));
+    }
+
+    [Theory]
+    [InlineData("postgres://h/db?Max%20Auto%20Prepare=0&Auto%20Prepare%20Min%20Usages=7", 0, 7)]
+    [InlineData("Host=h;Database=db;MaxAutoPrepare=10;AutoPrepareMinUsages=3", 10, 3)]
+    public void AutoPreparationTheUserSet_IsKept_EvenZero(string store, int maxAutoPrepare, int minUsages)
+    {
+        var built = new NpgsqlConnectionStringBuilder(PostgresConnectionString.ToNpgsql(store));
+        Assert.Equal((maxAutoPrepare, minUsages), (built.MaxAutoPrepare, built.AutoPrepareMinUsages));
+    }
+
     [Theory]
     [InlineData("postgres://", "malformed")]
     [InlineData("postgress", "expected 'sqlite', a postgres:// URL or Host=...;Database=... keywords")]
