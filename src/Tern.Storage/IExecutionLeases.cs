@@ -22,8 +22,7 @@ public interface IExecutionLeases
     /// <summary>Gives a call back (finished, or handed off); false when <paramref name="owner"/> did not hold it.</summary>
     Task<bool> ReleaseAsync(string owner, string executionId, CancellationToken ct = default);
 
-    /// <summary>Async calls queued (not started) of each function in <paramref name="caps"/>, whoever holds them, counted
-    /// up to that function's cap (its queueSize: a full queue needs no exact figure): the backlog every daemon's
-    /// queueSize check reads.</summary>
-    Task<IReadOnlyDictionary<string, int>> CountQueuedAsync(IReadOnlyDictionary<string, int> caps, CancellationToken ct = default);
+    /// <summary>Async calls queued (not started) of each of <paramref name="functions"/>, whoever holds them (absent: none):
+    /// the backlog every daemon's queueSize check reads.</summary>
+    Task<IReadOnlyDictionary<string, int>> CountQueuedAsync(IReadOnlyCollection<string> functions, CancellationToken ct = default);
 }

@@ -43,7 +43,7 @@ internal sealed partial class AsyncDispatcher(
         {
             var queue = QueueFor(function.Name);
             queue.Concurrency = function.Concurrency;
-            if (_source.Waiting(function.Name, function.QueueSize, queue.Waiting) + queue.Reserved >= function.QueueSize) throw new QueueFullException(function.Name, function.QueueSize);
+            if (_source.Waiting(function.Name, queue.Waiting) + queue.Reserved >= function.QueueSize) throw new QueueFullException(function.Name, function.QueueSize);
             queue.Reserved++;
         }
     }

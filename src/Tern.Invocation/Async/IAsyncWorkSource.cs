@@ -31,10 +31,9 @@ internal interface IAsyncWorkSource
     /// <summary>This daemon is done with the call (finished, handed back for a retry, or not started).</summary>
     void Ended(ExecutionRecord record);
 
-    /// <summary>Calls of <paramref name="function"/> waiting to start, as its <paramref name="queueSize"/> counts them
-    /// (a count may stop at queueSize: the queue is full either way); <paramref name="local"/> is how many wait in this
-    /// daemon's own queue.</summary>
-    int Waiting(string function, int queueSize, int local);
+    /// <summary>Calls of <paramref name="function"/> waiting to start, as queueSize counts them; <paramref name="local"/>
+    /// is how many wait in this daemon's own queue.</summary>
+    int Waiting(string function, int local);
 }
 
 /// <summary>The dispatcher, as a source sees it.</summary>

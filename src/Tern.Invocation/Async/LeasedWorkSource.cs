@@ -24,9 +24,8 @@ internal sealed partial class LeasedWorkSource(IExecutionLeases leases, IOptions
     private readonly ConcurrentDictionary<string, byte> _held = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _running = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _acceptedSinceCount = new(StringComparer.Ordinal);
-    /// <summary>The functions this daemon admits calls of, with their queueSize: the only backlogs it needs to know, and
-    /// only up to that size.</summary>
-    private readonly ConcurrentDictionary<string, int> _queueSizes = new(StringComparer.Ordinal);
+    /// <summary>The functions this daemon admits calls of: the only backlogs it needs to know.</summary>
+    private readonly ConcurrentDictionary<string, byte> _admitting = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _stop = new();
     private IReadOnlyDictionary<string, int> _backlog = new Dictionary<string, int>();
@@ -84,9 +83,9 @@ internal sealed partial class LeasedWorkSource(IExecutionLeases leases, IOptions
         WakeIfRoom(record.Function);
     }
 
-    public int Waiting(string function, int queueSize, int local)
+    public int Waiting(string function, int local)
     {
-        _queueSizes[function] = queueSize; // counted (up to this) from the next count on
+        _admitting[function] = 0; // counted from the next count on
         return Math.Max(local, _backlog.GetValueOrDefault(function) + _acceptedSinceCount.GetValueOrDefault(function));
     }
 
@@ -112,7 +111,7 @@ internal sealed partial class LeasedWorkSource(IExecutionLeases leases, IOptions
                     await RenewAsync(stop).ConfigureAwait(false);
                     nextRenew = now + Lease / 3;
                 }
-                if (now >= nextCount && !_queueSizes.IsEmpty)
+                if (now >= nextCount && !_admitting.IsEmpty)
                 {
                     await CountAsync(stop).ConfigureAwait(false);
                     nextCount = now + options.Value.ClaimInterval;
@@ -177,11 +176,11 @@ internal sealed partial class LeasedWorkSource(IExecutionLeases leases, IOptions
     {
         var accepted = _acceptedSinceCount.Keys.ToHashSet(StringComparer.Ordinal);
         _acceptedSinceCount.Clear();
-        var backlog = await leases.CountQueuedAsync(new Dictionary<string, int>(_queueSizes, StringComparer.Ordinal), stop).ConfigureAwait(false);
+        var backlog = await leases.CountQueuedAsync([.. _admitting.Keys], stop).ConfigureAwait(false);
         // A function with no backlog left and no call accepted since the last count is counted no more until its next call.
-        foreach (var (function, _) in _queueSizes)
+        foreach (var (function, _) in _admitting)
             if (backlog.GetValueOrDefault(function) == 0 && !accepted.Contains(function) && !_acceptedSinceCount.ContainsKey(function))
-                _queueSizes.TryRemove(function, out _);
+                _admitting.TryRemove(function, out _);
         _backlog = backlog;
     }
 

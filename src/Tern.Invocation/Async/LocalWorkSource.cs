@@ -27,7 +27,7 @@ internal sealed partial class LocalWorkSource(IExecutionStore store, ILogger log
 
     public void Ended(ExecutionRecord record) { }
 
-    public int Waiting(string function, int queueSize, int local) => local;
+    public int Waiting(string function, int local) => local;
 
     [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "resumed {Count} unfinished async calls")]
     private partial void LogRecovered(int count);
