@@ -17,6 +17,7 @@ public static class PostgresBench
 
     private const int EnqueueConnections = 32;
     private const int SyncConnections = 8;
+    private const int WarmQueueSize = 8_000;
     private const string Echo = "def handler(event, context):\n    return event\n";
 
     private sealed record Row(string Setup, int Daemons, LatencyStats Enqueue, Cpu EnqueueCpu, LatencyStats Sync, Cpu SyncCpu);
@@ -74,12 +75,16 @@ public static class PostgresBench
             // Drains while enqueues arrive (a persistent echo: cheap to run, so what is measured is the store's work per
             // call: insert, claim, running, finished), and never fills (queueSize).
             // The warm-up fills its own function, so the measured one starts empty and its queue (100,000, the most a
-            // function may have) cannot fill within the measured seconds: no cheap 429s among the figures.
-            foreach (var name in new[] { "async-warm", "async-sink" })
+            // function may have) cannot fill within the measured seconds: no cheap 429s among the figures. The warm-up
+            // runs as long as the sync one, so that every daemon's enqueue path is compiled at its final tier before the
+            // figure (2 s left the JIT's tier-up in the measured seconds: over a quarter of the CPU samples with two
+            // daemons, each compiling the same code); its function's small queue keeps its backlog (which every claim
+            // and count still sees while the echo drains it) at what 2 s of enqueues left, answering the rest with 429s.
+            foreach (var (name, queueSize) in new[] { ("async-warm", WarmQueueSize), ("async-sink", 100_000) })
                 await daemons[0].CreateAsync(new
                 {
                     name, runtime = "python", mode = "persistent", handler = "echo.handler", codeFileName = "echo.py",
-                    code = DaemonProcess.Base64(Echo), concurrency = 2, queueSize = 100_000,
+                    code = DaemonProcess.Base64(Echo), concurrency = 2, queueSize,
                 });
             var invokeLua = Path.Combine(stateDir, "invoke.lua");
             await File.WriteAllTextAsync(invokeLua, "wrk.method = \"POST\"\nwrk.body = '{\"name\":\"bench\",\"n\":1}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\n");
@@ -89,7 +94,7 @@ public static class PostgresBench
             var (sync, syncCpu) = await MeasuredLoadAsync(daemons, "py-echo:invoke", SyncConnections, measure, invokeLua);
 
             Console.WriteLine($"postgres bench: {setup}, {count} daemon(s): durable enqueues");
-            await LoadAsync(daemons, "async-warm:enqueue", EnqueueConnections, TimeSpan.FromSeconds(2), invokeLua);
+            await LoadAsync(daemons, "async-warm:enqueue", EnqueueConnections, warmUp, invokeLua);
             var (enqueue, enqueueCpu) = await MeasuredLoadAsync(daemons, "async-sink:enqueue", EnqueueConnections,
                 TimeSpan.FromSeconds(Math.Min(measure.TotalSeconds, 5)), invokeLua);
             return new Row(setup, count, enqueue, enqueueCpu, sync, syncCpu);
@@ -168,7 +173,8 @@ public static class PostgresBench
         s.AppendLine($"`{command}`, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {measure.TotalSeconds:F0} s per sync figure and {Math.Min(measure.TotalSeconds, 5):F0} s per enqueue figure, all rows in one run. Durable " +
             $"enqueues: wrk with {EnqueueConnections} connections POSTing `:enqueue` (split evenly over the daemons) to a persistent Python " +
             "echo (concurrency 2 per daemon) that drains meanwhile, so each call costs its insert and, on Postgres, its claim, its " +
-            $"running and finished writes. Warm sync: {SyncConnections} connections POSTing `:invoke` to a persistent Python echo. " +
+            $"running and finished writes; before it, as long as the sync warm-up, enqueues to another such function (queueSize " +
+            $"{WarmQueueSize:N0}, then 429s), so that the figure is not the JIT's tier-up. Warm sync: {SyncConnections} connections POSTing `:invoke` to a persistent Python echo. " +
             "CPU per call from /proc (utime+stime) before and after each figure: the daemons' own processes, their agents and " +
             "handlers (workers), and every Postgres server process. Postgres runs with its defaults (fsync on, " +
             "synchronous_commit on: a commit survives power loss); SQLite as Tern sets it (WAL, synchronous=NORMAL: survives a " +

@@ -30,6 +30,9 @@ public static class PostgresConnectionString
         // skips parsing and planning them (unprepared, parsing was a visible share of the server's CPU under load).
         if (!Given(builder, "Max Auto Prepare")) builder.MaxAutoPrepare = AutoPrepared;
         if (!Given(builder, "Auto Prepare Min Usages")) builder.AutoPrepareMinUsages = 2;
+        // A pooled connection is otherwise reset each time it is reused (four statements: RESET ALL and the like, parsed
+        // every time); Tern keeps no session state on pooled connections (the leader's advisory lock has its own).
+        if (!Given(builder, "No Reset On Close")) builder.NoResetOnClose = true;
         return builder.ConnectionString;
     }
 

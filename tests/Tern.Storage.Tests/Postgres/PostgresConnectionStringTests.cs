@@ -32,19 +32,19 @@ public sealed class PostgresConnectionStringTests
     }
 
     [Fact]
-    public void StatementsAreAutoPrepared_ByDefault()
+    public void StatementsAreAutoPrepared_AndPooledConnectionsNotReset_ByDefault()
     {
         var built = new NpgsqlConnectionStringBuilder(PostgresConnectionString.ToNpgsql("postgres://h/db"));
-        Assert.Equal((PostgresConnectionString.AutoPrepared, 2), (built.MaxAutoPrepare, built.AutoPrepareMinUsages));
+        Assert.Equal((PostgresConnectionString.AutoPrepared, 2, true), (built.MaxAutoPrepare, built.AutoPrepareMinUsages, built.NoResetOnClose));
     }
 
     [Theory]
-    [InlineData("postgres://h/db?Max%20Auto%20Prepare=0&Auto%20Prepare%20Min%20Usages=7", 0, 7)]
-    [InlineData("Host=h;Database=db;MaxAutoPrepare=10;AutoPrepareMinUsages=3", 10, 3)]
-    public void AutoPreparationTheUserSet_IsKept_EvenZero(string store, int maxAutoPrepare, int minUsages)
+    [InlineData("postgres://h/db?Max%20Auto%20Prepare=0&Auto%20Prepare%20Min%20Usages=7&No%20Reset%20On%20Close=false", 0, 7, false)]
+    [InlineData("Host=h;Database=db;MaxAutoPrepare=10;AutoPrepareMinUsages=3;NoResetOnClose=false", 10, 3, false)]
+    public void WhatTheUserSet_IsKept_EvenZero(string store, int maxAutoPrepare, int minUsages, bool noReset)
     {
         var built = new NpgsqlConnectionStringBuilder(PostgresConnectionString.ToNpgsql(store));
-        Assert.Equal((maxAutoPrepare, minUsages), (built.MaxAutoPrepare, built.AutoPrepareMinUsages));
+        Assert.Equal((maxAutoPrepare, minUsages, noReset), (built.MaxAutoPrepare, built.AutoPrepareMinUsages, built.NoResetOnClose));
     }
 
     [Theory]
