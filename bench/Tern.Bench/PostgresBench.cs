@@ -202,15 +202,20 @@ public static class PostgresBench
 
     private static string Errors(LatencyStats stats) => stats.Errors > 0 ? $" ({stats.Errors} non-2xx)" : "";
 
-    /// <summary>What the profile of this run's setup showed (one daemon on Postgres under the enqueue load, perf -a).</summary>
+    /// <summary>What the profile of this run's setup showed (two daemons on Postgres under the enqueue load, perf -a).</summary>
     private const string WhyPostgres =
-        "Why the Postgres rows trail, from `perf record -a` of one daemon on Postgres under this enqueue load (2026-12-03): "
-        + "the Postgres server took about a third of all CPU samples (its top symbol heap_hot_search_buffer: claim and backlog-count "
-        + "queries walking the claimable index of a backlog that grows by thousands a second while the echo drains slowly; then "
-        + "parsing, as the store sends its statements unprepared), the daemon's Npgsql path costs more per write than SQLite's "
-        + "prepared statements on the raw sqlite3 API in-process, and each group commit waits for a WAL flush that SQLite's "
-        + "synchronous=NORMAL never does. Everything here (wrk, the daemons, Postgres) shares the same two cores, so a second "
-        + "daemon adds no CPU, only a second writer, claim loop and HTTP stack: the target assumes the daemons run on their own "
-        + "machines, where each brings its own cores and the database server is the shared part. Not done: auto-prepared "
-        + "statements (Npgsql Max Auto Prepare) and a claim that does not revisit rows already leased.";
+        "Why the two-daemon row trails, from `perf record -a -g` and pg_stat_statements under this enqueue load (2026-12-03, "
+        + "after claims and backlog counts were made to read per function, statements auto-prepared and pooled connections "
+        + "no longer reset): claims no longer walk the backlog (a claim skipping a function with 50,000 queued calls went from "
+        + "about 60 ms to well under 1 ms), and the Postgres server's third of the samples is now spread over index "
+        + "maintenance (each call's insert and its running and finished updates add an entry to each of the executions "
+        + "table's eight indexes: status is indexed, so none of those updates is HOT), the WAL flush of each group commit "
+        + "(the synchronous_commit=off row shows that part), planning of prepared statements still on custom plans, and the "
+        + "backlog count each daemon runs every claimInterval (a scan of the function's whole queued backlog: tens of "
+        + "thousands of rows here). The daemon's Npgsql path costs more per write than SQLite's in-process sqlite3 calls. On "
+        + "these two shared cores a second daemon adds no CPU, only a second HTTP stack, writer, claim loop and count, and "
+        + "twice the Python workers draining, so more calls run (claim, running and finished writes) per measured enqueue: "
+        + "the workers' CPU per enqueue is about 4x the one-daemon row's. The target assumes daemons on their own machines, "
+        + "each bringing its own cores, with the database server the shared part; on this machine one daemon on Postgres "
+        + "reaches about half of SQLite's rate. Not done: multi-row inserts in the group commit, fewer indexes on executions.";
 }
