@@ -66,7 +66,7 @@ public sealed class LeaseLossTests
 
         public Task<bool> ReleaseAsync(string owner, string executionId, CancellationToken ct = default) => Task.FromResult(true);
 
-        public Task<IReadOnlyDictionary<string, int>> CountQueuedAsync(CancellationToken ct = default) =>
+        public Task<IReadOnlyDictionary<string, int>> CountQueuedAsync(IReadOnlyCollection<string> functions, CancellationToken ct = default) =>
             Task.FromResult<IReadOnlyDictionary<string, int>>(new Dictionary<string, int>());
     }
 }
