@@ -77,8 +77,8 @@ public static class PostgresBench
             // The warm-up fills its own function, so the measured one starts empty and its queue (100,000, the most a
             // function may have) cannot fill within the measured seconds: no cheap 429s among the figures. The warm-up
             // runs as long as the sync one, so that every daemon's enqueue path is compiled at its final tier before the
-            // figure (2 s left the JIT's tier-up in the measured seconds: over a quarter of the CPU samples with two
-            // daemons, each compiling the same code); its function's small queue keeps its backlog (which every claim
+            // figure (2 s left the JIT's tier-up in the measured seconds: a fifth to a quarter of the CPU samples with two
+            // daemons, each compiling the same code, as perf saw it with perf maps on, which add to each compilation); its function's small queue keeps its backlog (which every claim
             // and count still sees while the echo drains it) at what 2 s of enqueues left, answering the rest with 429s.
             foreach (var (name, queueSize) in new[] { ("async-warm", WarmQueueSize), ("async-sink", 100_000) })
                 await daemons[0].CreateAsync(new
