@@ -18,6 +18,8 @@ public static class PostgresBench
     private const int EnqueueConnections = 32;
     private const int SyncConnections = 8;
     private const int WarmQueueSize = 8_000;
+    /// <summary>Calls of the enqueued function running at once while the enqueues arrive, over all daemons of a row.</summary>
+    private const int DrainConcurrency = 2;
     private const string Echo = "def handler(event, context):\n    return event\n";
 
     private sealed record Row(string Setup, int Daemons, LatencyStats Enqueue, Cpu EnqueueCpu, LatencyStats Sync, Cpu SyncCpu);
@@ -80,11 +82,13 @@ public static class PostgresBench
             // figure (2 s left the JIT's tier-up in the measured seconds: a fifth to a quarter of the CPU samples with two
             // daemons, each compiling the same code, as perf saw it with perf maps on, which add to each compilation); its function's small queue keeps its backlog (which every claim
             // and count still sees while the echo drains it) at what 2 s of enqueues left, answering the rest with 429s.
+            // The same drain in every row: concurrency is per daemon, so two daemons run half as many calls each; otherwise
+            // the two-daemon row would run twice the handlers (their CPU taken from the same two cores) per measured enqueue.
             foreach (var (name, queueSize) in new[] { ("async-warm", WarmQueueSize), ("async-sink", 100_000) })
                 await daemons[0].CreateAsync(new
                 {
                     name, runtime = "python", mode = "persistent", handler = "echo.handler", codeFileName = "echo.py",
-                    code = DaemonProcess.Base64(Echo), concurrency = 2, queueSize,
+                    code = DaemonProcess.Base64(Echo), concurrency = DrainConcurrency / count, queueSize,
                 });
             var invokeLua = Path.Combine(stateDir, "invoke.lua");
             await File.WriteAllTextAsync(invokeLua, "wrk.method = \"POST\"\nwrk.body = '{\"name\":\"bench\",\"n\":1}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\n");
@@ -172,7 +176,7 @@ public static class PostgresBench
         s.AppendLine();
         s.AppendLine($"`{command}`, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {measure.TotalSeconds:F0} s per sync figure and {Math.Min(measure.TotalSeconds, 5):F0} s per enqueue figure, all rows in one run. Durable " +
             $"enqueues: wrk with {EnqueueConnections} connections POSTing `:enqueue` (split evenly over the daemons) to a persistent Python " +
-            "echo (concurrency 2 per daemon) that drains meanwhile, so each call costs its insert and, on Postgres, its claim, its " +
+            $"echo that drains meanwhile, {DrainConcurrency} calls at a time in every row (concurrency {DrainConcurrency} on one daemon, 1 on each of two), so each call costs its insert and, on Postgres, its claim, its " +
             $"running and finished writes; before it, as long as the sync warm-up, enqueues to another such function (queueSize " +
             $"{WarmQueueSize:N0}, then 429s), so that the figure is not the JIT's tier-up. Warm sync: {SyncConnections} connections POSTing `:invoke` to a persistent Python echo. " +
             "CPU per call from /proc (utime+stime) before and after each figure: the daemons' own processes, their agents and " +
@@ -204,18 +208,17 @@ public static class PostgresBench
 
     /// <summary>What the profile of this run's setup showed (two daemons on Postgres under the enqueue load, perf -a).</summary>
     private const string WhyPostgres =
-        "Why the two-daemon row trails, from `perf record -a -g` and pg_stat_statements under this enqueue load (2026-12-03, "
-        + "after claims and backlog counts were made to read per function, statements auto-prepared and pooled connections "
-        + "no longer reset): claims no longer walk the backlog (a claim skipping a function with 50,000 queued calls went from "
-        + "about 60 ms to well under 1 ms), and the Postgres server's third of the samples is now spread over index "
-        + "maintenance (each call's insert and its running and finished updates add an entry to each of the executions "
-        + "table's eight indexes: status is indexed, so none of those updates is HOT), the WAL flush of each group commit "
-        + "(the synchronous_commit=off row shows that part), planning of prepared statements still on custom plans, and the "
-        + "backlog count each daemon runs every claimInterval (a scan of the function's whole queued backlog: tens of "
-        + "thousands of rows here). The daemon's Npgsql path costs more per write than SQLite's in-process sqlite3 calls. On "
-        + "these two shared cores a second daemon adds no CPU, only a second HTTP stack, writer, claim loop and count, and "
-        + "twice the Python workers draining, so more calls run (claim, running and finished writes) per measured enqueue: "
-        + "the workers' CPU per enqueue is about 4x the one-daemon row's. The target assumes daemons on their own machines, "
-        + "each bringing its own cores, with the database server the shared part; on this machine one daemon on Postgres "
-        + "reaches about half of SQLite's rate. Not done: multi-row inserts in the group commit, fewer indexes on executions.";
+        "Why Postgres trails, from `perf record -a -g` and pg_stat_statements under this enqueue load (2026-12-03, after "
+        + "claims and backlog counts were made to read per function, statements auto-prepared and pooled connections no "
+        + "longer reset): everything counted, a durable enqueue on Postgres costs about three times SQLite's CPU (the line "
+        + "above), and on these two shared cores (wrk, the daemons, their workers and Postgres all on them) CPU is the limit. "
+        + "Of the Postgres server's part: index maintenance (each call's insert and its running and finished updates add an "
+        + "entry to each of the executions table's eight indexes: status is indexed and in the claimable index's predicate, so "
+        + "none of those updates is HOT), the WAL flush of each group commit (the synchronous_commit=off row shows that part), "
+        + "planning of prepared statements still on custom plans, and the backlog count each daemon runs every claimInterval. "
+        + "The daemon's Npgsql path costs more per write than SQLite's in-process sqlite3 calls. With the drain equal in every "
+        + "row, a second daemon on the same two cores adds no CPU, only a second HTTP stack, writer, claim loop and count: two "
+        + "daemons enqueue about as fast as one. The target assumes daemons on machines of their own, with the database "
+        + "server the shared part. Not done, and the likeliest way to 0.5x here: fewer writes per call on Postgres (fewer "
+        + "indexes on executions, running updates that can be HOT), multi-row inserts in the group commit.";
 }
