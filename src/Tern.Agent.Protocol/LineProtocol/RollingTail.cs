@@ -13,7 +13,7 @@ public sealed class RollingTail(int limit)
     private readonly Lock _lock = new();
     private long _total;
     private int _pipeFd = -1;
-    private volatile bool _appending;
+    private volatile bool _taking; // the pump took (or is taking) bytes off the pipe that are not appended yet
 
     /// <summary>Bytes written so far; pass it to <see cref="TextSince"/> later.</summary>
     public long Mark
@@ -25,7 +25,13 @@ public sealed class RollingTail(int limit)
     public void CopyFrom(Stream source)
     {
         var chunk = new byte[16 * 1024];
-        if (source is PipeStream pipe) TrackPipe((int)pipe.SafePipeHandle.DangerousGetHandle());
+        if (source is PipeStream pipe)
+        {
+            var fd = (int)pipe.SafePipeHandle.DangerousGetHandle();
+            TrackPipe(fd);
+            Pump(fd, chunk);
+            return;
+        }
         try
         {
             int n;
@@ -34,20 +40,59 @@ public sealed class RollingTail(int limit)
         catch (Exception e) when (e is IOException or ObjectDisposedException) { }
     }
 
+    /// <summary>poll(2) then read(2), saying <see cref="Taking"/> in between: bytes are then never off the pipe (where
+    /// <see cref="CatchUp"/> sees them) without the tail knowing they are on their way. A blocking read alone would take
+    /// them inside the call, and a call ending just then would miss its last line.</summary>
+    private void Pump(int fd, byte[] chunk)
+    {
+        var fds = new PollFd[1];
+        try
+        {
+            while (true)
+            {
+                fds[0] = new PollFd { Fd = fd, Events = PollIn };
+                if (poll(fds, 1, -1) < 0)
+                {
+                    if (Marshal.GetLastPInvokeError() == EIntr) continue;
+                    return;
+                }
+                Taking();
+                var n = read(fd, chunk, (nuint)chunk.Length);
+                if (n < 0 && Marshal.GetLastPInvokeError() == EIntr)
+                {
+                    _taking = false;
+                    continue;
+                }
+                if (n <= 0) return; // the write end is closed: the handler is gone
+                Append(chunk.AsSpan(0, (int)n));
+            }
+        }
+        finally
+        {
+            _taking = false;
+        }
+    }
+
+    /// <summary>Said by a pump that reads the pipe itself, after poll(2) found bytes and before it reads them.</summary>
+    public void Taking() => _taking = true;
+
+    /// <summary>Said by such a pump when its read brought nothing to append (interrupted, or the pipe ended).</summary>
+    public void TookNothing() => _taking = false;
+
     /// <summary>The pipe this tail is fed from, for <see cref="CatchUp"/> (when the caller reads it itself).</summary>
     public void TrackPipe(int fd) => _pipeFd = fd;
 
     /// <summary>Adds bytes just read from the pipe.</summary>
     public void Append(ReadOnlySpan<byte> bytes)
     {
-        _appending = true;
+        _taking = true;
         lock (_lock)
         {
             _buffer.Write(bytes);
             _total += bytes.Length;
             if (_buffer.Length > 2L * limit) Compact();
         }
-        _appending = false;
+        _taking = false;
     }
 
     private void Compact()
@@ -65,13 +110,25 @@ public sealed class RollingTail(int limit)
     {
         if (_pipeFd < 0) return;
         var deadline = Stopwatch.GetTimestamp() + (long)(max.TotalSeconds * Stopwatch.Frequency);
-        while ((ioctl(_pipeFd, FionRead, out var pending) == 0 && pending > 0 || _appending) && Stopwatch.GetTimestamp() < deadline)
+        while ((ioctl(_pipeFd, FionRead, out var pending) == 0 && pending > 0 || _taking) && Stopwatch.GetTimestamp() < deadline)
             Thread.Yield();
     }
 
     private const uint FionRead = 0x541B;
+    private const short PollIn = 0x1;
+    private const int EIntr = 4;
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
 
     [DllImport("libc", SetLastError = true)] private static extern int ioctl(int fd, uint request, out int count);
+    [DllImport("libc", SetLastError = true)] private static extern int poll([In, Out] PollFd[] fds, nuint count, int timeout);
+    [DllImport("libc", SetLastError = true)] private static extern nint read(int fd, byte[] buffer, nuint count);
 
     /// <summary>What was written since <paramref name="mark"/> (at most the last <paramref name="maxBytes"/>); null if nothing.</summary>
     public string? TextSince(long mark, int maxBytes)

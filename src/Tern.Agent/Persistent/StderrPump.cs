@@ -46,8 +46,10 @@ internal sealed unsafe class StderrPump
                 }
                 if (_stopping || fds[1].Revents != 0) return;
                 if (fds[0].Revents == 0) continue;
+                _tail.Taking(); // the bytes stay visible to a call's catch-up until they are in the tail
                 long n;
                 fixed (byte* buffer = chunk) n = read(_fd, buffer, (nuint)chunk.Length);
+                if (n <= 0) _tail.TookNothing();
                 if (n < 0 && Marshal.GetLastPInvokeError() == 4) continue;
                 if (n <= 0) return; // the write end is closed: the handler is gone
                 _tail.Append(chunk.AsSpan(0, (int)n));
