@@ -55,6 +55,7 @@ public sealed class HandlerLane : IDisposable
         // Parked threads, one wake-up per answer (the agent's relay did the same): .NET waits on an anonymous pipe
         // by blocking a thread-pool thread, which with many workers would starve the pool.
         // Each thread closes its own pipe when it ends: .NET closes a pipe only once a read in progress on it returns.
+        _stderrTail.TrackPipe(pipes[2]); // before the pump thread runs: a first call's catch-up must see the pipe
         new Thread(PumpStdout) { IsBackground = true, Name = "tern-lane-stdout" }.Start();
         new Thread(() =>
         {
