@@ -24,14 +24,12 @@ public sealed class RollingTail(int limit)
     /// <summary>Drains <paramref name="source"/> until it ends, on the calling thread (a pump thread of its own).</summary>
     public void CopyFrom(Stream source)
     {
-        var chunk = new byte[16 * 1024];
         if (source is PipeStream pipe)
         {
-            var fd = (int)pipe.SafePipeHandle.DangerousGetHandle();
-            TrackPipe(fd);
-            Pump(fd, chunk);
+            Pump((int)pipe.SafePipeHandle.DangerousGetHandle());
             return;
         }
+        var chunk = new byte[16 * 1024];
         try
         {
             int n;
@@ -40,29 +38,33 @@ public sealed class RollingTail(int limit)
         catch (Exception e) when (e is IOException or ObjectDisposedException) { }
     }
 
-    /// <summary>poll(2) then read(2), saying <see cref="Taking"/> in between: bytes are then never off the pipe (where
-    /// <see cref="CatchUp"/> sees them) without the tail knowing they are on their way. A blocking read alone would take
-    /// them inside the call, and a call ending just then would miss its last line.</summary>
-    private void Pump(int fd, byte[] chunk)
+    /// <summary>Drains the pipe <paramref name="fd"/> into the tail until it ends, on the calling thread: poll(2), then
+    /// read(2), marking the bytes as being taken in between, so they are never off the pipe (where <see cref="CatchUp"/>
+    /// sees them) without the tail knowing they are on their way; a blocking read alone would take them inside the call,
+    /// and a call ending just then would miss its last line. Returns early, leaving what is in the pipe for its next
+    /// reader, once <paramref name="wakeFd"/> (an eventfd, or -1 for none) is readable or <paramref name="stopping"/> says so.</summary>
+    public void Pump(int fd, int wakeFd = -1, Func<bool>? stopping = null)
     {
-        var fds = new PollFd[1];
+        TrackPipe(fd);
+        var chunk = new byte[16 * 1024];
+        var fds = new PollFd[wakeFd >= 0 ? 2 : 1];
         try
         {
-            while (true)
+            while (stopping?.Invoke() != true)
             {
                 fds[0] = new PollFd { Fd = fd, Events = PollIn };
-                if (poll(fds, 1, -1) < 0)
+                if (wakeFd >= 0) fds[1] = new PollFd { Fd = wakeFd, Events = PollIn };
+                if (poll(fds, (nuint)fds.Length, -1) < 0)
                 {
                     if (Marshal.GetLastPInvokeError() == EIntr) continue;
                     return;
                 }
+                if (stopping?.Invoke() == true || wakeFd >= 0 && fds[1].Revents != 0) return;
+                if (fds[0].Revents == 0) continue;
                 Taking();
                 var n = read(fd, chunk, (nuint)chunk.Length);
-                if (n < 0 && Marshal.GetLastPInvokeError() == EIntr)
-                {
-                    _taking = false;
-                    continue;
-                }
+                if (n <= 0) _taking = false;
+                if (n < 0 && Marshal.GetLastPInvokeError() == EIntr) continue;
                 if (n <= 0) return; // the write end is closed: the handler is gone
                 Append(chunk.AsSpan(0, (int)n));
             }
@@ -73,14 +75,12 @@ public sealed class RollingTail(int limit)
         }
     }
 
-    /// <summary>Said by a pump that reads the pipe itself, after poll(2) found bytes and before it reads them.</summary>
-    public void Taking() => _taking = true;
-
-    /// <summary>Said by such a pump when its read brought nothing to append (interrupted, or the pipe ended).</summary>
-    public void TookNothing() => _taking = false;
-
     /// <summary>The pipe this tail is fed from, for <see cref="CatchUp"/> (when the caller reads it itself).</summary>
     public void TrackPipe(int fd) => _pipeFd = fd;
+
+    /// <summary>Bytes are about to leave the pipe for this tail (poll(2) found them): <see cref="CatchUp"/> waits for
+    /// them until <see cref="Append"/> has them.</summary>
+    public void Taking() => _taking = true;
 
     /// <summary>Adds bytes just read from the pipe.</summary>
     public void Append(ReadOnlySpan<byte> bytes)

@@ -8,7 +8,6 @@ namespace Tern.Agent.Persistent;
 /// agent lets go of the pipe when it hands it to the host.</summary>
 internal sealed unsafe class StderrPump
 {
-    private const short PollIn = 0x1;
     private const int EfdCloexec = 0x80000;
 
     private readonly int _fd;
@@ -31,29 +30,9 @@ internal sealed unsafe class StderrPump
 
     public void Run()
     {
-        var chunk = new byte[16 * 1024];
-        var fds = stackalloc PollFd[2];
         try
         {
-            while (!_stopping)
-            {
-                fds[0] = new PollFd { Fd = _fd, Events = PollIn };
-                fds[1] = new PollFd { Fd = _wakeFd, Events = PollIn };
-                if (poll(fds, _wakeFd >= 0 ? 2u : 1u, -1) < 0)
-                {
-                    if (Marshal.GetLastPInvokeError() == 4) continue; // EINTR
-                    return;
-                }
-                if (_stopping || fds[1].Revents != 0) return;
-                if (fds[0].Revents == 0) continue;
-                _tail.Taking(); // the bytes stay visible to a call's catch-up until they are in the tail
-                long n;
-                fixed (byte* buffer = chunk) n = read(_fd, buffer, (nuint)chunk.Length);
-                if (n <= 0) _tail.TookNothing();
-                if (n < 0 && Marshal.GetLastPInvokeError() == 4) continue;
-                if (n <= 0) return; // the write end is closed: the handler is gone
-                _tail.Append(chunk.AsSpan(0, (int)n));
-            }
+            _tail.Pump(_fd, _wakeFd, () => _stopping);
         }
         finally
         {
@@ -72,16 +51,6 @@ internal sealed unsafe class StderrPump
         if (_wakeFd >= 0) _ = close(_wakeFd);
     }
 
-    [StructLayout(LayoutKind.Sequential)]
-    private struct PollFd
-    {
-        public int Fd;
-        public short Events;
-        public short Revents;
-    }
-
-    [DllImport("libc", SetLastError = true)] private static extern int poll(PollFd* fds, uint count, int timeoutMs);
-    [DllImport("libc", SetLastError = true)] private static extern long read(int fd, byte* buffer, nuint count);
     [DllImport("libc", SetLastError = true)] private static extern long write(int fd, void* buffer, nuint count);
     [DllImport("libc", SetLastError = true)] private static extern int eventfd(uint initial, int flags);
     [DllImport("libc", SetLastError = true)] private static extern int close(int fd);

@@ -90,7 +90,8 @@ internal sealed partial class DeploymentPods : IDisposable
     }
 
     /// <summary>Claims a pod nobody holds, to be removed with one replica: one not Ready yet first (no start waits on it
-    /// in particular), then the newest. Null when there is none. Nobody can claim it afterwards, even once released.</summary>
+    /// in particular), then the newest. Null when there is none. Its claim ends when the watch sees it go (or with
+    /// <see cref="ReleaseSpare"/>, when removing it failed).</summary>
     public string? ClaimSpare()
     {
         lock (_gate)
@@ -108,8 +109,7 @@ internal sealed partial class DeploymentPods : IDisposable
     {
         lock (_gate)
         {
-            if (_claims.TryGetValue(pod, out var claim) && claim.Spare && _pods.ContainsKey(pod)) return; // kept until it is gone
-            if (_claims.Remove(pod, out claim)) claim.Ended.TrySetResult($"worker on pod {pod} was stopped");
+            if (_claims.Remove(pod, out var claim)) claim.Ended.TrySetResult($"worker on pod {pod} was stopped");
         }
     }
 

@@ -84,12 +84,8 @@ internal sealed class WorkerDeployment : IDisposable
         }
         catch when (spare is not null)
         {
-            Pods.ReleaseSpare(spare);
+            Pods.ReleaseSpare(spare); // not removed: it may serve after all (once removed, the watch ends its claim)
             throw;
-        }
-        finally
-        {
-            if (spare is not null) Pods.Release(spare); // ends the claim once the watch has seen it go
         }
     }
 
