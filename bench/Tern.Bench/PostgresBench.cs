@@ -77,11 +77,13 @@ public static class PostgresBench
             // Drains while enqueues arrive (a persistent echo: cheap to run, so what is measured is the store's work per
             // call: insert, claim, running, finished), and never fills (queueSize).
             // The warm-up fills its own function, so the measured one starts empty and its queue (100,000, the most a
-            // function may have) cannot fill within the measured seconds: no cheap 429s among the figures. The warm-up
-            // runs as long as the sync one, so that every daemon's enqueue path is compiled at its final tier before the
-            // figure (2 s left the JIT's tier-up in the measured seconds: a fifth to a quarter of the CPU samples with two
-            // daemons, each compiling the same code, as perf saw it with perf maps on, which add to each compilation); its function's small queue keeps its backlog (which every claim
-            // and count still sees while the echo drains it) at what 2 s of enqueues left, answering the rest with 429s.
+            // function may have) cannot fill within the measured seconds: no cheap 429s among the figures. The enqueue
+            // warm-up runs three times as long as the sync one (30 s), so that every daemon's enqueue path is compiled at
+            // its final tier before the figure: with Npgsql's code jitted from tier 0 (it is not ReadyToRun) and two
+            // daemons compiling on the same two cores, dotnet-counters showed the JIT busy 0.3-0.6 s per second for the
+            // first ~15 s under this load and near 0 from ~30 s (with 10 s, a quarter of the measured seconds' CPU samples
+            // were the JIT's). Its function's small queue keeps its backlog (which every claim and count still sees while
+            // the echo drains it) at what the first second of enqueues left, answering the rest with 429s.
             // The same drain in every row: concurrency is per daemon, so two daemons run half as many calls each; otherwise
             // the two-daemon row would run twice the handlers (their CPU taken from the same two cores) per measured enqueue.
             foreach (var (name, queueSize) in new[] { ("async-warm", WarmQueueSize), ("async-sink", 100_000) })
@@ -98,7 +100,7 @@ public static class PostgresBench
             var (sync, syncCpu) = await MeasuredLoadAsync(daemons, "py-echo:invoke", SyncConnections, measure, invokeLua);
 
             Console.WriteLine($"postgres bench: {setup}, {count} daemon(s): durable enqueues");
-            await LoadAsync(daemons, "async-warm:enqueue", EnqueueConnections, warmUp, invokeLua);
+            await LoadAsync(daemons, "async-warm:enqueue", EnqueueConnections, warmUp * 3, invokeLua);
             var (enqueue, enqueueCpu) = await MeasuredLoadAsync(daemons, "async-sink:enqueue", EnqueueConnections,
                 TimeSpan.FromSeconds(Math.Min(measure.TotalSeconds, 5)), invokeLua);
             return new Row(setup, count, enqueue, enqueueCpu, sync, syncCpu);
@@ -177,7 +179,7 @@ public static class PostgresBench
         s.AppendLine($"`{command}`, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {measure.TotalSeconds:F0} s per sync figure and {Math.Min(measure.TotalSeconds, 5):F0} s per enqueue figure, all rows in one run. Durable " +
             $"enqueues: wrk with {EnqueueConnections} connections POSTing `:enqueue` (split evenly over the daemons) to a persistent Python " +
             $"echo that drains meanwhile, {DrainConcurrency} calls at a time in every row (concurrency {DrainConcurrency} on one daemon, 1 on each of two), so each call costs its insert and, on Postgres, its claim, its " +
-            $"running and finished writes; before it, as long as the sync warm-up, enqueues to another such function (queueSize " +
+            $"running and finished writes; before it, for three times the sync warm-up, enqueues to another such function (queueSize " +
             $"{WarmQueueSize:N0}, then 429s), so that the figure is not the JIT's tier-up. Warm sync: {SyncConnections} connections POSTing `:invoke` to a persistent Python echo. " +
             "CPU per call from /proc (utime+stime) before and after each figure: the daemons' own processes, their agents and " +
             "handlers (workers), and every Postgres server process. Postgres runs with its defaults (fsync on, " +
@@ -206,19 +208,25 @@ public static class PostgresBench
 
     private static string Errors(LatencyStats stats) => stats.Errors > 0 ? $" ({stats.Errors} non-2xx)" : "";
 
-    /// <summary>What the profile of this run's setup showed (two daemons on Postgres under the enqueue load, perf -a).</summary>
+    /// <summary>What the profile of this run's setup showed (two daemons on Postgres under the enqueue load, perf -a and
+    /// pg_stat_statements), and what moved the figure.</summary>
     private const string WhyPostgres =
-        "Why Postgres trails, from `perf record -a -g` and pg_stat_statements under this enqueue load (2026-12-03, after "
-        + "claims and backlog counts were made to read per function, statements auto-prepared and pooled connections no "
-        + "longer reset): everything counted, a durable enqueue on Postgres costs about three times SQLite's CPU (the line "
-        + "above), and on these two shared cores (wrk, the daemons, their workers and Postgres all on them) CPU is the limit. "
-        + "Of the Postgres server's part: index maintenance (each call's insert and its running and finished updates add an "
-        + "entry to each of the executions table's eight indexes: status is indexed and in the claimable index's predicate, so "
-        + "none of those updates is HOT), the WAL flush of each group commit (the synchronous_commit=off row shows that part), "
-        + "planning of prepared statements still on custom plans, and the backlog count each daemon runs every claimInterval. "
-        + "The daemon's Npgsql path costs more per write than SQLite's in-process sqlite3 calls. With the drain equal in every "
-        + "row, a second daemon on the same two cores adds no CPU, only a second HTTP stack, writer, claim loop and count: two "
-        + "daemons enqueue about as fast as one. The target assumes daemons on machines of their own, with the database "
-        + "server the shared part. Not done, and the likeliest way to 0.5x here: fewer writes per call on Postgres (fewer "
-        + "indexes on executions, running updates that can be HOT), multi-row inserts in the group commit.";
+        "Where the Postgres rows' CPU goes (2026-12-03, `perf record -a`, pg_stat_statements and /proc under this load, two "
+        + "daemons): on these two shared cores (wrk, the daemons, their workers and Postgres all on them) CPU is the limit, and "
+        + "a durable enqueue costs about twice SQLite's, the daemons' part about equal to SQLite's and the rest the Postgres "
+        + "server: the multi-row insert (~0.025 ms a row of executor time: the row and its four index entries), the WAL "
+        + "write and flush of each group commit (the kernel's share of the server's CPU, and what the synchronous_commit=off "
+        + "row saves), and each daemon's backlog count once per claimInterval (a walk of the function's queued calls, "
+        + "~50 ms at 60,000 queued). Runs of this bench that day, in order: 0.43x (before), 0.40x with "
+        + "executions migration 4 (liveness a generated column, so the claim, the queued -> running update and lease renewals "
+        + "touch no indexed column and are HOT updates; the status index dropped, the finished-time and dead-letter indexes "
+        + "made partial: an insert writes four index entries instead of seven), 0.34x with the enqueue warm-up at 30 s "
+        + "instead of 10 (dotnet-counters on a daemon under this load: the JIT busy 0.3-0.6 s a second for its first ~15 s, "
+        + "near 0 from ~30 s; SQLite's row gained more from it), then 0.56x with each batch of the writer one round trip and "
+        + "one implicit transaction (no BEGIN and COMMIT round trips) and each run of inserts one multi-row INSERT over "
+        + "arrays (executor time a row from ~0.035-0.05 ms to ~0.025 ms; the Postgres server's CPU per enqueue from 0.12 to "
+        + "0.06 ms, the daemons' from 0.11 to 0.07 ms). "
+        + "Run to run the ratio moves by about 0.1 on "
+        + "this machine (the other processes on it). A second daemon on the same two cores adds CPU (a second HTTP stack, "
+        + "writer, claim loop and count; half-size group commits): the target assumes daemons on machines of their own.";
 }

@@ -10,7 +10,7 @@ namespace Tern.Storage.Postgres;
 internal sealed partial class PostgresExecutionStore : IExecutionLeases
 {
     /// <summary>The rows a claim may take, as the partial index executions_claimable_by_function has them.</summary>
-    private static readonly string Claimable = $"async = 1 AND status IN ('{ExecutionStatus.Queued}', '{ExecutionStatus.Running}')";
+    private const string Claimable = "async = 1 AND live";
 
     private const string Due = "(not_before IS NULL OR not_before <= $2) AND (lease_until IS NULL OR lease_until <= $2)";
 
@@ -55,7 +55,7 @@ internal sealed partial class PostgresExecutionStore : IExecutionLeases
     /// keeps a backlog from growing much past queueSize anyway.</summary>
     private static readonly string CountSql = $"""
         SELECT function, count(*)::int FROM executions
-        WHERE function = ANY($1) AND async = 1 AND status = '{ExecutionStatus.Queued}'
+        WHERE function = ANY($1) AND {Claimable} AND status = '{ExecutionStatus.Queued}'
         GROUP BY function
         """;
 

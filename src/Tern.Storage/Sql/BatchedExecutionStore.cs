@@ -119,7 +119,7 @@ internal abstract partial class BatchedExecutionStore : IExecutionStore, IAsyncD
         await using var command = connection.CreateCommand();
         command.CommandText = $"""
             SELECT {RecordColumns} FROM executions
-            WHERE status IN ('{ExecutionStatus.Queued}', '{ExecutionStatus.Running}') AND async = @async
+            WHERE {_database.Dialect.Live} AND async = @async
             ORDER BY created_at, {_database.Dialect.InsertionOrder}
             """;
         command.Bind("@async", async ? 1 : 0);

@@ -245,6 +245,33 @@ public abstract class ExecutionStoreContract<TBackend>(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task OneBatch_AppliesWritesInOrder_AReleasedKeyTakenAgain_AndTheSameIdTwiceFailsTheSecond()
+    {
+        await _store.InsertAsync(Rec("old", key: "reused"));
+
+        Task released, again, first, twice, updated;
+        using (var blocker = await Backend.BlockWritesAsync())
+        {
+            var plug = _store.InsertAsync(Rec("plug"));
+            await Task.Delay(300); // the writer has taken "plug" and waits for the lock; the rest share one transaction
+            released = _store.ReleaseIdempotencyKeyAsync("old");
+            again = _store.InsertAsync(Rec("new", key: "reused")); // after the release in submission order: allowed
+            first = _store.InsertAsync(Rec("dup"));
+            twice = _store.InsertAsync(Rec("dup", key: "other"));
+            updated = _store.UpdateAsync(Rec("dup", status: ExecutionStatus.Running));
+            blocker.Commit();
+            await plug;
+            await Task.WhenAll(released, again, first, updated);
+        }
+
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => twice);
+        Assert.Contains("'dup' already exists", e.Message);
+        Assert.Equal("new", (await _store.FindByIdempotencyKeyAsync("f", "reused"))!.ExecutionId);
+        Assert.Equal(ExecutionStatus.Running, (await _store.GetAsync("dup"))!.Status);
+        Assert.Null(await _store.FindByIdempotencyKeyAsync("f", "other"));
+    }
+
+    [Fact]
     public async Task InsertAsync_DuplicateIdempotencyKey_ThrowsAndKeepsTheFirst()
     {
         await _store.InsertAsync(Rec("first", key: "k"));
