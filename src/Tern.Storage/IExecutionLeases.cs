@@ -19,6 +19,12 @@ public interface IExecutionLeases
     /// (a call missing from the answer was lost: its lease ran out and someone else claimed it).</summary>
     Task<IReadOnlyList<string>> RenewAsync(string owner, IReadOnlyList<string> executionIds, DateTimeOffset leaseUntil, CancellationToken ct = default);
 
+    /// <summary>Writes a claimed call's record (running, re-queued for a retry, or finished; as
+    /// <see cref="IExecutionStore.UpdateAsync"/>, in order with this daemon's other writes) only if <paramref name="owner"/>
+    /// still holds it: false, and nothing written, when another daemon has claimed it since (this one stalled past its
+    /// lease), so a stalled daemon's late outcome never overwrites the holder's.</summary>
+    Task<bool> UpdateIfHeldAsync(string owner, ExecutionRecord record, CancellationToken ct = default);
+
     /// <summary>Gives a call back (finished, or handed off); false when <paramref name="owner"/> did not hold it.</summary>
     Task<bool> ReleaseAsync(string owner, string executionId, CancellationToken ct = default);
 

@@ -230,7 +230,7 @@ internal sealed partial class AsyncDispatcher(
             }, retry: false, dead: true).ConfigureAwait(false);
 
         var running = record with { Status = ExecutionStatus.Running, StartedAt = time.GetUtcNow(), NotBefore = null };
-        await store.UpdateAsync(running, _stopping).ConfigureAwait(false);
+        if (!await _source.WriteAsync(running, _stopping).ConfigureAwait(false)) return LeaseLostHere(record);
 
         InvocationResult result;
         using var run = CancellationTokenSource.CreateLinkedTokenSource(_stopping, _source.LeaseLost(record));
@@ -241,8 +241,7 @@ internal sealed partial class AsyncDispatcher(
         }
         catch (OperationCanceledException) when (!_stopping.IsCancellationRequested && !_source.Holds(record))
         {
-            LogLeaseLost(record.ExecutionId);
-            return null;
+            return LeaseLostHere(record);
         }
         catch (Exception e) when (e is PoolExhaustedException or WorkerStartException)
         {
@@ -252,17 +251,14 @@ internal sealed partial class AsyncDispatcher(
                 Error = new InvocationError(e is PoolExhaustedException ? "Capacity" : "WorkerStartFailed", e.Message),
             };
         }
-        if (!_source.Holds(record))
-        {
-            LogLeaseLost(record.ExecutionId); // ended just as the lease went: the daemon holding it now writes the outcome
-            return null;
-        }
+        if (!_source.Holds(record)) return LeaseLostHere(record); // ended just as the lease went: the holder writes the outcome
         var failed = result.Status != InvocationStatus.Success;
         var retry = failed && running.Attempt <= function.MaxRetries;
         return await FinishAsync(running, result, retry, dead: failed && !retry).ConfigureAwait(false);
     }
 
-    private async Task<ExecutionRecord> FinishAsync(ExecutionRecord record, InvocationResult result, bool retry, bool dead)
+    /// <summary>Null when the record was not written: the call's lease went to another daemon (which writes its outcome).</summary>
+    private async Task<ExecutionRecord?> FinishAsync(ExecutionRecord record, InvocationResult result, bool retry, bool dead)
     {
         var now = time.GetUtcNow();
         ExecutionRecord next;
@@ -273,7 +269,7 @@ internal sealed partial class AsyncDispatcher(
                 Status = ExecutionStatus.Queued, Attempt = record.Attempt + 1, Error = result.Error, Output = null,
                 NotBefore = now + RetryBackoff.Delay(record.Attempt, options.Value, _jitter), ColdStart = result.ColdStart,
             };
-            await store.UpdateAsync(next, CancellationToken.None).ConfigureAwait(false);
+            if (!await _source.WriteAsync(next, CancellationToken.None).ConfigureAwait(false)) return LeaseLostHere(record);
             if (_source.RetryHere(next)) EnqueueHere(next);
             return next;
         }
@@ -282,8 +278,13 @@ internal sealed partial class AsyncDispatcher(
             Status = result.Status, Output = result.Output, Error = result.Error, FinishedAt = now, ColdStart = result.ColdStart,
             DurationMs = result.DurationMs, DeadLetter = dead,
         };
-        await store.UpdateAsync(next, CancellationToken.None).ConfigureAwait(false);
-        return next;
+        return await _source.WriteAsync(next, CancellationToken.None).ConfigureAwait(false) ? next : LeaseLostHere(record);
+    }
+
+    private ExecutionRecord? LeaseLostHere(ExecutionRecord record)
+    {
+        LogLeaseLost(record.ExecutionId);
+        return null;
     }
 
     private FunctionQueue QueueFor(string function)

@@ -24,6 +24,10 @@ internal interface IAsyncWorkSource
     /// another daemon claimed the call): the attempt here is stopped. Never cancelled where calls cannot be lost.</summary>
     CancellationToken LeaseLost(ExecutionRecord record);
 
+    /// <summary>Stores an attempt's record (running, re-queued for its retry, or finished) if this daemon still holds the
+    /// call: false, with nothing written, when another daemon has claimed it meanwhile (this one stalled past its lease).</summary>
+    Task<bool> WriteAsync(ExecutionRecord record, CancellationToken ct);
+
     /// <summary>The attempt failed and its retry is committed (queued, NotBefore): true when the dispatcher should keep
     /// it in its own delayed queue.</summary>
     bool RetryHere(ExecutionRecord next);

@@ -74,6 +74,8 @@ internal sealed partial class LeasedWorkSource(IExecutionLeases leases, IOptions
         return lost.Token;
     }
 
+    public Task<bool> WriteAsync(ExecutionRecord record, CancellationToken ct) => leases.UpdateIfHeldAsync(Owner, record, ct);
+
     public bool RetryHere(ExecutionRecord next) => false; // re-queued in the store (lease cleared): whoever is free claims it when due
 
     public void Ended(ExecutionRecord record)

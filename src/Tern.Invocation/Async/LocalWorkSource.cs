@@ -23,6 +23,12 @@ internal sealed partial class LocalWorkSource(IExecutionStore store, ILogger log
 
     public CancellationToken LeaseLost(ExecutionRecord record) => CancellationToken.None;
 
+    public async Task<bool> WriteAsync(ExecutionRecord record, CancellationToken ct)
+    {
+        await store.UpdateAsync(record, ct).ConfigureAwait(false);
+        return true;
+    }
+
     public bool RetryHere(ExecutionRecord next) => true;
 
     public void Ended(ExecutionRecord record) { }

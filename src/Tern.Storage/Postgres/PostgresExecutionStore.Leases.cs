@@ -92,6 +92,12 @@ internal sealed partial class PostgresExecutionStore : IExecutionLeases
         return await command.ReadAllAsync(r => r.GetString(0), ct).ConfigureAwait(false);
     }
 
+    public async Task<bool> UpdateIfHeldAsync(string owner, ExecutionRecord record, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return await Submit(ExecutionWriteKind.Update, record, 0, ct, owner: owner).ConfigureAwait(false) > 0;
+    }
+
     public async Task<bool> ReleaseAsync(string owner, string executionId, CancellationToken ct = default)
     {
         await using var connection = (NpgsqlConnection)await _database.OpenConnectionAsync(ct).ConfigureAwait(false);

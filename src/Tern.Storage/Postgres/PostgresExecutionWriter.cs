@@ -30,6 +30,9 @@ internal sealed class PostgresExecutionWriter(NpgsqlConnection connection) : IEx
         WHERE execution_id = $1
         """;
 
+    /// <summary>The same, only while the lease holder is still the writer's daemon.</summary>
+    private static readonly string UpdateHeld = Update + " AND claimed_by = $7";
+
     private const string ReleaseKey = "UPDATE executions SET idempotency_key = NULL WHERE execution_id = $1";
 
     private static readonly string DeleteChunk = $"""
@@ -119,8 +122,9 @@ internal sealed class PostgresExecutionWriter(NpgsqlConnection connection) : IEx
             case ExecutionWriteKind.Update:
             {
                 var r = write.Record!;
-                return With(new NpgsqlBatchCommand(Update), r.ExecutionId, r.Status, r.DeadLetter ? 1 : 0, r.FinishedAt?.UtcTicks,
-                    r.NotBefore?.UtcTicks, Serialize(r));
+                var command = With(new NpgsqlBatchCommand(write.Owner is null ? Update : UpdateHeld), r.ExecutionId, r.Status,
+                    r.DeadLetter ? 1 : 0, r.FinishedAt?.UtcTicks, r.NotBefore?.UtcTicks, Serialize(r));
+                return write.Owner is null ? command : With(command, write.Owner);
             }
             case ExecutionWriteKind.ReleaseKey:
                 return With(new NpgsqlBatchCommand(ReleaseKey), write.ExecutionId);

@@ -213,10 +213,11 @@ internal abstract partial class BatchedExecutionStore : IExecutionStore, IAsyncD
 
     /// <summary>Queues a write for the writer thread (which serializes the record, off the caller's path) and returns its
     /// task: rows affected once committed, or the write's own failure.</summary>
-    private Task<int> Submit(ExecutionWriteKind kind, ExecutionRecord? record, long cutoffTicks, CancellationToken ct, string? executionId = null)
+    private protected Task<int> Submit(ExecutionWriteKind kind, ExecutionRecord? record, long cutoffTicks, CancellationToken ct,
+        string? executionId = null, string? owner = null)
     {
         if (ct.IsCancellationRequested) return Task.FromCanceled<int>(ct);
-        var op = new ExecutionWrite(kind, record, cutoffTicks, ct) { ExecutionId = executionId };
+        var op = new ExecutionWrite(kind, record, cutoffTicks, ct) { ExecutionId = executionId, Owner = owner };
         if (record is not null) _unwritten[record.ExecutionId] = op;
         if (_queue.Writer.TryWrite(op)) return op.Done.Task;
         Forget(op);
@@ -316,7 +317,7 @@ internal abstract partial class BatchedExecutionStore : IExecutionStore, IAsyncD
         writer.Write(ops);
         Interlocked.Increment(ref _committedBatches);
         foreach (var op in ops)
-            if (op is { Kind: ExecutionWriteKind.Update, Result: 0, Error: null }) op.Error = ExecutionWrite.Missing(op.Record!);
+            if (op is { Kind: ExecutionWriteKind.Update, Result: 0, Error: null, Owner: null }) op.Error = ExecutionWrite.Missing(op.Record!);
     }
 
     private void Complete(IReadOnlyList<ExecutionWrite> ops)

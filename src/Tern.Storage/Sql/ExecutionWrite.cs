@@ -18,6 +18,9 @@ internal sealed class ExecutionWrite(ExecutionWriteKind kind, ExecutionRecord? r
     public Exception? Error { get; set; }
     /// <summary>The record a ReleaseKey write is about.</summary>
     public string? ExecutionId { get; init; }
+    /// <summary>An update only while this daemon holds the call's lease (<see cref="IExecutionLeases.UpdateIfHeldAsync"/>):
+    /// no row changed then means the lease went to another daemon, not a missing record.</summary>
+    public string? Owner { get; init; }
 
     /// <summary>The error a rejected insert reports: a duplicate idempotency key, or a duplicate execution id.</summary>
     public Exception DuplicateInsert(bool idempotencyKeyTaken, Exception? inner = null) =>

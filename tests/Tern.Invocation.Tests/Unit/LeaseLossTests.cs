@@ -39,11 +39,45 @@ public sealed class LeaseLossTests
         Assert.Single(rig.Driver.Execs);
     }
 
+    [Fact]
+    public async Task FakeLeases_ARunEndingAfterItsLeaseWentToAnotherDaemon_ButBeforeTheRenewalSaidSo_WritesNoOutcome()
+    {
+        var leases = (FakeLeases?)null;
+        await using var rig = new DispatcherRig(source: (store, clock) =>
+        {
+            leases = new FakeLeases(store);
+            var options = Create(new AsyncOptions { LeaseDuration = TimeSpan.FromSeconds(30), ClaimInterval = TimeSpan.FromMilliseconds(50) });
+            return new LeasedWorkSource(leases, options, clock, NullLogger<LeasedWorkSource>.Instance);
+        });
+        rig.Driver.ExecLatency = TimeSpan.FromSeconds(5); // on the fake clock: ends before a third of the lease (the renewal)
+        var function = await rig.CreateAsync("leased", f => f with { TimeoutMs = 600_000 });
+        await rig.StartAsync();
+        var id = await rig.InsertQueuedAsync(function);
+        await rig.WaitForAsync(() => rig.Driver.Execs.Count == 1, "the call to run here");
+
+        leases!.GiveToAnotherDaemon(id); // this daemon has not renewed yet: it still believes it holds the call
+        rig.Pools.Time.Advance(TimeSpan.FromSeconds(6));
+        await rig.WaitForAsync(() => leases.Refused(id), "the run's outcome to be offered and refused");
+
+        var record = await rig.GetAsync(id);
+        Assert.Equal(ExecutionStatus.Running, record.Status); // as the other daemon's run left it, not finished here
+        Assert.Null(record.FinishedAt);
+        Assert.Equal(0, rig.Driver.Stops); // it ended on its own; only its write was refused
+    }
+
     private sealed class FakeLeases(IExecutionStore store) : IExecutionLeases
     {
         private readonly HashSet<string> _claimed = [];
         private readonly HashSet<string> _lost = [];
         private readonly Lock _gate = new();
+
+        private readonly HashSet<string> _refused = [];
+
+        /// <summary>Whether a write of this call was refused because it was lost, as the store's conditional update does.</summary>
+        public bool Refused(string executionId)
+        {
+            lock (_gate) return _refused.Contains(executionId);
+        }
 
         public void GiveToAnotherDaemon(string executionId)
         {
@@ -62,6 +96,18 @@ public sealed class LeaseLossTests
             CancellationToken ct = default)
         {
             lock (_gate) return Task.FromResult<IReadOnlyList<string>>(executionIds.Where(id => !_lost.Contains(id)).ToList());
+        }
+
+        public async Task<bool> UpdateIfHeldAsync(string owner, ExecutionRecord record, CancellationToken ct = default)
+        {
+            lock (_gate)
+                if (_lost.Contains(record.ExecutionId))
+                {
+                    _refused.Add(record.ExecutionId);
+                    return false;
+                }
+            await store.UpdateAsync(record, ct);
+            return true;
         }
 
         public Task<bool> ReleaseAsync(string owner, string executionId, CancellationToken ct = default) => Task.FromResult(true);

@@ -88,6 +88,21 @@ public sealed class PostgresExecutionLeaseTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AStalledDaemonsWrite_OfACallAnotherDaemonClaimedSince_IsRefused_TheHoldersIsStored()
+    {
+        await _a.InsertAsync(Rec("work", 0));
+        var mine = Assert.Single(await _a.ClaimAsync("daemon-a", 1, T0, T0.AddSeconds(30)));
+        Assert.True(await _a.UpdateIfHeldAsync("daemon-a", mine with { Status = ExecutionStatus.Running }));
+        var theirs = Assert.Single(await _b.ClaimAsync("daemon-b", 1, T0.AddSeconds(31), T0.AddSeconds(61))); // a stalled past its lease
+
+        Assert.False(await _a.UpdateIfHeldAsync("daemon-a", mine with { Status = ExecutionStatus.Success, FinishedAt = T0.AddSeconds(40) }));
+        Assert.Equal(ExecutionStatus.Running, (await _b.GetAsync("work"))!.Status);
+        Assert.True(await _b.UpdateIfHeldAsync("daemon-b", theirs with { Status = ExecutionStatus.Error, FinishedAt = T0.AddSeconds(45) }));
+        Assert.Equal(ExecutionStatus.Error, (await _a.GetAsync("work"))!.Status);
+        Assert.False(await _a.UpdateIfHeldAsync("nobody", Rec("missing", 0))); // no such call: nothing to hold
+    }
+
+    [Fact]
     public async Task AReleasedCall_IsClaimable_AFinishedOneNever()
     {
         await _a.InsertAsync(Rec("handed-back", 0));
