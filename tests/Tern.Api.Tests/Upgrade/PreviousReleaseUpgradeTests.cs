@@ -19,7 +19,12 @@ public sealed class PreviousReleaseUpgradeTests : IAsyncLifetime
     {
         Directory.CreateDirectory(_dataDir);
         PreviousRelease.CopyTo(_dataDir);
-        _daemon = await DaemonProcess.StartAsync(_dataDir, new Dictionary<string, string> { ["TERN_AUTH"] = "on" });
+        // The fixture's records finished on 2026-12-02: with the default retention (24 h) the janitor's first pass would
+        // remove them, and this test is about the upgrade keeping them. The longest retention allowed holds to 2027-12.
+        _daemon = await DaemonProcess.StartAsync(_dataDir, new Dictionary<string, string>
+        {
+            ["TERN_AUTH"] = "on", ["TERN_ASYNC_RECORD_TTL"] = "365.00:00:00",
+        });
         _client = Client(PreviousRelease.ApiKey);
     }
 

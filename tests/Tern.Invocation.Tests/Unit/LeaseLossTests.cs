@@ -15,20 +15,11 @@ public sealed class LeaseLossTests
     [Fact]
     public async Task FakeLeases_ARunningCallWhoseLeaseGoesToAnotherDaemon_IsStoppedHere_AndItsOutcomeNotWritten()
     {
-        var leases = (FakeLeases?)null;
-        await using var rig = new DispatcherRig(source: (store, clock) =>
-        {
-            leases = new FakeLeases(store);
-            var options = Create(new AsyncOptions { LeaseDuration = TimeSpan.FromSeconds(30), ClaimInterval = TimeSpan.FromMilliseconds(50) });
-            return new LeasedWorkSource(leases, options, clock, NullLogger<LeasedWorkSource>.Instance);
-        });
-        rig.Driver.ExecLatency = TimeSpan.FromMinutes(5); // on the fake clock: the call runs until the test is done
-        var function = await rig.CreateAsync("leased", f => f with { TimeoutMs = 600_000 });
-        await rig.StartAsync();
-        var id = await rig.InsertQueuedAsync(function);
-        await rig.WaitForAsync(() => rig.Driver.Execs.Count == 1, "the call to run here");
+        await using var leased = new LeasedRig();
+        var rig = leased.Rig;
+        var id = await leased.StartOneCallAsync(TimeSpan.FromMinutes(5)); // on the fake clock: runs until the test is done
 
-        leases!.GiveToAnotherDaemon(id);
+        leased.Leases.GiveToAnotherDaemon(id);
         rig.Pools.Time.Advance(TimeSpan.FromSeconds(11)); // past a third of the lease: the next pass renews, and learns
         await rig.WaitForAsync(() => rig.Driver.Stops == 1, "the worker running the lost call to be stopped");
 
@@ -42,27 +33,46 @@ public sealed class LeaseLossTests
     [Fact]
     public async Task FakeLeases_ARunEndingAfterItsLeaseWentToAnotherDaemon_ButBeforeTheRenewalSaidSo_WritesNoOutcome()
     {
-        var leases = (FakeLeases?)null;
-        await using var rig = new DispatcherRig(source: (store, clock) =>
-        {
-            leases = new FakeLeases(store);
-            var options = Create(new AsyncOptions { LeaseDuration = TimeSpan.FromSeconds(30), ClaimInterval = TimeSpan.FromMilliseconds(50) });
-            return new LeasedWorkSource(leases, options, clock, NullLogger<LeasedWorkSource>.Instance);
-        });
-        rig.Driver.ExecLatency = TimeSpan.FromSeconds(5); // on the fake clock: ends before a third of the lease (the renewal)
-        var function = await rig.CreateAsync("leased", f => f with { TimeoutMs = 600_000 });
-        await rig.StartAsync();
-        var id = await rig.InsertQueuedAsync(function);
-        await rig.WaitForAsync(() => rig.Driver.Execs.Count == 1, "the call to run here");
+        await using var leased = new LeasedRig();
+        var rig = leased.Rig;
+        var id = await leased.StartOneCallAsync(TimeSpan.FromSeconds(5)); // ends before a third of the lease (the renewal)
 
-        leases!.GiveToAnotherDaemon(id); // this daemon has not renewed yet: it still believes it holds the call
+        leased.Leases.GiveToAnotherDaemon(id); // this daemon has not renewed yet: it still believes it holds the call
         rig.Pools.Time.Advance(TimeSpan.FromSeconds(6));
-        await rig.WaitForAsync(() => leases.Refused(id), "the run's outcome to be offered and refused");
+        await rig.WaitForAsync(() => leased.Leases.Refused(id), "the run's outcome to be offered and refused");
 
         var record = await rig.GetAsync(id);
         Assert.Equal(ExecutionStatus.Running, record.Status); // as the other daemon's run left it, not finished here
         Assert.Null(record.FinishedAt);
         Assert.Equal(0, rig.Driver.Stops); // it ended on its own; only its write was refused
+    }
+
+    /// <summary>A dispatcher whose work source is a LeasedWorkSource (30 s leases) over <see cref="FakeLeases"/>.</summary>
+    private sealed class LeasedRig : IAsyncDisposable
+    {
+        public LeasedRig() => Rig = new DispatcherRig(source: (store, clock) =>
+        {
+            Leases = new FakeLeases(store);
+            var options = Create(new AsyncOptions { LeaseDuration = TimeSpan.FromSeconds(30), ClaimInterval = TimeSpan.FromMilliseconds(50) });
+            return new LeasedWorkSource(Leases, options, clock, NullLogger<LeasedWorkSource>.Instance);
+        });
+
+        public DispatcherRig Rig { get; }
+        public FakeLeases Leases { get; private set; } = null!;
+
+        /// <summary>Starts the dispatcher and one call that runs <paramref name="execLatency"/> on the fake clock; its id
+        /// once it runs here.</summary>
+        public async Task<string> StartOneCallAsync(TimeSpan execLatency)
+        {
+            Rig.Driver.ExecLatency = execLatency;
+            var function = await Rig.CreateAsync("leased", f => f with { TimeoutMs = 600_000 });
+            await Rig.StartAsync();
+            var id = await Rig.InsertQueuedAsync(function);
+            await Rig.WaitForAsync(() => Rig.Driver.Execs.Count == 1, "the call to run here");
+            return id;
+        }
+
+        public ValueTask DisposeAsync() => Rig.DisposeAsync();
     }
 
     private sealed class FakeLeases(IExecutionStore store) : IExecutionLeases
