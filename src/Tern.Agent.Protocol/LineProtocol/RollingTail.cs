@@ -21,22 +21,9 @@ public sealed class RollingTail(int limit)
         get => Volatile.Read(ref _total);
     }
 
-    /// <summary>Drains <paramref name="source"/> until it ends, on the calling thread (a pump thread of its own).</summary>
-    public void CopyFrom(Stream source)
-    {
-        if (source is PipeStream pipe)
-        {
-            Pump((int)pipe.SafePipeHandle.DangerousGetHandle());
-            return;
-        }
-        var chunk = new byte[16 * 1024];
-        try
-        {
-            int n;
-            while ((n = source.Read(chunk)) > 0) Append(chunk.AsSpan(0, n));
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException) { }
-    }
+    /// <summary>Drains <paramref name="pipe"/> until it ends, on the calling thread (a pump thread of its own): see
+    /// <see cref="Pump"/>.</summary>
+    public void CopyFrom(PipeStream pipe) => Pump((int)pipe.SafePipeHandle.DangerousGetHandle());
 
     /// <summary>Drains the pipe <paramref name="fd"/> into the tail until it ends, on the calling thread: poll(2), then
     /// read(2), marking the bytes as being taken in between, so they are never off the pipe (where <see cref="CatchUp"/>

@@ -87,7 +87,7 @@ internal sealed partial class LeasedWorkSource(IExecutionLeases leases, IOptions
 
     public int Waiting(string function, int local)
     {
-        _admitting[function] = 0; // counted from the next count on
+        _admitting.TryAdd(function, 0); // counted from the next count on (a lock-free lookup once known: once per call)
         return Math.Max(local, _backlog.GetValueOrDefault(function) + _acceptedSinceCount.GetValueOrDefault(function));
     }
 

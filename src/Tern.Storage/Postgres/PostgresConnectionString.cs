@@ -26,24 +26,22 @@ public static class PostgresConnectionString
         if (string.IsNullOrEmpty(builder.Host)) throw new StoreConnectionStringException("it names no host");
         // A daemon that cannot reach the store answers 503 rather than waiting long on each request.
         if (!store.Contains("timeout", StringComparison.OrdinalIgnoreCase)) builder.Timeout = 5;
+        // The keywords the user's string set (to any value, 0 included): Npgsql writes every keyword it was given under
+        // its canonical name, whichever synonym the user wrote.
+        var given = new DbConnectionStringBuilder { ConnectionString = builder.ConnectionString };
         // The store sends the same few statements thousands of times a second: prepared once per connection, the server
         // skips parsing and planning them (unprepared, parsing was a visible share of the server's CPU under load).
-        if (!Given(builder, "Max Auto Prepare")) builder.MaxAutoPrepare = AutoPrepared;
-        if (!Given(builder, "Auto Prepare Min Usages")) builder.AutoPrepareMinUsages = 2;
+        if (!given.ContainsKey("Max Auto Prepare")) builder.MaxAutoPrepare = AutoPrepared;
+        if (!given.ContainsKey("Auto Prepare Min Usages")) builder.AutoPrepareMinUsages = 2;
         // A pooled connection is otherwise reset each time it is reused (four statements: RESET ALL and the like, parsed
         // every time); Tern keeps no session state on pooled connections (the leader's advisory lock has its own).
-        if (!Given(builder, "No Reset On Close")) builder.NoResetOnClose = true;
+        if (!given.ContainsKey("No Reset On Close")) builder.NoResetOnClose = true;
         return builder.ConnectionString;
     }
 
     /// <summary>Statements each connection keeps prepared (Npgsql's Max Auto Prepare) unless the setting names its own:
     /// the stores use a few dozen distinct statements.</summary>
     public const int AutoPrepared = 64;
-
-    /// <summary>Whether the user's connection string set this keyword (to any value, 0 included). Npgsql writes every
-    /// keyword it was given under its canonical name, whichever synonym the user wrote.</summary>
-    private static bool Given(NpgsqlConnectionStringBuilder builder, string canonicalKeyword) =>
-        new DbConnectionStringBuilder { ConnectionString = builder.ConnectionString }.ContainsKey(canonicalKeyword);
 
     private static NpgsqlConnectionStringBuilder FromKeywords(string text)
     {
