@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Durable enqueues/s and warm sync calls on SQLite (one daemon) against Postgres with one and two daemons sharing the
-# database, in one run, with CPU per call from /proc; writes its section of docs/benchmarks.md. About 2 minutes on 2 cores.
+# database, in one run, with CPU per call from /proc; the target pair (SQLite, two daemons on Postgres) runs three times in
+# alternating order (the figure is the median ratio of adjacent runs); writes its section of docs/benchmarks.md.
+# About 10 minutes on 2 cores.
 #   bench/postgres.sh            full run
 #   bench/postgres.sh --quick    shorter runs, for checking the harness
 # Run nothing else heavy meanwhile (flock /tmp/tern-heavy.lock bench/postgres.sh on shared machines).

@@ -22,7 +22,13 @@ public static class PostgresBench
     private const int DrainConcurrency = 2;
     private const string Echo = "def handler(event, context):\n    return event\n";
 
-    private sealed record Row(string Setup, int Daemons, LatencyStats Enqueue, Cpu EnqueueCpu, LatencyStats Sync, Cpu SyncCpu);
+    /// <summary>The target's two rows (SQLite, two daemons on Postgres) measure their enqueues this many times more, in
+    /// alternating order: the figure is the median of the ratios of adjacent runs, since these shared cores' speed drifts
+    /// by tens of percent from one minute to the next (the same setup measured 0.27x-0.61x in single runs).</summary>
+    private const int TargetRepeats = 2;
+
+    /// <summary>A setup's figures; Sync is null for a run that measured enqueues only (a repeat).</summary>
+    private sealed record Row(string Setup, int Daemons, LatencyStats Enqueue, Cpu EnqueueCpu, LatencyStats? Sync, Cpu? SyncCpu);
 
     /// <summary>CPU ms per call: the daemons' own processes, their agents and handlers, and the Postgres server.</summary>
     private sealed record Cpu(double Daemons, double Workers, double Postgres);
@@ -37,18 +43,34 @@ public static class PostgresBench
         var clusterDir = Path.Combine(stateDir, "cluster");
         var port = int.Parse((await RunAsync(script, "start", clusterDir, "durable")).Trim().Split('\n')[^1], CultureInfo.InvariantCulture);
         var rows = new List<Row>();
+        var pairs = new List<(Row Sqlite, Row Postgres)>();
         try
         {
             var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-            rows.Add(await MeasureAsync("SQLite", 1, new Dictionary<string, string>(), stateDir, ternDll, warmUp, measure));
-            // The last row: commits not waiting for the WAL flush (a commit survives Tern being killed, not the Postgres
-            // server or the machine crashing: about SQLite's synchronous=NORMAL), to show what the flushes cost.
-            foreach (var (setup, daemons, options) in new[]
-                     { ("Postgres", 1, ""), ("Postgres", 2, ""), ("Postgres, synchronous_commit=off", 2, "?Options=-c%20synchronous_commit%3Doff") })
+            var databases = 0;
+            Task<Row> Sqlite(bool sync) => MeasureAsync("SQLite", 1, new Dictionary<string, string>(), stateDir, ternDll, warmUp, measure, sync);
+            async Task<Row> Postgres(string setup, int daemons, string options, bool sync)
             {
-                var store = await CreateDatabaseAsync(port, $"bench{rows.Count}") + options;
-                rows.Add(await MeasureAsync(setup, daemons, new Dictionary<string, string> { ["TERN_STORE"] = store, ["TERN_MASTER_KEY"] = key },
-                    stateDir, ternDll, warmUp, measure));
+                var store = await CreateDatabaseAsync(port, $"bench{databases++}") + options; // a fresh, empty table every run
+                return await MeasureAsync(setup, daemons, new Dictionary<string, string> { ["TERN_STORE"] = store, ["TERN_MASTER_KEY"] = key },
+                    stateDir, ternDll, warmUp, measure, sync);
+            }
+
+            rows.Add(await Sqlite(sync: true));
+            rows.Add(await Postgres("Postgres", 2, "", sync: true));
+            pairs.Add((rows[0], rows[1]));
+            rows.Add(await Postgres("Postgres", 1, "", sync: true));
+            // Commits not waiting for the WAL flush (a commit survives Tern being killed, not the Postgres server or the
+            // machine crashing: about SQLite's synchronous=NORMAL), to show what the flushes cost.
+            rows.Add(await Postgres("Postgres, synchronous_commit=off", 2, "?Options=-c%20synchronous_commit%3Doff", sync: true));
+            for (var i = 0; i < (quick ? 0 : TargetRepeats); i++)
+            {
+                if (i % 2 == 0)
+                {
+                    var postgres = await Postgres("Postgres", 2, "", sync: false);
+                    pairs.Add((await Sqlite(sync: false), postgres));
+                }
+                else pairs.Add((await Sqlite(sync: false), await Postgres("Postgres", 2, "", sync: false)));
             }
         }
         finally
@@ -57,20 +79,20 @@ public static class PostgresBench
             try { Directory.Delete(stateDir, recursive: true); } catch (IOException) { }
         }
         var existing = File.Exists(outFile) ? await File.ReadAllTextAsync(outFile) : "# Benchmarks\n";
-        await File.WriteAllTextAsync(outFile, Section.Put(existing, Section.Wrap(ToMarkdown(rows, command, measure))));
+        await File.WriteAllTextAsync(outFile, Section.Put(existing, Section.Wrap(ToMarkdown(rows, pairs, command, measure))));
         Console.WriteLine($"wrote the postgres section of {outFile}");
         return 0;
     }
 
     private static async Task<Row> MeasureAsync(string setup, int count, Dictionary<string, string> env, string stateDir, string ternDll,
-        TimeSpan warmUp, TimeSpan measure)
+        TimeSpan warmUp, TimeSpan measure, bool syncToo)
     {
         env["TERN_RATE_LIMIT"] = "0"; // the global admission limit would cap the load, not the store
         var daemons = new List<DaemonProcess>();
         try
         {
             for (var i = 0; i < count; i++) daemons.Add(await DaemonProcess.StartAsync(ternDll, env));
-            await daemons[0].CreateAsync(new
+            if (syncToo) await daemons[0].CreateAsync(new
             {
                 name = "py-echo", runtime = "python", mode = "persistent", handler = "echo.handler", codeFileName = "echo.py", code = DaemonProcess.Base64(Echo),
             });
@@ -95,15 +117,19 @@ public static class PostgresBench
             var invokeLua = Path.Combine(stateDir, "invoke.lua");
             await File.WriteAllTextAsync(invokeLua, "wrk.method = \"POST\"\nwrk.body = '{\"name\":\"bench\",\"n\":1}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\n");
 
-            Console.WriteLine($"postgres bench: {setup}, {count} daemon(s): warm sync");
-            await LoadAsync(daemons, "py-echo:invoke", SyncConnections, warmUp, invokeLua);
-            var (sync, syncCpu) = await MeasuredLoadAsync(daemons, "py-echo:invoke", SyncConnections, measure, invokeLua);
+            (LatencyStats? Stats, Cpu? Cpu) sync = (null, null);
+            if (syncToo)
+            {
+                Console.WriteLine($"postgres bench: {setup}, {count} daemon(s): warm sync");
+                await LoadAsync(daemons, "py-echo:invoke", SyncConnections, warmUp, invokeLua);
+                sync = await MeasuredLoadAsync(daemons, "py-echo:invoke", SyncConnections, measure, invokeLua);
+            }
 
             Console.WriteLine($"postgres bench: {setup}, {count} daemon(s): durable enqueues");
             await LoadAsync(daemons, "async-warm:enqueue", EnqueueConnections, warmUp * 3, invokeLua);
             var (enqueue, enqueueCpu) = await MeasuredLoadAsync(daemons, "async-sink:enqueue", EnqueueConnections,
                 TimeSpan.FromSeconds(Math.Min(measure.TotalSeconds, 5)), invokeLua);
-            return new Row(setup, count, enqueue, enqueueCpu, sync, syncCpu);
+            return new Row(setup, count, enqueue, enqueueCpu, sync.Stats, sync.Cpu);
         }
         finally
         {
@@ -170,13 +196,19 @@ public static class PostgresBench
         return await stdout;
     }
 
-    private static string ToMarkdown(List<Row> rows, string command, TimeSpan measure)
+    private static string ToMarkdown(List<Row> rows, List<(Row Sqlite, Row Postgres)> pairs, string command, TimeSpan measure)
     {
+        // The target's rows show the enqueue figures of the pair with the median ratio (their sync figures are from their
+        // first, full run), so that the table's ratio is the target's.
+        var median = pairs.OrderBy(Ratio).ElementAt(pairs.Count / 2);
+        rows[0] = rows[0] with { Enqueue = median.Sqlite.Enqueue, EnqueueCpu = median.Sqlite.EnqueueCpu };
+        rows[1] = rows[1] with { Enqueue = median.Postgres.Enqueue, EnqueueCpu = median.Postgres.EnqueueCpu };
         var sqlite = rows[0];
         var s = new StringBuilder();
         s.AppendLine("## Postgres store: several daemons on one database (issue 14)");
         s.AppendLine();
-        s.AppendLine($"`{command}`, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {measure.TotalSeconds:F0} s per sync figure and {Math.Min(measure.TotalSeconds, 5):F0} s per enqueue figure, all rows in one run. Durable " +
+        s.AppendLine($"`{command}`, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {measure.TotalSeconds:F0} s per sync figure and {Math.Min(measure.TotalSeconds, 5):F0} s per enqueue figure, all rows in one run, each row's daemons " +
+            "started afresh (on Postgres with a new database). Durable " +
             $"enqueues: wrk with {EnqueueConnections} connections POSTing `:enqueue` (split evenly over the daemons) to a persistent Python " +
             $"echo that drains meanwhile, {DrainConcurrency} calls at a time in every row (concurrency {DrainConcurrency} on one daemon, 1 on each of two), so each call costs its insert and, on Postgres, its claim, its " +
             $"running and finished writes; before it, for three times the sync warm-up, enqueues to another such function (queueSize " +
@@ -188,15 +220,17 @@ public static class PostgresBench
         s.AppendLine();
         s.AppendLine("| store | daemons | enqueues/s | vs SQLite | p50 ms | CPU ms/enqueue: daemons / workers / Postgres | sync calls/s | vs SQLite | p50 ms | CPU ms/call: daemons / workers / Postgres |");
         s.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
-        foreach (var r in rows)
+        foreach (var r in rows.OrderBy(r => r.Setup.Length).ThenBy(r => r.Daemons))
             s.AppendLine($"| {r.Setup} | {r.Daemons} | {r.Enqueue.RequestsPerSecond:F0}{Errors(r.Enqueue)} | {r.Enqueue.RequestsPerSecond / sqlite.Enqueue.RequestsPerSecond:F2}x " +
                 $"| {r.Enqueue.P50Ms:F2} | {r.EnqueueCpu.Daemons:F3} / {r.EnqueueCpu.Workers:F3} / {r.EnqueueCpu.Postgres:F3} " +
-                $"| {r.Sync.RequestsPerSecond:F0}{Errors(r.Sync)} | {r.Sync.RequestsPerSecond / sqlite.Sync.RequestsPerSecond:F2}x | {r.Sync.P50Ms:F2} " +
-                $"| {r.SyncCpu.Daemons:F3} / {r.SyncCpu.Workers:F3} / {r.SyncCpu.Postgres:F3} |");
-        var two = rows.Single(r => r is { Setup: "Postgres", Daemons: 2 });
-        var ratio = two.Enqueue.RequestsPerSecond / sqlite.Enqueue.RequestsPerSecond;
+                $"| {r.Sync!.RequestsPerSecond:F0}{Errors(r.Sync)} | {r.Sync.RequestsPerSecond / sqlite.Sync!.RequestsPerSecond:F2}x | {r.Sync.P50Ms:F2} " +
+                $"| {r.SyncCpu!.Daemons:F3} / {r.SyncCpu.Workers:F3} / {r.SyncCpu.Postgres:F3} |");
+        var ratio = Ratio(median);
         s.AppendLine();
-        s.AppendLine($"Target: two daemons on Postgres at least 0.5x SQLite's enqueue rate: {ratio:F2}x, {(ratio >= 0.5 ? "met" : "missed")}.");
+        s.AppendLine($"Target: two daemons on Postgres at least 0.5x SQLite's enqueue rate: {ratio:F2}x, {(ratio >= 0.5 ? "met" : "missed")} " +
+            $"(the median of {pairs.Count} pairs of adjacent runs, in alternating order: " +
+            string.Join("; ", pairs.Select(p => $"{p.Postgres.Enqueue.RequestsPerSecond:F0} / {p.Sqlite.Enqueue.RequestsPerSecond:F0} = {Ratio(p):F2}x")) +
+            "; the SQLite and two-daemon rows show the median pair's enqueue figures).");
         s.AppendLine();
         double Total(Row r) => r.EnqueueCpu.Daemons + r.EnqueueCpu.Workers + r.EnqueueCpu.Postgres;
         s.AppendLine($"CPU per durable enqueue, everything counted: SQLite {Total(sqlite):F3} ms; " +
@@ -205,6 +239,9 @@ public static class PostgresBench
         s.AppendLine(WhyPostgres);
         return s.ToString();
     }
+
+    private static double Ratio((Row Sqlite, Row Postgres) pair) =>
+        pair.Postgres.Enqueue.RequestsPerSecond / pair.Sqlite.Enqueue.RequestsPerSecond;
 
     private static string Errors(LatencyStats stats) => stats.Errors > 0 ? $" ({stats.Errors} non-2xx)" : "";
 
@@ -226,16 +263,24 @@ public static class PostgresBench
         + "one implicit transaction (no BEGIN and COMMIT round trips) and each run of inserts one multi-row INSERT over "
         + "arrays (executor time a row from ~0.035-0.05 ms to ~0.025 ms; the Postgres server's CPU per enqueue from 0.12 to "
         + "0.06 ms, the daemons' from 0.11 to 0.07 ms). "
-        + "Six full runs after these changes (2026-12-03 11:00-11:45 UTC): two daemons at 0.56x, 0.61x, 0.45x, 0.50x "
-        + "(0.497), 0.27x (every row, SQLite's included, at about twice its usual CPU per call: other tenants of the "
-        + "machine) and 0.50x (0.501, the last run written here): the target is met in some runs and missed in others, so it is not met "
-        + "reliably. What bounds the Postgres rows is less CPU than commit latency: the load is closed (32 connections, "
-        + "each waiting for its durable 202), each daemon has one writer connection, and a batch cannot start before the "
-        + "previous one's commit (round trip and WAL flush) returns, so a daemon's rate is about its connections over that "
-        + "latency (two daemons: 16 each, p50 ~3 ms). With 64 connections (the profiling harness, A/B pairs) two daemons "
-        + "reached 0.57x and 0.82x, at about half the CPU per enqueue, since batches doubled. The next step is a writer "
-        + "with two batches in flight (two connections; writes of one execution kept in order on one of them, and a "
-        + "released idempotency key ordered before its reuse). A second daemon on the same two cores also adds CPU (a "
-        + "second HTTP stack, writer, claim loop and count; half-size group commits): the target assumes daemons on "
-        + "machines of their own.";
+        + "Six single runs after these changes (2026-12-03 11:00-11:45 UTC): 0.56x, 0.61x, 0.45x, 0.50x, 0.27x (every "
+        + "row at about twice its usual CPU per call: other tenants of the machine), 0.50x. The spread is the machine's: in "
+        + "the profiling harness the same two-daemon setup measured from 7,100 to 11,600 enqueues/s in consecutive minutes, "
+        + "so the target is now measured as the median of three adjacent SQLite / two-daemon pairs in alternating order: "
+        + "0.51x (pairs 0.59, 0.49, 0.51), 0.60x (pairs 0.40, 0.76, 0.60) and 0.63x (pairs 0.67, 0.54, 0.63, the run written "
+        + "here) in the first three runs of this form (13:24, 13:40 and 13:49 UTC): the nine pairs average 0.58x (median 0.59x). "
+        + "Tried in A/B runs of the harness that afternoon and not kept, since none moved the rate beyond that noise: a "
+        + "writer with two transactions in flight per daemon (two connections, one execution's writes always on the same "
+        + "one): 6,100 and 6,600 enqueues/s against 8,100 and 7,000 with one, at 0.26-0.30 ms of CPU per enqueue against "
+        + "0.19-0.22, as each transaction carried half as many rows (which also refutes the earlier guess that commit "
+        + "latency, not CPU, was the bound: `perf record -a` finds these two cores ~94% busy under this load); a 1 ms "
+        + "group-commit delay under load (rows per insert 7 -> 11, CPU per enqueue 15-20% lower, rate unchanged: each call "
+        + "waits longer); the writer yielding its core before taking a batch (rows per insert +15-25%, rate within the "
+        + "noise); a database collated C instead of C.UTF-8 (pgbench multi-row inserts: no difference). "
+        + "What remains: a durable enqueue on two daemons costs about twice SQLite's CPU, all on the same two cores: the "
+        + "Postgres server ~0.06 ms (the row and its four index entries ~0.025 ms; the rest each transaction's statement, "
+        + "commit and WAL flush, and the network), the daemons ~0.08 ms (one daemon on Postgres spends 0.059 ms, less than "
+        + "SQLite's ~0.07, as the writes' work moves to the server: the second daemon's HTTP stack, writer and claim loop on "
+        + "the same cores, and each writer's half-size batches, are the difference) and their drain's workers. Deployed as "
+        + "the target means, daemons run on machines of their own and the server on its own.";
 }
