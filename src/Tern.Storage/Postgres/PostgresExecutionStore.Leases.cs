@@ -10,7 +10,7 @@ namespace Tern.Storage.Postgres;
 internal sealed partial class PostgresExecutionStore : IExecutionLeases
 {
     /// <summary>The rows a claim may take, as the partial index executions_claimable_by_function has them.</summary>
-    private const string Claimable = "async = 1 AND live";
+    private static readonly string Claimable = $"async = 1 AND {SqlDialect.Postgres.Live}";
 
     private const string Due = "(not_before IS NULL OR not_before <= $2) AND (lease_until IS NULL OR lease_until <= $2)";
 
